@@ -1,0 +1,45 @@
+# fwctl: `make run` is the main job on a fresh machine, `make test` the whole test suite.
+# Both install what they need first (missing Debian packages only; as root, else they print the command).
+
+SWIFT        ?= swift
+CONFIG       ?= release
+BUILD_DIR    := .build/$(CONFIG)
+FWCTL        := $(BUILD_DIR)/fwctl
+INVENTORY    ?= inventory/example
+OUT          ?= out
+
+# Build and run: libssh2 headers, pkg-config to find them.
+DEB_BUILD    := pkg-config libssh2-1-dev
+# Integration tests: a real sshd, real netfilter, real ufw, namespaces, relays.
+DEB_TEST     := openssh-server openssh-client iptables nftables ipset ufw iproute2 socat python3-venv
+# Benchmarks: the tools fwctl is compared with.
+DEB_BENCH    := pssh iperf3 hyperfine python3-venv
+
+.PHONY: all deps deps-test deps-bench build run test bench clean
+
+all: build
+
+deps:
+	@scripts/ensure-deps $(DEB_BUILD)
+
+deps-test: deps
+	@scripts/ensure-deps $(DEB_TEST)
+
+deps-bench: deps-test
+	@scripts/ensure-deps $(DEB_BENCH)
+
+build: deps
+	$(SWIFT) build -c $(CONFIG) --product fwctl
+
+run: build
+	$(FWCTL) --version
+
+test: deps-test
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+
+bench: deps-bench build
+	@echo "no benchmarks yet"
+
+clean:
+	rm -rf .build $(OUT)

@@ -1,0 +1,47 @@
+// swift-tools-version:6.0
+// fwctl: firewall rules for a fleet of Linux servers, from one inventory.
+//
+// Pipeline, data flowing one way:
+//   FWTemplate -> FWInventory -> FWPolicy -> FWSSH -> FWDeploy      (FWTunnel beside them)
+// Only FWSSH imports the CLibSSH2 C module. The `fwctl` executable is a thin layer of
+// subcommands over these libraries.
+import PackageDescription
+
+let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: "swift-argument-parser")
+let logging = Target.Dependency.product(name: "Logging", package: "swift-log")
+
+let package = Package(
+    name: "fwctl",
+    products: [
+        .executable(name: "fwctl", targets: ["fwctl"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    ],
+    targets: [
+        // MARK: C modules
+        .systemLibrary(
+            name: "CLibSSH2",
+            pkgConfig: "libssh2",
+            providers: [.apt(["libssh2-1-dev"])]
+        ),
+
+        // MARK: Command-line front end
+        .executableTarget(
+            name: "fwctl",
+            dependencies: [argumentParser, logging]
+        ),
+
+        // MARK: Tests
+        .target(
+            name: "TestSupport",
+            path: "Tests/TestSupport"
+        ),
+        .testTarget(
+            name: "FWCtlTests",
+            dependencies: ["fwctl", "TestSupport"]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

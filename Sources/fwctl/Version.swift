@@ -1,0 +1,3 @@
+enum FWCtlVersion {
+    static let string = "0.1.0"
+}
