@@ -27,6 +27,11 @@ let package = Package(
             providers: [.apt(["libssh2-1-dev"])]
         ),
 
+        // MARK: Pipeline stages
+        .target(
+            name: "FWPolicy"
+        ),
+
         // MARK: Command-line front end
         .executableTarget(
             name: "fwctl",
@@ -39,8 +44,13 @@ let package = Package(
             path: "Tests/TestSupport"
         ),
         .testTarget(
+            name: "FWPolicyTests",
+            dependencies: ["FWPolicy", "TestSupport"]
+        ),
+        .testTarget(
             name: "FWCtlTests",
-            dependencies: ["fwctl", "TestSupport"]
+            dependencies: ["fwctl", "TestSupport"],
+            exclude: ["Golden"]
         ),
     ],
     swiftLanguageModes: [.v6]
