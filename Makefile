@@ -15,7 +15,7 @@ DEB_TEST     := openssh-server openssh-client iptables nftables ipset ufw iprout
 # Benchmarks: the tools fwctl is compared with.
 DEB_BENCH    := pssh iperf3 hyperfine python3-venv
 
-.PHONY: all deps deps-test deps-bench build run test bench clean
+.PHONY: all deps deps-test deps-bench build run test bench clean fuzz fuzz-template
 
 all: build
 
@@ -40,6 +40,20 @@ test: deps-test
 
 bench: deps-bench build
 	@echo "no benchmarks yet"
+
+# Fuzzing: each target is an executable of the Fuzz/ package, built with libFuzzer, run for FUZZ_SECONDS.
+# New corpus entries go to Fuzz/corpus-NAME/ and crashes to Fuzz/crashes/ (both git-ignored); the seeds in
+# Fuzz/corpus/NAME/ are committed. A crash becomes a regression test (see the target's test folder).
+FUZZ_SECONDS ?= 60
+FUZZ_BUILD   := $(SWIFT) build --package-path Fuzz -c release -Xswiftc -sanitize=fuzzer -Xswiftc -parse-as-library
+
+fuzz: fuzz-template
+
+fuzz-template:
+	$(FUZZ_BUILD) --product FuzzTemplate
+	@mkdir -p Fuzz/corpus-template Fuzz/crashes
+	Fuzz/.build/release/FuzzTemplate Fuzz/corpus-template Fuzz/corpus/template -dict=Fuzz/template.dict \
+		-max_total_time=$(FUZZ_SECONDS) -timeout=5 -artifact_prefix=Fuzz/crashes/template-
 
 clean:
 	rm -rf .build $(OUT)

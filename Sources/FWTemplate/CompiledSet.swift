@@ -1,3 +1,5 @@
+import Synchronization
+
 /// One instruction of a compiled template. All templates of a set share one flat instruction array; a section's
 /// body is the instructions between it and its `end`, so rendering is a loop over a range with no tree walking.
 struct Instruction {
@@ -46,6 +48,12 @@ struct CompiledName {
     }
 }
 
+/// Where a name's parts sit in `CompiledSet.partHashes` / `partKeys`; `count` 0 is the implicit iterator.
+struct NameEntry {
+    var first: Int32
+    var count: Int32
+}
+
 struct CompiledTemplate {
     let name: String
     let file: String
@@ -61,7 +69,14 @@ struct CompiledTemplate {
 final class CompiledSet: @unchecked Sendable {
     let pool: UnsafeMutableBufferPointer<UInt8>
     let instructions: UnsafeMutableBufferPointer<Instruction>
+    /// Names as written, for messages.
     let names: [CompiledName]
+    /// The renderer's view of `names`: per name, its parts' range in `partHashes` and `partKeys`.
+    let nameEntries: UnsafeMutableBufferPointer<NameEntry>
+    let partHashes: UnsafeMutableBufferPointer<UInt64>
+    let partKeys: [String]
+    /// Per template, the size of its last output, to size the next output buffer in one allocation.
+    let sizeHints: [SizeHint]
     let templates: [CompiledTemplate]
     let templateIndex: [String: Int]
     let options: TemplateOptions
@@ -78,6 +93,16 @@ final class CompiledSet: @unchecked Sendable {
         self.instructions = .allocate(capacity: max(instructions.count, 1))
         _ = self.instructions.initialize(from: instructions)
         self.names = names
+        nameEntries = .allocate(capacity: max(names.count, 1))
+        var keys: [String] = []
+        for (i, name) in names.enumerated() {
+            nameEntries[i] = NameEntry(first: Int32(keys.count), count: Int32(name.parts.count))
+            keys.append(contentsOf: name.parts)
+        }
+        partKeys = keys
+        partHashes = .allocate(capacity: max(keys.count, 1))
+        _ = partHashes.initialize(from: keys.map(TemplateObject.hash))
+        sizeHints = templates.map { _ in SizeHint() }
         self.templates = templates
         var index: [String: Int] = [:]
         for (i, template) in templates.enumerated() { index[template.name] = i }
@@ -96,6 +121,8 @@ final class CompiledSet: @unchecked Sendable {
     deinit {
         pool.deallocate()
         instructions.deallocate()
+        nameEntries.deallocate()
+        partHashes.deallocate()
         escapeTable.deallocate()
     }
 
@@ -125,6 +152,11 @@ final class CompiledSet: @unchecked Sendable {
             kind, template: template.name, file: template.file, line: where_.line, column: where_.column,
             message: message, help: help)
     }
+}
+
+/// The last output size of a template, shared by concurrent renders (a hint: any value is correct).
+final class SizeHint: Sendable {
+    let bytes = Atomic<Int>(0)
 }
 
 enum SourcePosition {

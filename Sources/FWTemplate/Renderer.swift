@@ -2,17 +2,31 @@
 /// output and the context stack, and only reads the shared `CompiledSet`, so renders on many threads at once
 /// are independent.
 struct Renderer: ~Copyable {
+    typealias ObjectStorage = TemplateObject.Storage
+
     let set: CompiledSet
     let instructions: UnsafeMutableBufferPointer<Instruction>
     let pool: UnsafeMutableBufferPointer<UInt8>
     let escapeTable: UnsafeMutablePointer<UInt8>
+    let nameEntries: UnsafeMutableBufferPointer<NameEntry>
+    let partHashes: UnsafeMutableBufferPointer<UInt64>
     let escaping: TemplateOptions.Escaping
     let strict: Bool
     let limits: TemplateLimits
 
-    var output: [UInt8]
-    /// The context stack: the data, then each section's value; names resolve from the top down.
-    var stack: [TemplateValue] = []
+    /// The output: one buffer, grown geometrically, sized from the template's last output.
+    private(set) var bytes: UnsafeMutablePointer<UInt8>
+    private(set) var count = 0
+    private var capacity: Int
+
+    /// The context stack: the data, then each section's value; names resolve from the top down. `objects`
+    /// holds each entry's object storage (if it is an object) unretained, so lookups do no reference counting;
+    /// `values` keeps them alive. Its size is bounded by `limits.renderDepth`, checked before every push.
+    private let values: UnsafeMutablePointer<TemplateValue>
+    private let objects: UnsafeMutablePointer<Unmanaged<ObjectStorage>?>
+    private var stackCount = 0
+    private let stackCapacity: Int
+
     /// The indentation of the standalone partials being rendered, written at each line start.
     var indent: [UInt8] = []
     /// The partial instructions being rendered, outermost first, for recursion errors.
@@ -20,20 +34,34 @@ struct Renderer: ~Copyable {
     var depth = 0
     var iterations = 0
 
-    init(set: CompiledSet, output: consuming [UInt8]) {
+    init(set: CompiledSet, capacity: Int) {
         self.set = set
         instructions = set.instructions
         pool = set.pool
         escapeTable = set.escapeTable
+        nameEntries = set.nameEntries
+        partHashes = set.partHashes
         escaping = set.options.escaping
         strict = set.options.strict
         limits = set.options.limits
-        self.output = output
-        stack.reserveCapacity(16)
+        self.capacity = max(capacity, 256)
+        bytes = .allocate(capacity: self.capacity)
+        stackCapacity = max(limits.renderDepth, 0) + 2
+        values = .allocate(capacity: stackCapacity)
+        objects = .allocate(capacity: stackCapacity)
     }
 
+    deinit {
+        values.deinitialize(count: stackCount)
+        values.deallocate()
+        objects.deallocate()
+        bytes.deallocate()
+    }
+
+    var output: UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(start: bytes, count: count) }
+
     mutating func render(template index: Int, data: TemplateValue) throws(TemplateError) {
-        stack.append(data)
+        push(data)
         let range = set.templates[index].instructions
         try run(range.lowerBound, range.upperBound)
     }
@@ -45,8 +73,7 @@ struct Renderer: ~Copyable {
             switch instruction.code {
             case .text:
                 if indent.isEmpty || instruction.flags == 0 {
-                    output.append(
-                        contentsOf: UnsafeBufferPointer(rebasing: pool[Int(instruction.a)..<Int(instruction.b)]))
+                    append(pool.baseAddress! + Int(instruction.a), Int(instruction.b &- instruction.a))
                 } else {
                     writeIndented(instruction)
                 }
@@ -64,36 +91,102 @@ struct Renderer: ~Copyable {
                 try partial(i, instruction)
                 i += 1
             case .indent:
-                if !indent.isEmpty { output.append(contentsOf: indent) }
+                if !indent.isEmpty { append(indent) }
                 i += 1
             }
         }
     }
 
+    // MARK: Output
+
+    @inline(__always)
+    mutating func append(_ source: UnsafePointer<UInt8>, _ length: Int) {
+        if count &+ length > capacity { grow(to: count + length) }
+        (bytes + count).update(from: source, count: length)
+        count &+= length
+    }
+
+    @inline(__always)
+    mutating func append(_ source: UnsafeBufferPointer<UInt8>) {
+        guard let base = source.baseAddress else { return }
+        append(base, source.count)
+    }
+
+    mutating func append(_ source: [UInt8]) {
+        source.withUnsafeBufferPointer { append($0) }
+    }
+
+    @inline(__always)
+    mutating func append(_ byte: UInt8) {
+        if count == capacity { grow(to: count + 1) }
+        bytes[count] = byte
+        count &+= 1
+    }
+
+    @inline(never)
+    mutating func grow(to needed: Int) {
+        let newCapacity = Swift.max(needed, capacity * 2)
+        let newBytes = UnsafeMutablePointer<UInt8>.allocate(capacity: newCapacity)
+        newBytes.initialize(from: bytes, count: count)
+        bytes.deallocate()
+        bytes = newBytes
+        capacity = newCapacity
+    }
+
+    // MARK: Context stack
+
+    @inline(__always)
+    mutating func push(_ value: TemplateValue) {
+        precondition(stackCount < stackCapacity, "context stack beyond the render depth limit")
+        (values + stackCount).initialize(to: value)
+        if case .object(let object) = value {
+            objects[stackCount] = Unmanaged.passUnretained(object.storage)
+        } else {
+            objects[stackCount] = nil
+        }
+        stackCount += 1
+    }
+
+    @inline(__always)
+    mutating func pop() {
+        stackCount -= 1
+        (values + stackCount).deinitialize(count: 1)
+    }
+
+    /// The context values, bottom first (for messages).
+    var stack: UnsafeBufferPointer<TemplateValue> { UnsafeBufferPointer(start: values, count: stackCount) }
+
     // MARK: Names
 
-    /// The value a name resolves to, or nil when it resolves to nothing. The first part of a dotted name is
-    /// looked up through the context stack from the top; the other parts only inside what the first found.
+    /// Where the value a name resolves to sits, or nil when it resolves to nothing. The first part of a dotted
+    /// name is looked up through the context stack from the top; the other parts only inside what it found.
+    /// The pointer is valid until the context stack changes.
     @inline(__always)
-    func resolve(_ nameID: Int32) -> TemplateValue? {
-        let name = set.names[Int(nameID)]
-        guard !name.parts.isEmpty else { return stack.last }
-        var found: TemplateValue? = nil
-        var level = stack.count - 1
+    func resolve(_ nameID: Int32) -> UnsafePointer<TemplateValue>? {
+        let entry = nameEntries[Int(nameID)]
+        guard entry.count > 0 else { return UnsafePointer(values + (stackCount - 1)) }
+        let first = Int(entry.first)
+        let hash = partHashes[first]
+        var found: UnsafePointer<TemplateValue>? = nil
+        var level = stackCount - 1
         while level >= 0 {
-            if case .object(let object) = stack[level], let value = object.lookup(name.parts[0], hash: name.hashes[0]) {
-                found = value
-                break
+            if let storage = objects[level] {
+                let slot = storage._withUnsafeGuaranteedRef { $0.slot(of: set.partKeys[first], hash: hash) }
+                if slot >= 0 {
+                    found = storage._withUnsafeGuaranteedRef { $0.valuePointer(slot) }
+                    break
+                }
             }
             level -= 1
         }
         guard var value = found else { return nil }
-        var part = 1
-        while part < name.parts.count {
-            guard case .object(let object) = value,
-                let next = object.lookup(name.parts[part], hash: name.hashes[part])
-            else { return nil }
-            value = next
+        var part = first + 1
+        let end = first + Int(entry.count)
+        while part < end {
+            guard case .object(let object) = value.pointee else { return nil }
+            let slot = object.storage.slot(of: set.partKeys[part], hash: partHashes[part])
+            guard slot >= 0 else { return nil }
+            value = object.storage.valuePointer(slot)
             part += 1
         }
         return value
@@ -136,11 +229,11 @@ struct Renderer: ~Copyable {
     // MARK: Interpolation
 
     mutating func interpolate(_ i: Int, _ instruction: Instruction) throws(TemplateError) {
-        guard let value = resolve(instruction.a) else {
+        guard let found = resolve(instruction.a) else {
             if strict { throw undefined(i, instruction.a, tag: instruction.code == .raw ? "{{&" : "{{") }
             return
         }
-        switch value {
+        switch found.pointee {
         case .string(let text):
             try write(text, i, instruction)
         case .int(let number):
@@ -148,7 +241,7 @@ struct Renderer: ~Copyable {
         case .double(let number):
             try write(TemplateValue.text(of: number), i, instruction)
         case .bool(let flag):
-            output.append(contentsOf: flag ? TemplateValue.trueBytes : TemplateValue.falseBytes)
+            append(flag ? TemplateValue.trueBytes : TemplateValue.falseBytes)
         case .null:
             if strict {
                 let name = set.names[Int(instruction.a)].text
@@ -159,7 +252,7 @@ struct Renderer: ~Copyable {
         case .list, .object:
             let name = set.names[Int(instruction.a)].text
             throw set.error(
-                .notText, at: i, message: "'\(name)' is \(value.kindName), which has no text form",
+                .notText, at: i, message: "'\(name)' is \(found.pointee.kindName), which has no text form",
                 help: "iterate it with {{#\(name)}}...{{/\(name)}} or name one of its fields")
         }
     }
@@ -170,17 +263,17 @@ struct Renderer: ~Copyable {
         let unsafeAt: Int = text.withUTF8 { bytes in
             switch escaping {
             case .none:
-                output.append(contentsOf: bytes)
+                append(bytes)
             case .html:
                 if instruction.code == .raw {
-                    output.append(contentsOf: bytes)
+                    append(bytes)
                 } else {
                     writeHTMLEscaped(bytes)
                 }
             case .rules:
                 let table = escapeTable
                 for k in 0..<bytes.count where table[Int(bytes[k])] == 0 { return k }
-                output.append(contentsOf: bytes)
+                append(bytes)
             }
             return -1
         }
@@ -199,12 +292,12 @@ struct Renderer: ~Copyable {
         for k in 0..<bytes.count {
             let entry = escapeTable[Int(bytes[k])]
             if entry != 0 {
-                output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[plain..<k]))
-                output.append(contentsOf: Escapes.html[Int(entry)])
+                append(UnsafeBufferPointer(rebasing: bytes[plain..<k]))
+                append(Escapes.html[Int(entry)])
                 plain = k + 1
             }
         }
-        output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[plain..<bytes.count]))
+        append(UnsafeBufferPointer(rebasing: bytes[plain..<bytes.count]))
     }
 
     mutating func writeInteger(_ number: Int) {
@@ -216,8 +309,8 @@ struct Renderer: ~Copyable {
                 digits[k] = UInt8(ascii: "0") &+ UInt8(magnitude % 10)
                 magnitude /= 10
             } while magnitude != 0
-            if number < 0 { output.append(UInt8(ascii: "-")) }
-            output.append(contentsOf: UnsafeBufferPointer(rebasing: digits[k..<20]))
+            if number < 0 { append(UInt8(ascii: "-")) }
+            append(UnsafeBufferPointer(rebasing: digits[k..<20]))
         }
     }
 
@@ -225,23 +318,24 @@ struct Renderer: ~Copyable {
     /// each newline that has more text after it.
     mutating func writeIndented(_ instruction: Instruction) {
         let start = Int(instruction.a), end = Int(instruction.b)
-        if instruction.flags & Instruction.startsLine != 0 { output.append(contentsOf: indent) }
+        if instruction.flags & Instruction.startsLine != 0 { append(indent) }
         var lineStart = start
         for k in start..<end where pool[k] == UInt8(ascii: "\n") && k + 1 < end {
-            output.append(contentsOf: UnsafeBufferPointer(rebasing: pool[lineStart...k]))
-            output.append(contentsOf: indent)
+            append(UnsafeBufferPointer(rebasing: pool[lineStart...k]))
+            append(indent)
             lineStart = k + 1
         }
-        output.append(contentsOf: UnsafeBufferPointer(rebasing: pool[lineStart..<end]))
+        append(UnsafeBufferPointer(rebasing: pool[lineStart..<end]))
     }
 
     // MARK: Sections and partials
 
     mutating func section(_ i: Int, _ instruction: Instruction) throws(TemplateError) {
-        guard let value = resolve(instruction.a) else {
+        guard let found = resolve(instruction.a) else {
             if strict { throw undefined(i, instruction.a, tag: "{{#") }
             return
         }
+        let value = found.pointee
         let bodyEnd = Int(instruction.b)
         switch value {
         case .list(let items):
@@ -249,9 +343,9 @@ struct Renderer: ~Copyable {
             try enter(i)
             for item in items {
                 try countIteration(i)
-                stack.append(item)
+                push(item)
                 try run(i + 1, bodyEnd)
-                stack.removeLast()
+                pop()
             }
             depth -= 1
         case .null, .bool(false):
@@ -261,17 +355,17 @@ struct Renderer: ~Copyable {
         default:
             try enter(i)
             try countIteration(i)
-            stack.append(value)
+            push(value)
             try run(i + 1, bodyEnd)
-            stack.removeLast()
+            pop()
             depth -= 1
         }
     }
 
     mutating func inverted(_ i: Int, _ instruction: Instruction) throws(TemplateError) {
-        let value = resolve(instruction.a)
-        if value == nil && strict { throw undefined(i, instruction.a, tag: "{{^") }
-        if value?.isTruthy ?? false { return }
+        let found = resolve(instruction.a)
+        if found == nil && strict { throw undefined(i, instruction.a, tag: "{{^") }
+        if found?.pointee.isTruthy ?? false { return }
         try enter(i)
         try countIteration(i)
         try run(i + 1, Int(instruction.b))
@@ -329,7 +423,7 @@ struct Renderer: ~Copyable {
     @inline(__always)
     mutating func countIteration(_ i: Int) throws(TemplateError) {
         iterations += 1
-        if iterations > limits.iterations || output.count > limits.outputBytes {
+        if iterations > limits.iterations || count > limits.outputBytes {
             throw set.error(
                 .limitExceeded, at: i,
                 message: iterations > limits.iterations

@@ -1,3 +1,5 @@
+import Synchronization
+
 /// A template's text with its name in a set and, when it was read from a file, the file's path.
 public struct TemplateSource: Sendable, Equatable {
     /// The name partials use for it: `{{> iptables/chain}}` names `iptables/chain`.
@@ -40,26 +42,25 @@ public struct Template: Sendable {
 
     /// Renders `data` into a new byte array.
     public func render(_ data: TemplateValue) throws(TemplateError) -> [UInt8] {
-        var output: [UInt8] = []
-        output.reserveCapacity(compiled.templates[index].source.count * 2)
-        try render(data, appendingTo: &output)
-        return output
+        let renderer = try rendered(data)
+        let bytes = renderer.output
+        return Array(bytes)
     }
 
     /// Renders `data`, appending to `output` (reuse one buffer across renders to avoid reallocating).
     /// On an error `output` is left as it was: nothing is appended.
     public func render(_ data: TemplateValue, appendingTo output: inout [UInt8]) throws(TemplateError) {
-        let start = output.count
-        var renderer = Renderer(set: compiled, output: output)
-        output = []
-        do {
-            try renderer.render(template: index, data: data)
-        } catch {
-            output = renderer.output
-            output.removeSubrange(start...)
-            throw error
-        }
-        output = renderer.output
+        let renderer = try rendered(data)
+        let bytes = renderer.output
+        output.append(contentsOf: bytes)
+    }
+
+    private func rendered(_ data: TemplateValue) throws(TemplateError) -> Renderer {
+        let hint = compiled.sizeHints[index]
+        var renderer = Renderer(set: compiled, capacity: hint.bytes.load(ordering: .relaxed) + 256)
+        try renderer.render(template: index, data: data)
+        hint.bytes.store(renderer.count, ordering: .relaxed)
+        return renderer
     }
 
     /// Renders `data` as a `String` (the output is UTF-8 because templates and values are).

@@ -80,12 +80,31 @@ public struct TemplateObject: Sendable, Equatable, ExpressibleByDictionaryLitera
     @usableFromInline
     final class Storage: @unchecked Sendable {
         // Mutated only while uniquely referenced (copy on write), so sharing across threads is safe.
-        var keys: [String] = []
-        var hashes: [UInt64] = []
-        var values: [TemplateValue] = []
-        var index: [String: Int]? = nil
+        @exclusivity(unchecked) var keys: [String] = []
+        @exclusivity(unchecked) var hashes: [UInt64] = []
+        @exclusivity(unchecked) var values: [TemplateValue] = []
+        @exclusivity(unchecked) var index: [String: Int]? = nil
 
         init() {}
+
+        /// The slot of `key` (whose `TemplateObject.hash` is `hash`), or -1.
+        @inline(__always)
+        func slot(of key: String, hash: UInt64) -> Int {
+            if let index { return index[key] ?? -1 }
+            return hashes.withUnsafeBufferPointer { hashes -> Int in
+                for i in 0..<hashes.count where hashes[i] == hash && keys[i] == key {
+                    return i
+                }
+                return -1
+            }
+        }
+
+        /// The value in `slot`, in place: valid while this storage lives and is not mutated, which holds while
+        /// a render keeps the data on its context stack (mutation elsewhere copies first).
+        @inline(__always)
+        func valuePointer(_ slot: Int) -> UnsafePointer<TemplateValue> {
+            values.withUnsafeBufferPointer { $0.baseAddress! + slot }
+        }
 
         init(copying other: Storage) {
             keys = other.keys
@@ -176,20 +195,11 @@ public struct TemplateObject: Sendable, Equatable, ExpressibleByDictionaryLitera
         if !isKnownUniquelyReferenced(&storage) { storage = Storage(copying: storage) }
     }
 
-    @inline(__always)
     func slot(of key: String, hash: UInt64) -> Int? {
-        let storage = self.storage
-        if let index = storage.index { return index[key] }
-        return storage.hashes.withUnsafeBufferPointer { hashes -> Int? in
-            for i in 0..<hashes.count where hashes[i] == hash && storage.keys[i] == key {
-                return i
-            }
-            return nil
-        }
+        let slot = storage.slot(of: key, hash: hash)
+        return slot < 0 ? nil : slot
     }
 
-    /// The renderer's lookup: `hash` is `TemplateObject.hash(key)`, computed once when the template was compiled.
-    @inline(__always)
     func lookup(_ key: String, hash: UInt64) -> TemplateValue? {
         guard let slot = slot(of: key, hash: hash) else { return nil }
         return storage.values[slot]
