@@ -283,7 +283,7 @@ struct Renderer: ~Copyable {
             throw set.error(
                 .unsafeValue, at: i,
                 message: "the value of '\(name)' contains \(character) at byte \(unsafeAt), which is not allowed in a rule file",
-                help: "rule files accept only ASCII letters, digits, space and \(RuleSafety.allowedPunctuation.dropFirst()) in values; fix the value in the data")
+                help: "values in rule files may hold only ASCII letters, digits, space and \(RuleSafety.allowedPunctuation.dropFirst().map(String.init).joined(separator: " ")); fix the value in the data")
         }
     }
 

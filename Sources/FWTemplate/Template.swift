@@ -13,6 +13,11 @@ public struct TemplateSource: Sendable, Equatable {
         self.text = text
         self.file = file
     }
+
+    /// Reads a template file (UTF-8); its name is `name`, or the path itself.
+    public init(contentsOfFile path: String, name: String? = nil) throws(TemplateError) {
+        self.init(name: name ?? path, text: try TemplateFiles.readText(path), file: path)
+    }
 }
 
 /// A compiled template, ready to render any number of times, from any number of threads at once.
