@@ -259,32 +259,49 @@ struct Renderer: ~Copyable {
 
     @inline(__always)
     mutating func write(_ text: String, _ i: Int, _ instruction: Instruction) throws(TemplateError) {
-        var text = text
-        let unsafeAt: Int = text.withUTF8 { bytes in
-            switch escaping {
-            case .none:
-                append(bytes)
-            case .html:
-                if instruction.code == .raw {
-                    append(bytes)
-                } else {
-                    writeHTMLEscaped(bytes)
-                }
-            case .rules:
-                let table = escapeTable
-                for k in 0..<bytes.count where table[Int(bytes[k])] == 0 { return k }
-                append(bytes)
+        var safe: Bool? = text.utf8.withContiguousStorageIfAvailable { bytes in write(bytes, instruction.code) }
+        if safe == nil {
+            // Not contiguous UTF-8 (e.g. bridged storage): copy once.
+            safe = Array(text.utf8).withUnsafeBufferPointer { bytes in write(bytes, instruction.code) }
+        }
+        if safe != true { throw unsafeValue(text, i, instruction) }
+    }
+
+    /// Writes a value's bytes with the set's escaping; false (and nothing that counts written) if rules
+    /// escaping refuses them.
+    @inline(__always)
+    mutating func write(_ bytes: UnsafeBufferPointer<UInt8>, _ code: Instruction.Code) -> Bool {
+        switch escaping {
+        case .none:
+            append(bytes)
+        case .html:
+            if code == .raw { append(bytes) } else { writeHTMLEscaped(bytes) }
+        case .rules:
+            // Copy and check in one pass; the bytes past `count` are only kept if all of them pass.
+            let length = bytes.count
+            if count &+ length > capacity { grow(to: count + length) }
+            let destination = self.bytes + count
+            let table = escapeTable
+            var allowed: UInt8 = 1
+            for k in 0..<length {
+                let byte = bytes[k]
+                destination[k] = byte
+                allowed &= table[Int(byte)]
             }
-            return -1
+            guard allowed != 0 else { return false }
+            count &+= length
         }
-        if unsafeAt >= 0 {
-            let name = set.names[Int(instruction.a)].text
-            let character = RuleSafety.describeCharacter(atByte: unsafeAt, in: text)
-            throw set.error(
-                .unsafeValue, at: i,
-                message: "the value of '\(name)' contains \(character) at byte \(unsafeAt), which is not allowed in a rule file",
-                help: "values in rule files may hold only ASCII letters, digits, space and \(RuleSafety.allowedPunctuation.dropFirst().map(String.init).joined(separator: " ")); fix the value in the data")
-        }
+        return true
+    }
+
+    func unsafeValue(_ text: String, _ i: Int, _ instruction: Instruction) -> TemplateError {
+        let name = set.names[Int(instruction.a)].text
+        let offset = RuleSafety.firstUnsafeCharacter(in: text)?.offset ?? 0
+        let character = RuleSafety.describeCharacter(atByte: offset, in: text)
+        return set.error(
+            .unsafeValue, at: i,
+            message: "the value of '\(name)' contains \(character) at byte \(offset), which is not allowed in a rule file",
+            help: "values in rule files may hold only ASCII letters, digits, space and \(RuleSafety.allowedPunctuation.dropFirst().map(String.init).joined(separator: " ")); fix the value in the data")
     }
 
     mutating func writeHTMLEscaped(_ bytes: UnsafeBufferPointer<UInt8>) {
