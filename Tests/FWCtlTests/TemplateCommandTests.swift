@@ -5,36 +5,8 @@ import TestSupport
 /// `fwctl template render`, run as a user runs it: exact bytes on stdout, errors on stderr with exit status 2.
 @Suite struct TemplateCommandTests {
     let fwctl = RepoPaths.fwctl.path
-    static let counter = Counter()
-
-    final class Counter: @unchecked Sendable {
-        private let lock = NSLock()
-        private var value = 0
-        func next() -> Int {
-            lock.lock(); defer { lock.unlock() }
-            value += 1
-            return value
-        }
-    }
-
-    /// A fresh folder with `files`; call `remove` on it when done.
-    struct Folder {
-        let url: URL
-        init(_ files: [String: String]) throws {
-            url = FileManager.default.temporaryDirectory
-                .appendingPathComponent("fwctl-template-\(getpid())-\(TemplateCommandTests.counter.next())")
-            for (path, text) in files {
-                let file = url.appendingPathComponent(path)
-                try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
-                try Data(text.utf8).write(to: file)
-            }
-        }
-        func path(_ name: String) -> String { url.appendingPathComponent(name).path }
-        func remove() { try? FileManager.default.removeItem(at: url) }
-    }
-
     @Test func printsExactlyTheRenderedBytes() throws {
-        let folder = try Folder([
+        let folder = try TemporaryFolder("fwctl-template", files: [
             "t.mustache": "-A INPUT -p tcp --dport {{port}} -j ACCEPT",
             "data.json": #"{"port": 22}"#,
         ])
@@ -46,7 +18,7 @@ import TestSupport
     }
 
     @Test func rendersYAMLDataWithPartialsFromAFolder() throws {
-        let folder = try Folder([
+        let folder = try TemporaryFolder("fwctl-template", files: [
             "rules.v4.mustache": "*filter\n{{#rules}}\n  {{> iptables/rule}}\n{{/rules}}\nCOMMIT\n",
             "partials/iptables/rule.mustache": "{{#sources}}\n-A INPUT -s {{.}} --dport {{port}} -m comment --comment \"{{comment}}\"\n{{/sources}}\n",
             "data.yaml": """
@@ -75,7 +47,7 @@ import TestSupport
     }
 
     @Test func escapeModesAndLenientNames() throws {
-        let folder = try Folder(["t.mustache": "{{v}}|{{{v}}}|{{missing}}", "d.json": #"{"v": "<a & \"b\">"}"#])
+        let folder = try TemporaryFolder("fwctl-template", files: ["t.mustache": "{{v}}|{{{v}}}|{{missing}}", "d.json": #"{"v": "<a & \"b\">"}"#])
         defer { folder.remove() }
         let base = ["template", "render", folder.path("t.mustache"), "--data", folder.path("d.json"), "--lenient"]
         let html = try runProcess(fwctl, base + ["--escape", "html"])
@@ -90,7 +62,7 @@ import TestSupport
     }
 
     @Test func strictByDefaultAMissingNameExitsWithStatus2() throws {
-        let folder = try Folder(["t.mustache": "ok\n  {{#rules}}{{port}}{{/rules}}", "d.yml": "rules: [{proto: tcp}]\n"])
+        let folder = try TemporaryFolder("fwctl-template", files: ["t.mustache": "ok\n  {{#rules}}{{port}}{{/rules}}", "d.yml": "rules: [{proto: tcp}]\n"])
         defer { folder.remove() }
         let result = try runProcess(fwctl, ["template", "render", folder.path("t.mustache"), "--data", folder.path("d.yml")])
         #expect(result.status == 2)
@@ -99,7 +71,7 @@ import TestSupport
     }
 
     @Test func badInputsExitWithStatus2AndSayWhere() throws {
-        let folder = try Folder([
+        let folder = try TemporaryFolder("fwctl-template", files: [
             "t.mustache": "{{x}}", "unclosed.mustache": "a\n{{#s}}", "partial.mustache": "{{> nope}}",
             "bad.json": "{\"x\": 1,\n  oops", "bad.yml": "x: [1\n", "d.txt": "x=1", "ok.json": #"{"x": 1}"#,
         ])

@@ -1,31 +1,12 @@
 import FWTemplate
 import Foundation
 import Testing
+import TestSupport
 
 /// Template sets loaded from folders, by name, with partials in subfolders.
 @Suite struct TemplateSetTests {
-    static let counter = Counter()
-
-    final class Counter: @unchecked Sendable {
-        private let lock = NSLock()
-        private var value = 0
-        func next() -> Int {
-            lock.lock(); defer { lock.unlock() }
-            value += 1
-            return value
-        }
-    }
-
-    /// A fresh folder holding `files` (relative path -> contents), removed by the caller.
-    func folder(_ files: [String: String]) throws -> URL {
-        let dir = FileManager.default.temporaryDirectory
-            .appendingPathComponent("fwtemplate-\(getpid())-\(Self.counter.next())")
-        for (path, text) in files {
-            let url = dir.appendingPathComponent(path)
-            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-            try Data(text.utf8).write(to: url)
-        }
-        return dir
+    func folder(_ files: [String: String]) throws -> TemporaryFolder {
+        try TemporaryFolder("fwtemplate", files: files)
     }
 
     @Test func loadsEveryMustacheFileByRelativeName() throws {
@@ -37,8 +18,8 @@ import Testing
             ".hidden.mustache": "{{",
             "notes.txt": "not a template",
         ])
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let set = try TemplateSet(directory: dir.path)
+        defer { dir.remove() }
+        let set = try TemplateSet(directory: dir.url.path)
         #expect(set.names == ["iptables/chain", "iptables/deep/leaf", "iptables/rules.v4", "main"])
         #expect(String(decoding: try set.render("main", ["name": "INPUT"]), as: UTF8.self) == "chain INPUT|leaf")
         let rules = try set.template(named: "iptables/rules.v4")
@@ -50,13 +31,13 @@ import Testing
 
     @Test func errorsNameTheFileTheTemplateCameFrom() throws {
         let dir = try folder(["a.mustache": "ok\n{{#x}}\n"])
-        defer { try? FileManager.default.removeItem(at: dir) }
-        #expect(throws: TemplateError.self) { try TemplateSet(directory: dir.path) }
+        defer { dir.remove() }
+        #expect(throws: TemplateError.self) { try TemplateSet(directory: dir.url.path) }
         do {
-            _ = try TemplateSet(directory: dir.path)
+            _ = try TemplateSet(directory: dir.url.path)
         } catch {
-            #expect(error.file == dir.appendingPathComponent("a.mustache").path)
-            #expect(error.description.hasPrefix("\(dir.path)/a.mustache:2:1: section 'x' is never closed"))
+            #expect(error.file == dir.path("a.mustache"))
+            #expect(error.description.hasPrefix("\(dir.path("a.mustache")):2:1: section 'x' is never closed"))
         }
     }
 
@@ -86,11 +67,10 @@ import Testing
 
     @Test func invalidUTF8FilesAreRefused() throws {
         let dir = try folder([:])
-        defer { try? FileManager.default.removeItem(at: dir) }
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        try Data([0x61, 0xFF, 0x62]).write(to: dir.appendingPathComponent("bad.mustache"))
+        defer { dir.remove() }
+        try Data([0x61, 0xFF, 0x62]).write(to: dir.url.appendingPathComponent("bad.mustache"))
         do {
-            _ = try TemplateSet(directory: dir.path)
+            _ = try TemplateSet(directory: dir.url.path)
             Issue.record("invalid UTF-8 loaded")
         } catch {
             #expect(error.message == "the file is not valid UTF-8")
