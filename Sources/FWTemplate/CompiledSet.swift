@@ -17,6 +17,8 @@ struct Instruction {
         /// `{{> partial}}`: template `a` (-1: a missing partial in lenient mode, renders nothing);
         /// when standalone (`flags`), pool bytes `b..<c` are its indentation.
         case partial
+        /// `{{>*name}}`: the partial whose name is the value of name `a`; `flags`, `b`, `c` as for `partial`.
+        case dynamicPartial
         /// The start of a line that begins with a tag: writes the current partial indentation, if any.
         case indent
     }

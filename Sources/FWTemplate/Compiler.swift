@@ -269,17 +269,25 @@ private struct Parser {
             }
             compiler.setEnd(ofSection: open.instruction)
         case .partial:
-            let name = tag.content
-            guard !name.isEmpty, !name.utf8.contains(where: Self.isWhitespace) else {
-                throw error(
-                    at: tag.start, in: compiler, "partial tag needs one name, got '\(name)'",
-                    help: "write {{> name}} for the template name.mustache")
-            }
             var instruction = Instruction(code: .partial, a: -1, site: site)
             if let standalone {
                 instruction.flags = Instruction.standalone
                 instruction.b = Int32(standalone.lineStart)
                 instruction.c = Int32(tag.start)
+            }
+            if tag.content.hasPrefix("*") {
+                // Dynamic name: {{>*x}} includes the partial named by the value of x.
+                let dynamic = Tag(kind: .partial, start: tag.start, end: tag.end, content: Self.trim(String(tag.content.dropFirst())))
+                instruction.code = .dynamicPartial
+                instruction.a = compiler.intern(try validName(dynamic, in: compiler))
+                compiler.emit(instruction)
+                return
+            }
+            let name = tag.content
+            guard !name.isEmpty, !name.utf8.contains(where: Self.isWhitespace) else {
+                throw error(
+                    at: tag.start, in: compiler, "partial tag needs one name, got '\(name)'",
+                    help: "write {{> name}} for the template name.mustache")
             }
             compiler.referPartial(name, from: compiler.instructionCount)
             compiler.emit(instruction)

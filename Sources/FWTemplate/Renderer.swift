@@ -88,7 +88,10 @@ struct Renderer: ~Copyable {
                 try inverted(i, instruction)
                 i = Int(instruction.b)
             case .partial:
-                try partial(i, instruction)
+                if instruction.a >= 0 { try partial(i, instruction, target: Int(instruction.a)) }
+                i += 1
+            case .dynamicPartial:
+                try dynamicPartial(i, instruction)
                 i += 1
             case .indent:
                 if !indent.isEmpty { append(indent) }
@@ -389,9 +392,29 @@ struct Renderer: ~Copyable {
         depth -= 1
     }
 
-    mutating func partial(_ i: Int, _ instruction: Instruction) throws(TemplateError) {
-        let target = Int(instruction.a)
-        guard target >= 0 else { return }
+    /// `{{>*name}}`: the value of `name` must be a string naming a template of the set.
+    mutating func dynamicPartial(_ i: Int, _ instruction: Instruction) throws(TemplateError) {
+        guard let found = resolve(instruction.a) else {
+            if strict { throw undefined(i, instruction.a, tag: "{{>*") }
+            return
+        }
+        let name = set.names[Int(instruction.a)].text
+        guard case .string(let partialName) = found.pointee else {
+            if !strict { return }
+            throw set.error(
+                .notText, at: i, message: "'\(name)' is \(found.pointee.kindName), not the name of a partial",
+                help: "give '\(name)' a template name as a string")
+        }
+        guard let target = set.templateIndex[partialName] else {
+            if !strict { return }
+            throw set.error(
+                .unknownPartial, at: i, message: "unknown partial '\(partialName)' (the value of '\(name)')",
+                help: "add \(partialName).mustache to the partials folder, or fix the value of '\(name)'")
+        }
+        try partial(i, instruction, target: target)
+    }
+
+    mutating func partial(_ i: Int, _ instruction: Instruction, target: Int) throws(TemplateError) {
         guard partialCalls.count < limits.partialDepth else {
             throw set.error(
                 .limitExceeded, at: i,

@@ -117,4 +117,21 @@ import Testing
         let options = TemplateOptions(escaping: .none, strict: true)
         #expect(try render("{{v}}|{{{v}}}", ["v": "<a&b>\n"], options: options) == "<a&b>\n|<a&b>\n")
     }
+
+    @Test func dynamicPartialsIncludeThePartialNamedByAValue() throws {
+        let partials = ["iptables": "-A {{chain}}\n", "nft": "add rule {{chain}}\n"]
+        #expect(try render("{{#targets}}\n  {{>*format}}\n{{/targets}}", ["chain": "INPUT", "targets": [["format": "iptables"], ["format": "nft"]]], partials: partials, options: .fwctl)
+            == "  -A INPUT\n  add rule INPUT\n")
+        #expect(try render("[{{>*missing}}{{>*n}}]", ["n": "nope"], partials: partials) == "[]")
+    }
+
+    @Test func dynamicPartialsAreCheckedInStrictMode() throws {
+        let partials = ["p": "x"]
+        #expect(renderError("{{>*missing}}", [:], partials: partials)?.kind == .undefinedName)
+        #expect(renderError("{{>*n}}", ["n": 3], partials: partials)?.message == "'n' is an integer, not the name of a partial")
+        let unknown = try #require(renderError("a\n {{>*n}}", ["n": "nope"], partials: partials))
+        #expect(unknown.kind == .unknownPartial)
+        #expect((unknown.line, unknown.column) == (2, 2))
+        #expect(unknown.message == "unknown partial 'nope' (the value of 'n')")
+    }
 }

@@ -64,4 +64,10 @@ import TestSupport
         }
         print("mustache spec \(module): \(passed)/\(tests.count) passed")
     }
+
+    /// The optional dynamic-names module is supported, so it must pass too (inheritance is not supported).
+    @Test func dynamicNamesModulePassesEveryTest() throws {
+        try requiredModulePassesEveryTest(module: "~dynamic-names")
+    }
+
 }
