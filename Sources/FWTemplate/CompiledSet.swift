@@ -36,17 +36,15 @@ struct Instruction {
     var site: Int32 = 0
 }
 
-/// A name as written in a tag, split into its dotted parts with each part's lookup hash precomputed.
+/// A name as written in a tag, split into its dotted parts.
 struct CompiledName {
     let text: String
     /// Empty for the implicit iterator `.`.
     let parts: [String]
-    let hashes: [UInt64]
 
     init(_ text: String) {
         self.text = text
         parts = text == "." ? [] : text.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
-        hashes = parts.map(TemplateObject.hash)
     }
 }
 

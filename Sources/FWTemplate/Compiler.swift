@@ -163,16 +163,14 @@ private struct Parser {
                 standalone = (lineStart, next)
             }
 
-            let tagStartsLine: Bool
             if let standalone {
                 emitText(textStart..<standalone.lineStart, startsLine: textStartsLine, into: &compiler)
-                tagStartsLine = true
                 textStart = standalone.next
                 textStartsLine = true
                 position = standalone.next
             } else {
                 emitText(textStart..<tagStart, startsLine: textStartsLine, into: &compiler)
-                tagStartsLine = tagStart == textStart
+                let tagStartsLine = tagStart == textStart
                     ? textStartsLine : compiler.byte(tagStart - 1) == UInt8(ascii: "\n")
                 textStart = tag.end
                 textStartsLine = false

@@ -143,7 +143,7 @@ public struct TemplateObject: Sendable, Equatable, ExpressibleByDictionaryLitera
     public var keys: [String] { storage.keys }
     /// The key-value pairs in insertion order.
     public var pairs: [(key: String, value: TemplateValue)] {
-        Array(zip(storage.keys, storage.values)).map { (key: $0.0, value: $0.1) }
+        zip(storage.keys, storage.values).map { (key: $0, value: $1) }
     }
 
     public subscript(key: String) -> TemplateValue? {
