@@ -198,7 +198,7 @@ struct Renderer: ~Copyable {
     /// The strict-mode error for a name that resolves to nothing, saying which part is missing.
     func undefined(_ i: Int, _ nameID: Int32, tag: String) -> TemplateError {
         let name = set.names[Int(nameID)]
-        var missing = name.text
+        var detail = ""
         var help = "define '\(name.parts.first ?? name.text)' in the data"
         if name.parts.count > 1 {
             // Find the deepest prefix that resolves, to say which part is missing.
@@ -213,7 +213,7 @@ struct Renderer: ~Copyable {
                 for part in 1..<name.parts.count {
                     guard case .object(let object) = value, let next = object[name.parts[part]] else {
                         let prefix = name.parts[0..<part].joined(separator: ".")
-                        missing = "\(name.text)' ('\(prefix)' is \(value.kindName) without '\(name.parts[part])')"
+                        detail = ": '\(prefix)' is \(value.kindName) without '\(name.parts[part])'"
                         help = "define '\(name.parts[part])' in '\(prefix)'"
                         break
                     }
@@ -225,7 +225,7 @@ struct Renderer: ~Copyable {
             help += ", or give it the value false, null or [] to leave the section out"
         }
         return set.error(
-            .undefinedName, at: i, message: "'\(missing)' is not defined (strict mode, in \(tag)\(name.text)}})",
+            .undefinedName, at: i, message: "'\(name.text)' is not defined (strict mode, in \(tag)\(name.text)}})\(detail)",
             help: help)
     }
 

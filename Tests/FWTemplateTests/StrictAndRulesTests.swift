@@ -17,7 +17,7 @@ import Testing
     @Test func missingPartOfADottedNameIsNamed() throws {
         let error = try #require(renderError("{{rule.source.addr}}", ["rule": ["source": ["net": "x"]]]))
         #expect(error.kind == .undefinedName)
-        #expect(error.message.contains("'rule.source' is an object without 'addr'"))
+        #expect(error.message == "'rule.source.addr' is not defined (strict mode, in {{rule.source.addr}}): 'rule.source' is an object without 'addr'")
         #expect(error.help.contains("define 'addr' in 'rule.source'"))
     }
 
