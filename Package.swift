@@ -14,10 +14,12 @@ let package = Package(
     name: "fwctl",
     products: [
         .executable(name: "fwctl", targets: ["fwctl"]),
+        .library(name: "FWTemplate", targets: ["FWTemplate"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
         // MARK: C modules
@@ -27,15 +29,19 @@ let package = Package(
             providers: [.apt(["libssh2-1-dev"])]
         ),
 
-        // MARK: Pipeline stages
+        // MARK: Libraries, one per pipeline stage
+        // The Mustache engine every output file goes through. No dependencies, by design.
+        .target(name: "FWTemplate"),
+        // Firewall policy from inventory vars, compiled to typed rules and rendered through the templates.
         .target(
-            name: "FWPolicy"
+            name: "FWPolicy",
+            dependencies: ["FWTemplate", "FWInventory"]
         ),
 
         // MARK: Command-line front end
         .executableTarget(
             name: "fwctl",
-            dependencies: [argumentParser, logging]
+            dependencies: [argumentParser, logging, "FWTemplate", .product(name: "Yams", package: "Yams")]
         ),
 
         // MARK: Tests
@@ -51,6 +57,11 @@ let package = Package(
             name: "FWCtlTests",
             dependencies: ["fwctl", "TestSupport"],
             exclude: ["Golden"]
+        ),
+        .testTarget(
+            name: "FWTemplateTests",
+            dependencies: ["FWTemplate", "TestSupport"],
+            exclude: ["FuzzRegressions"]
         ),
     ],
     swiftLanguageModes: [.v6]
