@@ -14,10 +14,12 @@ let package = Package(
     name: "fwctl",
     products: [
         .executable(name: "fwctl", targets: ["fwctl"]),
+        .library(name: "FWInventory", targets: ["FWInventory"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
         // MARK: C modules
@@ -27,10 +29,17 @@ let package = Package(
             providers: [.apt(["libssh2-1-dev"])]
         ),
 
+        // MARK: Libraries, one per pipeline stage
+        // Ansible inventories (INI, YAML, JSON, scripts, directories) with group_vars/host_vars and host patterns.
+        .target(
+            name: "FWInventory",
+            dependencies: [.product(name: "Yams", package: "Yams")]
+        ),
+
         // MARK: Command-line front end
         .executableTarget(
             name: "fwctl",
-            dependencies: [argumentParser, logging]
+            dependencies: [argumentParser, logging, "FWInventory"]
         ),
 
         // MARK: Tests
@@ -41,6 +50,11 @@ let package = Package(
         .testTarget(
             name: "FWCtlTests",
             dependencies: ["fwctl", "TestSupport"]
+        ),
+        .testTarget(
+            name: "FWInventoryTests",
+            dependencies: ["FWInventory", "TestSupport"],
+            exclude: ["Fixtures", "FuzzRegressions", "Golden"]
         ),
     ],
     swiftLanguageModes: [.v6]

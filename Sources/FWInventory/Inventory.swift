@@ -1,0 +1,268 @@
+/// An Ansible inventory as fwctl reads it: hosts, groups with their parents and children, and every variable with
+/// the place it was set. Immutable once loaded; cheap to copy and safe to share between threads.
+///
+/// Order: `hosts` is inventory order (the order hosts first appear in the sources); `groups` is the order groups
+/// are created (`all`, `ungrouped`, then as declared). Host selections are returned in inventory order.
+public struct Inventory: Sendable {
+    /// The sources as given (files, directories, scripts, comma-separated host lists).
+    public let sources: [String]
+    /// Things that are legal but probably mistakes (a group_vars file for a group that does not exist, a YAML key
+    /// that is ignored). Ansible says nothing or warns; fwctl lets the caller decide.
+    public let warnings: [String]
+
+    let groupRecords: [GroupRecord]
+    let hostRecords: [HostRecord]
+    let groupIndex: [String: Int]
+    let hostIndex: [String: Int]
+    /// group_vars files per group: per vars directory (one per inventory source's directory), in file order.
+    let groupFiles: [[[VarTable]]]
+    /// host_vars files per host, the same way.
+    let hostFiles: [[[VarTable]]]
+    /// Longest path from `all`.
+    let depth: [Int]
+    /// Position of each group in Ansible's merge order: by depth, then `ansible_group_priority`, then name.
+    let rank: [Int]
+    /// Each host's groups (direct and inherited, `all` included), sorted by rank.
+    let hostGroups: [[Int]]
+
+    init(
+        sources: [String], warnings: [String], builder: InventoryBuilder,
+        groupFiles: [[[VarTable]]], hostFiles: [[[VarTable]]]
+    ) {
+        self.sources = sources
+        self.warnings = warnings
+        self.groupRecords = builder.groups
+        self.hostRecords = builder.hosts
+        self.groupIndex = builder.groupIndex
+        self.hostIndex = builder.hostIndex
+        self.groupFiles = groupFiles
+        self.hostFiles = hostFiles
+
+        var depth = [Int](repeating: 0, count: builder.groups.count)
+        for g in builder.topologicalOrder() {
+            for c in builder.groups[g].children { depth[c] = max(depth[c], depth[g] + 1) }
+        }
+        self.depth = depth
+        let groups = builder.groups
+        let order = groups.indices.sorted { a, b in
+            if depth[a] != depth[b] { return depth[a] < depth[b] }
+            if groups[a].priority != groups[b].priority { return groups[a].priority < groups[b].priority }
+            return groups[a].name.utf8.lexicographicallyPrecedes(groups[b].name.utf8)
+        }
+        var rank = [Int](repeating: 0, count: groups.count)
+        for (position, g) in order.enumerated() { rank[g] = position }
+        self.rank = rank
+
+        let ancestors = builder.ancestorSets()
+        self.hostGroups = builder.hosts.map { host in
+            var member = Set<Int>()
+            for g in host.groups {
+                member.insert(g)
+                member.formUnion(ancestors[g])
+            }
+            return member.sorted { rank[$0] < rank[$1] }
+        }
+    }
+
+    // MARK: Hosts and groups
+
+    /// All hosts, in inventory order.
+    public var hosts: [InventoryHost] { hostRecords.indices.map(host(at:)) }
+
+    /// All groups, `all` and `ungrouped` first, then in the order they were declared.
+    public var groups: [InventoryGroup] { groupRecords.indices.map(group(at:)) }
+
+    public func host(named name: String) -> InventoryHost? {
+        hostIndex[name].map(host(at:))
+    }
+
+    public func group(named name: String) -> InventoryGroup? {
+        groupIndex[name].map(group(at:))
+    }
+
+    func host(at index: Int) -> InventoryHost {
+        InventoryHost(name: hostRecords[index].name, position: index, location: hostRecords[index].declaredAt)
+    }
+
+    func group(at index: Int) -> InventoryGroup {
+        let record = groupRecords[index]
+        return InventoryGroup(
+            name: record.name, location: record.declaredAt,
+            hosts: record.hosts.map { hostRecords[$0].name },
+            children: record.children.map { groupRecords[$0].name },
+            parents: record.parents.map { groupRecords[$0].name },
+            depth: depth[index], priority: record.priority)
+    }
+
+    /// Every host of the group, its children's included (recursively), in Ansible's order for a group: the
+    /// group's own hosts first, then its children's, level by level. Nil when there is no such group.
+    public func hosts(inGroup name: String) -> [InventoryHost]? {
+        groupIndex[name].map { hostIndices(inGroup: $0).map(host(at:)) }
+    }
+
+    func hostIndices(inGroup group: Int) -> [Int] {
+        var seenGroups: Set<Int> = [group]
+        var level = [group]
+        var seenHosts = Set<Int>()
+        var result: [Int] = []
+        while !level.isEmpty {
+            var next: [Int] = []
+            for g in level {
+                for h in groupRecords[g].hosts where seenHosts.insert(h).inserted { result.append(h) }
+                for c in groupRecords[g].children where seenGroups.insert(c).inserted { next.append(c) }
+            }
+            level = next
+        }
+        return result
+    }
+
+    /// The host's groups, direct and inherited, in Ansible's precedence order from lowest to highest: `all`
+    /// first, then by depth below `all` (parents before children), then `ansible_group_priority`, then name.
+    public func groups(of host: String) -> [InventoryGroup]? {
+        hostIndex[host].map { hostGroups[$0].map(group(at:)) }
+    }
+
+    // MARK: Variables
+
+    /// The host's variables: per scope (each of its groups, then the host) and merged as Ansible merges them.
+    /// Nil when there is no such host.
+    public func vars(of host: String) -> HostVars? {
+        guard let h = hostIndex[host] else { return nil }
+        var scopes: [VarScope] = []
+        for g in hostGroups[h] {
+            var own = groupRecords[g].vars
+            for file in groupFiles[g].joined() { own.merge(file) }
+            scopes.append(VarScope(owner: .group(groupRecords[g].name), table: own))
+        }
+        var own = hostRecords[h].vars
+        for file in hostFiles[h].joined() { own.merge(file) }
+        scopes.append(VarScope(owner: .host(host), table: own))
+        return HostVars(host: host, scopes: scopes, merged: mergedVars(host: h))
+    }
+
+    /// Ansible's merge for one host (VariableManager with the default precedence): the inventory-source vars of
+    /// all its groups (in group order), then the group_vars files of `all`, then those of its other groups (vars
+    /// directory by vars directory), then the host's inventory vars, then its host_vars files. Later replaces
+    /// earlier, key by key (`hash_behaviour = replace`).
+    func mergedVars(host h: Int) -> VarTable {
+        var table = groupPartOfMerge(hostGroups[h])
+        addHostPart(h, to: &table)
+        return table
+    }
+
+    func groupPartOfMerge(_ chain: [Int]) -> VarTable {
+        var table = VarTable()
+        for g in chain { table.merge(groupRecords[g].vars) }
+        let all = InventoryBuilder.all
+        for base in groupFiles[all].indices {
+            for file in groupFiles[all][base] { table.merge(file) }
+        }
+        for base in groupFiles[all].indices {
+            for g in chain where g != all {
+                for file in groupFiles[g][base] { table.merge(file) }
+            }
+        }
+        return table
+    }
+
+    func addHostPart(_ h: Int, to table: inout VarTable) {
+        table.merge(hostRecords[h].vars)
+        for file in hostFiles[h].joined() { table.merge(file) }
+    }
+
+    /// Merged vars of many hosts at once: hosts with the same groups share the group part of the merge.
+    func mergedVarsOfAll(_ indices: [Int]) -> [VarTable] {
+        var cache: [[Int]: VarTable] = [:]
+        return indices.map { h in
+            let chain = hostGroups[h]
+            let base: VarTable
+            if let cached = cache[chain] {
+                base = cached
+            } else {
+                base = groupPartOfMerge(chain)
+                cache[chain] = base
+            }
+            var table = base
+            addHostPart(h, to: &table)
+            return table
+        }
+    }
+}
+
+/// A host of the inventory.
+public struct InventoryHost: Sendable, Hashable, CustomStringConvertible {
+    /// The inventory name (`inventory_hostname`).
+    public let name: String
+    /// Position in inventory order.
+    public let position: Int
+    /// Where the host was first declared.
+    public let location: SourceLocation?
+
+    public var description: String { name }
+
+    public static func == (a: InventoryHost, b: InventoryHost) -> Bool { a.name == b.name }
+    public func hash(into hasher: inout Hasher) { hasher.combine(name) }
+}
+
+/// A group of the inventory.
+public struct InventoryGroup: Sendable, Hashable, CustomStringConvertible {
+    public let name: String
+    /// Where the group was first declared (nil for the implicit `all` and `ungrouped`).
+    public let location: SourceLocation?
+    /// Hosts added to this group directly, in order (see `Inventory.hosts(inGroup:)` for all of them).
+    public let hosts: [String]
+    public let children: [String]
+    public let parents: [String]
+    /// Distance from `all` along the longest chain of parents (`all` is 0, its children 1, ...).
+    public let depth: Int
+    /// `ansible_group_priority` as set in an inventory source (default 1).
+    public let priority: Int
+
+    public var description: String { name }
+}
+
+/// The variables one group or the host itself contributes, before merging.
+public struct VarScope: Sendable {
+    public enum Owner: Sendable, Hashable, CustomStringConvertible {
+        case group(String)
+        case host(String)
+
+        public var description: String {
+            switch self {
+            case .group(let name): return "group '\(name)'"
+            case .host(let name): return "host '\(name)'"
+            }
+        }
+    }
+
+    public let owner: Owner
+    /// The scope's own vars: those set in inventory sources, replaced key by key by its group_vars/host_vars files.
+    public var vars: [String: InventoryValue] { table.values }
+    let table: VarTable
+
+    /// Where `key` was set for this scope.
+    public func location(of key: String) -> SourceLocation? { table.locations[key] }
+}
+
+/// A host's variables, per scope and merged.
+public struct HostVars: Sendable {
+    public let host: String
+    /// One scope per group of the host in precedence order (lowest first, as `Inventory.groups(of:)`), then the
+    /// host's own scope last. For settings that accumulate over groups (firewall rules), walk these.
+    public let scopes: [VarScope]
+    let mergedTable: VarTable
+
+    init(host: String, scopes: [VarScope], merged: VarTable) {
+        self.host = host
+        self.scopes = scopes
+        self.mergedTable = merged
+    }
+
+    /// The merged variables, exactly as `ansible-inventory --host` computes them.
+    public var merged: [String: InventoryValue] { mergedTable.values }
+
+    public subscript(key: String) -> InventoryValue? { mergedTable.values[key] }
+
+    /// Where the merged value of `key` was set (the scope that won).
+    public func location(of key: String) -> SourceLocation? { mergedTable.locations[key] }
+}
