@@ -3,7 +3,7 @@
 /// "_meta": {"hostvars": {"h1": {...}}}}`. This is also what `ansible-inventory --list` prints, so its output of
 /// any inventory Ansible supports can be saved and read here.
 struct DynamicInventoryParser {
-    let origin: SourceLocation
+    let origin: FileLocation
 
     /// Whether a JSON document has this shape rather than the YAML inventory shape (which also parses as JSON).
     static func looksDynamic(_ value: InventoryValue) -> Bool {

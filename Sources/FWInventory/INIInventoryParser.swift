@@ -48,7 +48,7 @@ struct INIInventoryParser {
                 lines.append(Substring(text))
             } else {
                 throw InventoryError(
-                    "line is not valid UTF-8", at: SourceLocation(file: file, line: lines.count + 1),
+                    "line is not valid UTF-8", at: FileLocation(file: file, line: lines.count + 1),
                     hint: "save the inventory as UTF-8")
             }
         }
@@ -66,7 +66,7 @@ struct INIInventoryParser {
         return lines
     }
 
-    private var location: SourceLocation { SourceLocation(file: file, line: lineNumber) }
+    private var location: FileLocation { FileLocation(file: file, line: lineNumber) }
 
     private func error(_ message: String, hint: String? = nil) -> InventoryError {
         InventoryError(message, at: location, hint: hint)
@@ -148,7 +148,7 @@ struct INIInventoryParser {
         // A reference still pending means a group that was never declared; report the first.
         for name in pendingOrder {
             guard let declaration = pending[name] else { continue }
-            let at = SourceLocation(file: file, line: declaration.line)
+            let at = FileLocation(file: file, line: declaration.line)
             if declaration.kind == .vars {
                 throw InventoryError(
                     "section [\(name):vars] sets variables of group '\(name)', which is never declared", at: at,
@@ -165,7 +165,7 @@ struct INIInventoryParser {
     private mutating func addPendingChildren(_ name: String, _ pending: inout [String: Pending]) throws {
         guard let declaration = pending[name], let child = builder.groupIndex[name] else { return }
         for parent in declaration.parents {
-            try builder.addChild(parent: parent, child: child, at: SourceLocation(file: file, line: declaration.line))
+            try builder.addChild(parent: parent, child: child, at: FileLocation(file: file, line: declaration.line))
             let parentName = builder.groups[parent].name
             if let up = pending[parentName], up.kind == .children {
                 try addPendingChildren(parentName, &pending)

@@ -20,6 +20,8 @@ public struct Inventory: Sendable {
     let hostFiles: [[[VarTable]]]
     /// Longest path from `all`.
     let depth: [Int]
+    /// Groups ordered parents before children.
+    let topologicalOrder: [Int]
     /// Position of each group in Ansible's merge order: by depth, then `ansible_group_priority`, then name.
     let rank: [Int]
     /// Each host's groups (direct and inherited, `all` included), sorted by rank.
@@ -39,7 +41,8 @@ public struct Inventory: Sendable {
         self.hostFiles = hostFiles
 
         var depth = [Int](repeating: 0, count: builder.groups.count)
-        for g in builder.topologicalOrder() {
+        self.topologicalOrder = builder.topologicalOrder()
+        for g in topologicalOrder {
             for c in builder.groups[g].children { depth[c] = max(depth[c], depth[g] + 1) }
         }
         self.depth = depth
@@ -196,7 +199,7 @@ public struct InventoryHost: Sendable, Hashable, CustomStringConvertible {
     /// Position in inventory order.
     public let position: Int
     /// Where the host was first declared.
-    public let location: SourceLocation?
+    public let location: FileLocation?
 
     public var description: String { name }
 
@@ -208,7 +211,7 @@ public struct InventoryHost: Sendable, Hashable, CustomStringConvertible {
 public struct InventoryGroup: Sendable, Hashable, CustomStringConvertible {
     public let name: String
     /// Where the group was first declared (nil for the implicit `all` and `ungrouped`).
-    public let location: SourceLocation?
+    public let location: FileLocation?
     /// Hosts added to this group directly, in order (see `Inventory.hosts(inGroup:)` for all of them).
     public let hosts: [String]
     public let children: [String]
@@ -241,7 +244,7 @@ public struct VarScope: Sendable {
     let table: VarTable
 
     /// Where `key` was set for this scope.
-    public func location(of key: String) -> SourceLocation? { table.locations[key] }
+    public func location(of key: String) -> FileLocation? { table.locations[key] }
 }
 
 /// A host's variables, per scope and merged.
@@ -264,5 +267,5 @@ public struct HostVars: Sendable {
     public subscript(key: String) -> InventoryValue? { mergedTable.values[key] }
 
     /// Where the merged value of `key` was set (the scope that won).
-    public func location(of key: String) -> SourceLocation? { mergedTable.locations[key] }
+    public func location(of key: String) -> FileLocation? { mergedTable.locations[key] }
 }

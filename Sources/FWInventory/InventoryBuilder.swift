@@ -1,11 +1,11 @@
 /// Variables with the place each one was set.
 struct VarTable: Sendable {
     var values: [String: InventoryValue] = [:]
-    var locations: [String: SourceLocation] = [:]
+    var locations: [String: FileLocation] = [:]
 
     var isEmpty: Bool { values.isEmpty }
 
-    mutating func set(_ key: String, _ value: InventoryValue, at location: SourceLocation) {
+    mutating func set(_ key: String, _ value: InventoryValue, at location: FileLocation) {
         values[key] = value
         locations[key] = location
     }
@@ -34,7 +34,7 @@ struct GroupRecord: Sendable {
     var priority = 1
     /// Vars set in inventory sources (`[g:vars]`, YAML `vars:`, script `vars`).
     var vars = VarTable()
-    var declaredAt: SourceLocation?
+    var declaredAt: FileLocation?
 }
 
 struct HostRecord: Sendable {
@@ -42,7 +42,7 @@ struct HostRecord: Sendable {
     var vars = VarTable()
     /// Groups the host was added to directly, in order.
     var groups: [Int] = []
-    var declaredAt: SourceLocation?
+    var declaredAt: FileLocation?
 }
 
 /// The inventory while sources are read into it: Ansible's `InventoryData`, with the same rules for adding
@@ -64,7 +64,7 @@ struct InventoryBuilder {
     }
 
     /// The group's index, adding it when new.
-    mutating func addGroup(_ name: String, at location: SourceLocation?) -> Int {
+    mutating func addGroup(_ name: String, at location: FileLocation?) -> Int {
         if let index = groupIndex[name] { return index }
         let index = groups.count
         groups.append(GroupRecord(name: name, declaredAt: location))
@@ -74,7 +74,7 @@ struct InventoryBuilder {
 
     /// Adds the host if new (with `port` as its `ansible_port`, only then, as Ansible does) and puts it in `group`.
     @discardableResult
-    mutating func addHost(_ name: String, group: Int?, port: Int?, at location: SourceLocation) throws -> Int {
+    mutating func addHost(_ name: String, group: Int?, port: Int?, at location: FileLocation) throws -> Int {
         guard !name.isEmpty else {
             throw InventoryError("empty host name", at: location, hint: "give each host a name")
         }
@@ -101,7 +101,7 @@ struct InventoryBuilder {
     }
 
     /// Makes `child` a child group of `parent`; refuses an edge that would close a cycle.
-    mutating func addChild(parent: Int, child: Int, at location: SourceLocation?) throws {
+    mutating func addChild(parent: Int, child: Int, at location: FileLocation?) throws {
         if parent == child {
             throw InventoryError(
                 "group '\(groups[parent].name)' cannot be a child of itself", at: location,
@@ -146,7 +146,7 @@ struct InventoryBuilder {
 
     /// Ansible's `InventoryData.set_variable`: the name is looked up as a group first, then as a host (so a host
     /// named like a group gives its vars to the group, as in Ansible).
-    mutating func setVariable(entity: String, key: String, value: InventoryValue, at location: SourceLocation) throws {
+    mutating func setVariable(entity: String, key: String, value: InventoryValue, at location: FileLocation) throws {
         if let group = groupIndex[entity] {
             try setGroupVariable(group, key: key, value: value, at: location)
         } else if let host = hostIndex[entity] {
@@ -158,7 +158,7 @@ struct InventoryBuilder {
 
     /// `ansible_group_priority` sets the group's priority (converted as Python's `int()` does) and is not kept as
     /// a variable; every other key is.
-    mutating func setGroupVariable(_ group: Int, key: String, value: InventoryValue, at location: SourceLocation) throws {
+    mutating func setGroupVariable(_ group: Int, key: String, value: InventoryValue, at location: FileLocation) throws {
         guard key == "ansible_group_priority" else {
             groups[group].vars.set(key, value, at: location)
             return

@@ -1,5 +1,5 @@
 /// Where something was written: a file, and the line (and column) when known.
-public struct SourceLocation: Sendable, Hashable, CustomStringConvertible {
+public struct FileLocation: Sendable, Hashable, CustomStringConvertible {
     public var file: String
     /// 1-based; nil when the value has no single line (a script's output, a whole file).
     public var line: Int?
@@ -25,13 +25,13 @@ public struct SourceLocation: Sendable, Hashable, CustomStringConvertible {
 /// Everything that can be wrong with an inventory or a host pattern: where (file and line), what is wrong, and
 /// what to do about it. Printed as `FILE:LINE: MESSAGE` with the advice on the next line.
 public struct InventoryError: Error, Sendable, CustomStringConvertible {
-    public var location: SourceLocation?
+    public var location: FileLocation?
     /// What is wrong, including what was expected.
     public var message: String
     /// What to do about it, when there is something better to say than the message implies.
     public var hint: String?
 
-    public init(_ message: String, at location: SourceLocation? = nil, hint: String? = nil) {
+    public init(_ message: String, at location: FileLocation? = nil, hint: String? = nil) {
         self.location = location
         self.message = message
         self.hint = hint

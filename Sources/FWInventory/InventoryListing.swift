@@ -82,6 +82,14 @@ extension Inventory {
                 "no group named '\(group)'", hint: "--graph takes a group name; `fwctl inventory --graph` shows them all")
         }
         let shown: Set<Int>? = selection.map { Set($0.compactMap { hostIndex[$0.name] }) }
+        // A group under several parents is printed under each, so nested "diamonds" multiply the lines;
+        // count them first rather than run out of memory.
+        let lineCount = graphLineCount(from: start, shown: shown, limit: Self.maxGraphLines)
+        guard lineCount <= Self.maxGraphLines else {
+            throw InventoryError(
+                "the group tree below '\(group)' has more than \(Self.maxGraphLines) lines (groups under several parents repeat)",
+                hint: "graph a smaller group, or use --list")
+        }
         var lines: [String] = []
         func name(_ text: String, _ depth: Int) -> String {
             depth == 0 ? text : String(repeating: "  |", count: depth) + "--" + text
@@ -109,6 +117,22 @@ extension Inventory {
             }
         }
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    static let maxGraphLines = 1_000_000
+
+    /// Lines of the graph below `start` (capped just past `limit`), without building it.
+    func graphLineCount(from start: Int, shown: Set<Int>?, limit: Int) -> Int {
+        var lines = [Int?](repeating: nil, count: groupRecords.count)
+        for g in topologicalOrder.reversed() {
+            var count = 1
+            if g != InventoryBuilder.all {
+                count += shown.map { s in groupRecords[g].hosts.filter(s.contains).count } ?? groupRecords[g].hosts.count
+            }
+            for c in groupRecords[g].children { count = min(count + (lines[c] ?? 0), limit + 1) }
+            lines[g] = count
+        }
+        return lines[start] ?? 1
     }
 
     /// `ansible-inventory --host NAME`: the host's merged vars as JSON.

@@ -108,7 +108,7 @@ struct InventoryLoader {
 
     /// `host1,host2:2222,[2001:db8::1]:22,`: hosts in `ungrouped`.
     mutating func loadHostList(_ list: String) throws {
-        let origin = SourceLocation(file: "host list '\(list)'")
+        let origin = FileLocation(file: "host list '\(list)'")
         for item in list.split(separator: ",") {
             let entry = String(PythonText.strip(item))
             guard !entry.isEmpty else { continue }
@@ -137,7 +137,7 @@ struct InventoryLoader {
         do {
             names = try FileManager.default.contentsOfDirectory(atPath: path)
         } catch {
-            throw InventoryError("cannot read inventory directory: \(error.localizedDescription)", at: SourceLocation(file: path))
+            throw InventoryError("cannot read inventory directory: \(error.localizedDescription)", at: FileLocation(file: path))
         }
         for name in names.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }) where !Self.isIgnoredInDirectory(name) {
             let full = (path as NSString).appendingPathComponent(name)
@@ -164,20 +164,20 @@ struct InventoryLoader {
         let ext = Self.fileExtension(path)
         if bytes.starts(with: Array("#!".utf8)) && FileManager.default.isExecutableFile(atPath: path) {
             guard options.runScripts else {
-                throw InventoryError("inventory scripts are not run here", at: SourceLocation(file: path))
+                throw InventoryError("inventory scripts are not run here", at: FileLocation(file: path))
             }
             try loadScript(path)
             return
         }
         if bytes.starts(with: Array("$ANSIBLE_VAULT;".utf8)) {
             throw InventoryError(
-                "the inventory is encrypted with ansible-vault, which fwctl cannot decrypt", at: SourceLocation(file: path),
+                "the inventory is encrypted with ansible-vault, which fwctl cannot decrypt", at: FileLocation(file: path),
                 hint: "decrypt it (ansible-vault view) into a file only you can read, or export it with ansible-inventory --list")
         }
         switch ext {
         case ".toml":
             throw InventoryError(
-                "TOML inventories are not supported", at: SourceLocation(file: path),
+                "TOML inventories are not supported", at: FileLocation(file: path),
                 hint: "convert it with `ansible-inventory -i \(path) --list > inventory.json` and use that")
         case ".yml", ".yaml":
             try loadStructuredOrINI(bytes, file: path, preferred: .yaml)
@@ -228,8 +228,25 @@ struct InventoryLoader {
             try INIInventoryParser.parse(bytes, file: file, into: &attempt, maxHosts: options.maxHosts)
             builder = attempt
         } catch {
-            throw structuredError  // the file was meant as YAML/JSON: its own error says what is wrong
+            // Report the error of the format the file was meant to be in.
+            if preferred != nil || Self.looksLikeYAML(bytes) { throw structuredError }
+            throw error
         }
+    }
+
+    /// Whether the first significant line reads as YAML (a document marker, a directive, a flow mapping, or a
+    /// `key:` line) rather than INI.
+    static func looksLikeYAML(_ bytes: [UInt8]) -> Bool {
+        let text = String(decoding: bytes.prefix(4096), as: UTF8.self)
+        for line in text.split(whereSeparator: { $0 == "\n" || $0 == "\r" }) {
+            let stripped = PythonText.strip(line)
+            guard let first = stripped.first, first != "#" else { continue }
+            if stripped.hasPrefix("---") || first == "%" || first == "{" { return true }
+            guard let colon = stripped.firstIndex(of: ":") else { return false }
+            let after = stripped[stripped.index(after: colon)...]
+            return !stripped[..<colon].contains("=") && (after.isEmpty || after.first == " " || after.first == "\t")
+        }
+        return false
     }
 
     /// Marks a YAML/JSON syntax error, after which INI is still tried.
@@ -244,10 +261,10 @@ struct InventoryLoader {
         func fail(_ error: InventoryError) -> Error { fallingBack ? StructuredSyntaxError(underlying: error) : error }
         func notAnInventory() throws -> Bool {
             if fallingBack { return false }
-            throw InventoryError("the inventory is empty or not a mapping of groups", at: SourceLocation(file: file))
+            throw InventoryError("the inventory is empty or not a mapping of groups", at: FileLocation(file: file))
         }
         guard let text = String(validating: bytes, as: UTF8.self) else {
-            throw fail(InventoryError("the file is not valid UTF-8", at: SourceLocation(file: file), hint: "save it as UTF-8"))
+            throw fail(InventoryError("the file is not valid UTF-8", at: FileLocation(file: file), hint: "save it as UTF-8"))
         }
         // Ansible reads every data file as JSON first, then as YAML.
         var jsonFailure: JSONReader.Failure?
@@ -257,7 +274,7 @@ struct InventoryLoader {
                 guard case .dict(let top) = document.value, !top.isEmpty else { return try notAnInventory() }
                 if DynamicInventoryParser.looksDynamic(document.value) {
                     // A saved `--list` output: hosts missing from _meta.hostvars simply have no vars.
-                    try DynamicInventoryParser(origin: SourceLocation(file: file))
+                    try DynamicInventoryParser(origin: FileLocation(file: file))
                         .parse(document.value, keyOrder: document.keyOrder, into: &builder) { _ in .dict([:]) }
                     return true
                 }
@@ -274,9 +291,9 @@ struct InventoryLoader {
             if kind == .json, let jsonFailure {
                 throw fail(InventoryError(
                     "invalid JSON: \(jsonFailure.message)",
-                    at: SourceLocation(file: file, line: jsonFailure.line, column: jsonFailure.column)))
+                    at: FileLocation(file: file, line: jsonFailure.line, column: jsonFailure.column)))
             }
-            throw fail(InventoryError(failure.message, at: SourceLocation(file: file, line: failure.line, column: failure.column)))
+            throw fail(InventoryError(failure.message, at: FileLocation(file: file, line: failure.line, column: failure.column)))
         }
         guard let root = document.root, case .mapping(let mapping) = root, !mapping.isEmpty else {
             return try notAnInventory()
@@ -292,7 +309,7 @@ struct InventoryLoader {
     mutating func loadScript(_ path: String) throws {
         let timeout = options.scriptTimeout
         let output = try ScriptRunner.run(path, ["--list"], timeout: timeout)
-        let origin = SourceLocation(file: path)
+        let origin = FileLocation(file: path)
         let document: JSONReader.Document
         do {
             document = try JSONReader.parse(output)
@@ -314,7 +331,7 @@ struct InventoryLoader {
 
     func readFile(_ path: String) throws -> [UInt8] {
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw InventoryError("cannot read file", at: SourceLocation(file: path), hint: "check that it exists and is readable")
+            throw InventoryError("cannot read file", at: FileLocation(file: path), hint: "check that it exists and is readable")
         }
         return [UInt8](data)
     }

@@ -496,6 +496,7 @@ enum PythonLiteral {
 
         func integer(_ digits: String, radix: Int) -> Value {
             if let v = Int(digits, radix: radix) { return .int(v) }
+            if radix == 10, let d = Double(digits) { return .bigInt(d) }
             var d = 0.0
             for c in digits.unicodeScalars { d = d * Double(radix) + Double(hexValue(c) ?? 0) }
             return .bigInt(d)

@@ -10,7 +10,7 @@ enum ScriptRunner {
     }
 
     static func run(_ path: String, _ arguments: [String], timeout: Double) throws -> [UInt8] {
-        let origin = SourceLocation(file: path)
+        let origin = FileLocation(file: path)
         let command = ([path] + arguments).joined(separator: " ")
         let process = Process()
         process.executableURL = URL(fileURLWithPath: path)

@@ -83,16 +83,16 @@ struct VarsFiles {
     /// One vars file: nil when empty (Ansible skips empty files), else its top-level variables.
     static func read(_ path: String) throws -> VarTable? {
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw InventoryError("cannot read vars file", at: SourceLocation(file: path), hint: "check its permissions")
+            throw InventoryError("cannot read vars file", at: FileLocation(file: path), hint: "check its permissions")
         }
         let bytes = [UInt8](data)
         if bytes.starts(with: Array("$ANSIBLE_VAULT;".utf8)) {
             throw InventoryError(
-                "the vars file is encrypted with ansible-vault, which fwctl cannot decrypt", at: SourceLocation(file: path),
+                "the vars file is encrypted with ansible-vault, which fwctl cannot decrypt", at: FileLocation(file: path),
                 hint: "keep secrets fwctl does not need in a separate file, or decrypt this one")
         }
         guard let text = String(validating: bytes, as: UTF8.self) else {
-            throw InventoryError("the vars file is not valid UTF-8", at: SourceLocation(file: path), hint: "save it as UTF-8")
+            throw InventoryError("the vars file is not valid UTF-8", at: FileLocation(file: path), hint: "save it as UTF-8")
         }
         var value: InventoryValue
         var keyLines: [String: Int]
@@ -103,7 +103,7 @@ struct VarsFiles {
                 let document = try YAMLReader.parse(text)
                 (value, keyLines) = (document.value, document.keyLines)
             } catch let failure as YAMLReader.Failure {
-                throw InventoryError(failure.message, at: SourceLocation(file: path, line: failure.line, column: failure.column))
+                throw InventoryError(failure.message, at: FileLocation(file: path, line: failure.line, column: failure.column))
             }
         }
         switch value {
@@ -111,7 +111,7 @@ struct VarsFiles {
             if vars.isEmpty { return nil }
             var table = VarTable()
             for (key, v) in vars {
-                table.set(key, v, at: SourceLocation(file: path, line: keyLines[key]))
+                table.set(key, v, at: FileLocation(file: path, line: keyLines[key]))
             }
             return table
         case .null, .bool(false), .int(0), .string(""), .list([]):
@@ -120,7 +120,7 @@ struct VarsFiles {
             return nil
         default:
             throw InventoryError(
-                "a vars file must hold a mapping of variables, not \(value.kindDescription)", at: SourceLocation(file: path),
+                "a vars file must hold a mapping of variables, not \(value.kindDescription)", at: FileLocation(file: path),
                 hint: "write it as 'name: value' lines")
         }
     }

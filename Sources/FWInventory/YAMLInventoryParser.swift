@@ -13,8 +13,8 @@ struct YAMLInventoryParser {
         self.budget = .init(remaining: maxHosts)
     }
 
-    private func location(_ node: Node) -> SourceLocation {
-        SourceLocation(file: file, line: node.mark?.line, column: node.mark?.column)
+    private func location(_ node: Node) -> FileLocation {
+        FileLocation(file: file, line: node.mark?.line, column: node.mark?.column)
     }
 
     private func error(_ message: String, at node: Node, hint: String? = nil) -> InventoryError {
@@ -44,7 +44,7 @@ struct YAMLInventoryParser {
         do {
             return try reader.keyString(node)
         } catch let failure as YAMLReader.Failure {
-            throw InventoryError(failure.message, at: SourceLocation(file: file, line: failure.line, column: failure.column))
+            throw InventoryError(failure.message, at: FileLocation(file: file, line: failure.line, column: failure.column))
         }
     }
 
@@ -52,7 +52,7 @@ struct YAMLInventoryParser {
         do {
             return try reader.convert(node)
         } catch let failure as YAMLReader.Failure {
-            throw InventoryError(failure.message, at: SourceLocation(file: file, line: failure.line, column: failure.column))
+            throw InventoryError(failure.message, at: FileLocation(file: file, line: failure.line, column: failure.column))
         }
     }
 
@@ -137,7 +137,7 @@ struct YAMLInventoryParser {
         default:
             throw error("the vars of host '\(pattern)' must be a mapping, not \(vars.kindDescription)", at: key)
         }
-        var keyLines: [String: SourceLocation] = [:]
+        var keyLines: [String: FileLocation] = [:]
         if case .mapping(let m) = data {
             for (k, _) in m { if let name = try? reader.keyString(k) { keyLines[name] = location(k) } }
         }
