@@ -15,7 +15,13 @@ DEB_TEST     := openssh-server openssh-client iptables nftables ipset ufw iprout
 # Benchmarks: the tools fwctl is compared with.
 DEB_BENCH    := pssh iperf3 hyperfine python3-venv
 
-.PHONY: all deps deps-test deps-bench build run test bench clean
+# Python reference tools the tests and benchmarks compare fwctl with (into the git-ignored .venv).
+PY_ANSIBLE   := ansible-core==2.19.14
+
+FUZZ_SECONDS ?= 60
+FUZZ_BUILD   := $(SWIFT) build --package-path Fuzz -c release -Xswiftc -sanitize=fuzzer -Xswiftc -parse-as-library
+
+.PHONY: all deps deps-test deps-bench venv-test build run test bench bench-inventory fuzz fuzz-inventory clean
 
 all: build
 
@@ -28,18 +34,34 @@ deps-test: deps
 deps-bench: deps-test
 	@scripts/ensure-deps $(DEB_BENCH)
 
+venv-test: deps-test
+	@scripts/ensure-venv $(PY_ANSIBLE)
+
 build: deps
 	$(SWIFT) build -c $(CONFIG) --product fwctl
 
 run: build
-	$(FWCTL) --version
+	$(FWCTL) inventory -i $(INVENTORY) --graph
 
-test: deps-test
+test: deps-test venv-test
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 
-bench: deps-bench build
-	@echo "no benchmarks yet"
+bench: deps-bench build bench-inventory
+
+# Parse and merge a generated 10,000-host inventory: fwctl against ansible-inventory on the same files.
+bench-inventory: deps-bench build
+	@scripts/ensure-venv $(PY_ANSIBLE)
+	scripts/bench-inventory $(FWCTL)
+
+fuzz: fuzz-inventory
+
+# libFuzzer on the INI inventory parser; findings go to Fuzz/crashes/ (make them regression tests).
+fuzz-inventory: deps
+	$(FUZZ_BUILD) --product FuzzInventoryINI
+	@mkdir -p Fuzz/crashes Fuzz/corpus-inventory-ini
+	Fuzz/.build/release/FuzzInventoryINI -max_total_time=$(FUZZ_SECONDS) -timeout=5 -dict=Fuzz/inventory-ini.dict \
+		-artifact_prefix=Fuzz/crashes/inventory-ini- Fuzz/corpus-inventory-ini Fuzz/corpus/inventory-ini
 
 clean:
 	rm -rf .build $(OUT)

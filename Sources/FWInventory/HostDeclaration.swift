@@ -13,13 +13,18 @@ enum HostDeclaration {
 
     /// `_expand_hostpattern`: the names a declaration stands for, and its port if it gives one.
     static func expand(_ pattern: String, budget: inout Budget) throws -> (names: [String], port: Int?) {
+        // Without ':' there is no port and without '[' no range: the name is the pattern, valid or not.
+        if !pattern.utf8.contains(where: { $0 == UInt8(ascii: ":") || $0 == UInt8(ascii: "[") }) {
+            try spend(1, from: &budget)
+            return ([pattern], nil)
+        }
         var name = pattern
         var port: Int?
         if let parsed = parseAddress(pattern, allowRanges: true) {
             name = parsed.host
             port = parsed.port
         }
-        if name.contains("[") {
+        if name.utf8.contains(UInt8(ascii: "[")) {
             return (try expandRanges(name, budget: &budget), port)
         }
         try spend(1, from: &budget)
@@ -44,7 +49,7 @@ enum HostDeclaration {
         if let (inner, p) = bracketedHostPort(address) { address = inner; port = p }
         if let (inner, p) = hostPort(address) { address = inner; port = p }
         guard isIPv4(address) || isIPv6(address) || isHostname(address) else { return nil }
-        if !allowRanges && address.contains("[") { return nil }
+        if !allowRanges && address.utf8.contains(UInt8(ascii: "[")) { return nil }
         return (String(address), port)
     }
 
@@ -64,7 +69,7 @@ enum HostDeclaration {
         let close = s.index(before: colon)
         guard s[close] == "]", close > s.index(after: s.startIndex) else { return nil }
         let inner = s[s.index(after: s.startIndex)..<close]
-        guard !inner.contains("\n") else { return nil }
+        guard !inner.utf8.contains(0x0A) else { return nil }
         return (inner, port)
     }
 
@@ -163,7 +168,7 @@ enum HostDeclaration {
     /// The `ipv6` pattern of Ansible's address parser: every compressed and uncompressed form, and the
     /// IPv4-in-IPv6 variants.
     static func isIPv6(_ s: Substring) -> Bool {
-        guard s.contains(":"), let tokens = v6Tokens(s) else { return false }
+        guard s.utf8.contains(UInt8(ascii: ":")), let tokens = v6Tokens(s) else { return false }
         if tokens.contains(.dot) {
             // (0:){6}X.X.X.X | ::(ffff:)?X.X.X.X | (0:){5}ffff:X.X.X.X
             guard tokens.count >= 7 else { return false }
@@ -244,7 +249,7 @@ enum HostDeclaration {
     /// Expands the first `[begin:end(:step)]` and then, recursively, the rest.
     static func expandRanges(_ line: String, budget: inout Budget) throws -> [String] {
         // head [ range ] tail, exactly as `replace('[', '|', 1).replace(']', '|', 1).split('|')`.
-        guard !line.contains("|"), let open = line.firstIndex(of: "[") else {
+        guard !line.utf8.contains(UInt8(ascii: "|")), let open = line.firstIndex(of: "[") else {
             throw RangeError(description: "'\(line)' is not a valid host range: expected NAME[BEGIN:END] or NAME[BEGIN:END:STEP]")
         }
         var replaced = line
@@ -307,7 +312,7 @@ enum HostDeclaration {
         names.reserveCapacity(sequence.count)
         for item in sequence {
             let name = String(head) + item + String(tail)
-            if name.contains("[") {
+            if name.utf8.contains(UInt8(ascii: "[")) {
                 budget.remaining += 1  // this name is replaced by its own expansion
                 names += try expandRanges(name, budget: &budget)
             } else {

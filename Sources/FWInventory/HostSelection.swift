@@ -35,7 +35,7 @@ extension Inventory {
     /// address (`2001:db8::1`, `host:22`) or the colons are inside a range (`web[1:3]`).
     static func splitPattern(_ pattern: String) -> [String] {
         var terms: [String]
-        if pattern.contains(",") {
+        if pattern.utf8.contains(UInt8(ascii: ",")) {
             terms = pattern.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
         } else if HostDeclaration.parseAddress(pattern, allowRanges: true) != nil {
             terms = [pattern]

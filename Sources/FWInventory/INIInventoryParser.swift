@@ -202,7 +202,7 @@ struct INIInventoryParser {
         }
         var variables: [(String, InventoryValue)] = []
         for token in tokens.dropFirst() {
-            guard let eq = token.firstIndex(of: "=") else {
+            guard let eq = token.utf8.firstIndex(of: UInt8(ascii: "=")) else {
                 throw error(
                     "expected KEY=VALUE after host '\(pattern)', got '\(token)'",
                     hint: "host variables are written key=value; quote values that contain spaces")

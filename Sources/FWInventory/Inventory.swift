@@ -148,46 +148,74 @@ public struct Inventory: Sendable {
     /// directory by vars directory), then the host's inventory vars, then its host_vars files. Later replaces
     /// earlier, key by key (`hash_behaviour = replace`).
     func mergedVars(host h: Int) -> VarTable {
-        var table = groupPartOfMerge(hostGroups[h])
-        addHostPart(h, to: &table)
+        var table = VarTable()
+        forEachGroupLayer(hostGroups[h]) { table.merge(self.table($0)) }
+        forEachHostLayer(h) { table.merge(self.table($0)) }
         return table
     }
 
-    func groupPartOfMerge(_ chain: [Int]) -> VarTable {
-        var table = VarTable()
-        for g in chain { table.merge(groupRecords[g].vars) }
+    /// One layer of a host's merge: a group's or host's vars from an inventory source, or one vars file.
+    enum LayerID: Hashable {
+        case groupInline(Int)
+        case groupFile(group: Int, base: Int, file: Int)
+        case hostInline(Int)
+        case hostFile(host: Int, base: Int, file: Int)
+    }
+
+    func table(_ layer: LayerID) -> VarTable {
+        switch layer {
+        case .groupInline(let g): return groupRecords[g].vars
+        case .groupFile(let g, let base, let file): return groupFiles[g][base][file]
+        case .hostInline(let h): return hostRecords[h].vars
+        case .hostFile(let h, let base, let file): return hostFiles[h][base][file]
+        }
+    }
+
+    /// The group layers of the merge for a host in groups `chain` (sorted by rank), lowest precedence first.
+    func forEachGroupLayer(_ chain: [Int], _ body: (LayerID) -> Void) {
+        for g in chain { body(.groupInline(g)) }
         let all = InventoryBuilder.all
         for base in groupFiles[all].indices {
-            for file in groupFiles[all][base] { table.merge(file) }
+            for file in groupFiles[all][base].indices { body(.groupFile(group: all, base: base, file: file)) }
         }
         for base in groupFiles[all].indices {
             for g in chain where g != all {
-                for file in groupFiles[g][base] { table.merge(file) }
+                for file in groupFiles[g][base].indices { body(.groupFile(group: g, base: base, file: file)) }
             }
         }
-        return table
     }
 
-    func addHostPart(_ h: Int, to table: inout VarTable) {
-        table.merge(hostRecords[h].vars)
-        for file in hostFiles[h].joined() { table.merge(file) }
+    /// The host's own layers, after all group layers.
+    func forEachHostLayer(_ h: Int, _ body: (LayerID) -> Void) {
+        body(.hostInline(h))
+        for base in hostFiles[h].indices {
+            for file in hostFiles[h][base].indices { body(.hostFile(host: h, base: base, file: file)) }
+        }
     }
 
-    /// Merged vars of many hosts at once: hosts with the same groups share the group part of the merge.
-    func mergedVarsOfAll(_ indices: [Int]) -> [VarTable] {
-        var cache: [[Int]: VarTable] = [:]
+    /// Merged values of many hosts at once, each value transformed by `convert` once per layer (listing
+    /// serializes them): hosts with the same groups share the group part of the merge.
+    func mergedOfAll<T>(_ indices: [Int], convert: (InventoryValue) -> T) -> [[String: T]] {
+        var converted: [LayerID: [String: T]] = [:]
+        func layer(_ id: LayerID) -> [String: T] {
+            if let done = converted[id] { return done }
+            let values = table(id).values.mapValues(convert)
+            if case .groupInline = id { converted[id] = values } else if case .groupFile = id { converted[id] = values }
+            return values
+        }
+        var chainCache: [[Int]: [String: T]] = [:]
         return indices.map { h in
             let chain = hostGroups[h]
-            let base: VarTable
-            if let cached = cache[chain] {
-                base = cached
+            var values: [String: T]
+            if let cached = chainCache[chain] {
+                values = cached
             } else {
-                base = groupPartOfMerge(chain)
-                cache[chain] = base
+                values = [:]
+                forEachGroupLayer(chain) { values.merge(layer($0)) { _, new in new } }
+                chainCache[chain] = values
             }
-            var table = base
-            addHostPart(h, to: &table)
-            return table
+            forEachHostLayer(h) { values.merge(layer($0)) { _, new in new } }
+            return values
         }
     }
 }

@@ -16,6 +16,11 @@ extension Inventory {
     /// top-level groups, empty ones included) and `_meta.hostvars` with each host's merged vars. With `hosts`
     /// (a `--limit` selection) only those hosts appear, as with ansible-inventory's `--limit`.
     public func listJSON(hosts selection: [InventoryHost]? = nil) -> String {
+        String(decoding: listJSONBytes(hosts: selection), as: UTF8.self)
+    }
+
+    /// `listJSON` as UTF-8 bytes, without the copy into a String (the output of a large fleet is many MB).
+    public func listJSONBytes(hosts selection: [InventoryHost]? = nil) -> [UInt8] {
         let available: [Int] = selection.map { $0.compactMap { hostIndex[$0.name] } } ?? hostIndices(inGroup: InventoryBuilder.all)
         let availableSet = Set(available)
 
@@ -39,16 +44,31 @@ extension Inventory {
         }
         members.sort { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
 
-        let merged = mergedVarsOfAll(available)
-        var hostvars: [(key: String, value: [(key: String, value: InventoryValue)])] = []
-        for (h, table) in zip(available, merged) {
-            let vars = table.values.filter { !Self.internalVariables.contains($0.key) }
-            if !vars.isEmpty { hostvars.append((hostRecords[h].name, vars.sortedByCodePoint())) }
+        // Each layer's values are written to JSON once, at the depth they have in the output, and then copied
+        // into every host that has them: a fleet shares most of its vars.
+        let merged = mergedOfAll(available) { value -> [UInt8] in
+            var writer = JSONWriter(style: .indented(4))
+            writer.write(value, level: Self.hostVarValueLevel)
+            return writer.bytes
+        }
+        var hostvars: [(key: String, value: [(key: String, value: [UInt8])])] = []
+        var size = 4096
+        for (h, values) in zip(available, merged) {
+            let vars = values.filter { !Self.internalVariables.contains($0.key) }
+            if vars.isEmpty { continue }
+            hostvars.append((hostRecords[h].name, vars.sortedByCodePoint()))
+            size += hostRecords[h].name.utf8.count + 32
+            for (key, json) in vars { size += key.utf8.count + json.count + 24 }
+        }
+        for (_, member) in members {
+            if case .group(let children, let hosts) = member {
+                size += 64 + (children + hosts).reduce(0) { $0 + $1.utf8.count + 16 }
+            }
         }
         hostvars.sort { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
 
         var writer = JSONWriter(style: .indented(4))
-        writer.bytes.reserveCapacity(256 + hostvars.count * 512)
+        writer.bytes.reserveCapacity(size)
         writer.writeObject(members, level: 0) { writer, member, level in
             switch member {
             case .meta:
@@ -56,7 +76,10 @@ extension Inventory {
                 writer.separator(first: true, level: level + 1)
                 writer.append("\"hostvars\": ")
                 writer.writeObject(hostvars, level: level + 1) { writer, vars, level in
-                    writer.writeObject(vars, level: level) { writer, value, level in writer.write(value, level: level) }
+                    writer.writeObject(vars, level: level) { writer, json, level in
+                        assert(level == Self.hostVarValueLevel)
+                        writer.bytes.append(contentsOf: json)
+                    }
                 }
                 writer.separator(first: false, level: level + 1)
                 writer.append("\"profile\": \"inventory_legacy\"")
@@ -71,7 +94,7 @@ extension Inventory {
             }
         }
         writer.bytes.append(UInt8(ascii: "\n"))
-        return String(decoding: writer.bytes, as: UTF8.self)
+        return writer.bytes
     }
 
     /// `ansible-inventory --graph [GROUP]`: the tree of groups (`@name:`) and their direct hosts below `group`.
@@ -120,6 +143,9 @@ extension Inventory {
     }
 
     static let maxGraphLines = 1_000_000
+
+    /// Nesting level of a host variable's value in `--list`: {"_meta": {"hostvars": {"HOST": {"KEY": VALUE}}}}.
+    static let hostVarValueLevel = 4
 
     /// Lines of the graph below `start` (capped just past `limit`), without building it.
     func graphLineCount(from start: Int, shown: Set<Int>?, limit: Int) -> Int {

@@ -81,14 +81,22 @@ struct InventoryLoader {
         guard !sources.isEmpty else {
             throw InventoryError("no inventory given", hint: "pass one with -i PATH")
         }
+        // group_vars/ and host_vars/ beside each source: start reading them while the sources are parsed.
+        for source in sources {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: source, isDirectory: &isDirectory) else { continue }
+            let base = isDirectory.boolValue ? source : (source as NSString).deletingLastPathComponent
+            let normalized = base.isEmpty ? "." : base
+            if !varsBases.contains(normalized) { varsBases.append(normalized) }
+        }
+        var varsFiles = VarsFiles(bases: varsBases)
+        varsFiles.startPrefetch()
+
         for source in sources {
             var isDirectory: ObjCBool = false
             if FileManager.default.fileExists(atPath: source, isDirectory: &isDirectory) {
-                let base = isDirectory.boolValue ? source : (source as NSString).deletingLastPathComponent
-                let normalized = base.isEmpty ? "." : base
-                if !varsBases.contains(normalized) { varsBases.append(normalized) }
                 if isDirectory.boolValue { try loadDirectory(source) } else { try loadFile(source) }
-            } else if source.contains(",") {
+            } else if source.utf8.contains(UInt8(ascii: ",")) {
                 try loadHostList(source)
             } else {
                 throw InventoryError(
@@ -97,7 +105,6 @@ struct InventoryLoader {
             }
         }
         builder.reconcile()
-        var varsFiles = VarsFiles(bases: varsBases)
         let groupFiles = try builder.groups.map { try varsFiles.load(kind: .group, name: $0.name) }
         let hostFiles = try builder.hosts.map { try varsFiles.load(kind: .host, name: $0.name) }
         warnings += varsFiles.unusedFileWarnings(groups: Set(builder.groupIndex.keys), hosts: Set(builder.hostIndex.keys))

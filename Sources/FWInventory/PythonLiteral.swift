@@ -34,8 +34,13 @@ enum PythonLiteral {
 
     /// The literal's value, or nil when `text` is not a Python literal.
     static func evaluate(_ text: Substring) throws -> Value? {
-        // Fast path: most INI values are plain words, addresses or numbers.
+        // Fast paths: most INI values are plain words, addresses or numbers.
         guard let first = text.unicodeScalars.first else { return nil }
+        switch asciiShortcut(text.utf8) {
+        case .literal(let value): return value
+        case .notLiteral: return nil
+        case .undecided: break
+        }
         if isIdentifierStart(first), text.unicodeScalars.allSatisfy(isIdentifierContinue) {
             // A bare word is a name, and only these three names are literals.
             switch text {
@@ -50,6 +55,45 @@ enum PythonLiteral {
     }
 
     private struct NotLiteral: Error {}
+
+    /// The result for common ASCII values without running the parser: a decimal integer, a plain word, or a
+    /// dotted address. Nil when the parser must decide.
+    private enum Shortcut {
+        case literal(Value)
+        case notLiteral
+        case undecided
+    }
+
+    private static func asciiShortcut(_ utf8: Substring.UTF8View) -> Shortcut {
+        var digits = 0, dots = 0, letters = 0, others = 0
+        for b in utf8 {
+            switch b {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): digits += 1
+            case UInt8(ascii: "."): dots += 1
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "_"): letters += 1
+            default: others += 1
+            }
+        }
+        if others > 0 { return .undecided }
+        let count = utf8.count
+        if digits == count {
+            // Decimal integer; leading zeros only for zero itself ("0123" is a syntax error: text).
+            if count > 1 && utf8.first == UInt8(ascii: "0") && utf8.contains(where: { $0 != UInt8(ascii: "0") }) { return .notLiteral }
+            if let v = Int(Substring(utf8)) { return .literal(.int(v)) }
+            return .undecided
+        }
+        if dots >= 2 && letters == 0 { return .notLiteral }  // 10.0.0.1: not a number (and "..." is text anyway)
+        if letters > 0 && dots == 0 && !(utf8.first.map { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") } ?? false) {
+            // A name: only True, False and None are literals.
+            switch Substring(utf8) {
+            case "True": return .literal(.bool(true))
+            case "False": return .literal(.bool(false))
+            case "None": return .literal(.noneValue)
+            default: return .notLiteral
+            }
+        }
+        return .undecided
+    }
 
     private struct Parser {
         let s: [Unicode.Scalar]

@@ -19,6 +19,11 @@ enum ShellWords {
     }
 
     static func split(_ line: Substring) throws -> [String] {
+        // Most host lines have no quotes, escapes or comments: plain whitespace splitting gives the same words.
+        if !line.utf8.contains(where: { $0 == UInt8(ascii: "'") || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") || $0 == UInt8(ascii: "#") }) {
+            return line.utf8.split(whereSeparator: { $0 == 0x20 || $0 == 0x09 || $0 == 0x0D || $0 == 0x0A })
+                .map { String(Substring($0)) }
+        }
         var words: [String] = []
         var token = String.UnicodeScalarView()
         var quoted = false

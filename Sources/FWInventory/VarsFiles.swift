@@ -19,8 +19,33 @@ struct VarsFiles {
     /// Entries that were read for some group or host, to find the unused ones.
     private var used: Set<String> = []
 
+    /// Files read ahead, in parallel, while the inventory sources are parsed.
+    private var prefetched: VarsFilePrefetch?
+
     init(bases: [String]) {
         self.bases = bases
+    }
+
+    /// Starts reading every vars file under the bases on worker threads. Errors are kept until the file is
+    /// needed: a broken file for a group that does not exist is ignored, as in Ansible.
+    mutating func startPrefetch() {
+        var paths: [String] = []
+        for base in bases {
+            for kind in [Kind.group, .host] {
+                let directory = (base as NSString).appendingPathComponent(kind.rawValue)
+                for entry in entries(of: directory).sorted() where !entry.hasPrefix(".") && !entry.hasSuffix("~") {
+                    let ext = InventoryLoader.fileExtension(entry)
+                    guard ext.isEmpty || Self.extensions.contains(ext) else { continue }
+                    paths += Self.files(at: (directory as NSString).appendingPathComponent(entry))
+                }
+            }
+        }
+        if !paths.isEmpty { prefetched = VarsFilePrefetch(paths: paths) }
+    }
+
+    private func readUsingPrefetch(_ path: String) throws -> VarTable? {
+        if let result = prefetched?.result(for: path) { return try result.get() }
+        return try Self.read(path)
     }
 
     private mutating func entries(of directory: String) -> Set<String> {
@@ -41,7 +66,7 @@ struct VarsFiles {
     /// The vars files of a group or host, per base, in load order; each file's variables with their lines.
     mutating func load(kind: Kind, name: String) throws -> [[VarTable]] {
         // Names that are not plain file names (a host called "../x" or "/srv/chroot") never name a vars file.
-        guard !name.isEmpty, !name.contains("/"), name != ".", name != ".." else { return bases.map { _ in [] } }
+        guard !name.isEmpty, !name.utf8.contains(UInt8(ascii: "/")), name != ".", name != ".." else { return bases.map { _ in [] } }
         var result: [[VarTable]] = []
         for base in bases {
             let directory = (base as NSString).appendingPathComponent(kind.rawValue)
@@ -50,7 +75,7 @@ struct VarsFiles {
             if !names.isEmpty, let entry = ([""] + Self.extensions).lazy.map({ name + $0 }).first(where: names.contains) {
                 used.insert((directory as NSString).appendingPathComponent(entry))
                 for file in Self.files(at: (directory as NSString).appendingPathComponent(entry)) {
-                    if let table = try Self.read(file) { tables.append(table) }
+                    if let table = try readUsingPrefetch(file) { tables.append(table) }
                 }
             }
             result.append(tables)
@@ -148,5 +173,53 @@ struct VarsFiles {
             }
         }
         return warnings
+    }
+}
+
+/// Reads vars files on a few threads (with large stacks: YAML parsing recurses per nesting level).
+final class VarsFilePrefetch: @unchecked Sendable {
+    private let lock = NSLock()
+    private var results: [String: Result<VarTable?, InventoryError>] = [:]
+    private let finished = DispatchGroup()
+    private let paths: [String]
+    private var next = 0
+
+    init(paths: [String]) {
+        self.paths = paths
+        let workers = max(1, min(ProcessInfo.processInfo.activeProcessorCount, 4, paths.count / 16 + 1))
+        for _ in 0..<workers {
+            finished.enter()
+            let thread = Thread { [self] in
+                while true {
+                    lock.lock()
+                    guard next < paths.count else { lock.unlock(); break }
+                    let path = paths[next]
+                    next += 1
+                    lock.unlock()
+                    let result: Result<VarTable?, InventoryError>
+                    do {
+                        result = .success(try VarsFiles.read(path))
+                    } catch let error as InventoryError {
+                        result = .failure(error)
+                    } catch {
+                        result = .failure(InventoryError("\(error)", at: FileLocation(file: path)))
+                    }
+                    lock.lock()
+                    results[path] = result
+                    lock.unlock()
+                }
+                finished.leave()
+            }
+            thread.stackSize = LargeStack.size / 4
+            thread.start()
+        }
+    }
+
+    /// The file's result once all are read, or nil if it was not among the prefetched files.
+    func result(for path: String) -> Result<VarTable?, InventoryError>? {
+        finished.wait()
+        lock.lock()
+        defer { lock.unlock() }
+        return results[path]
     }
 }

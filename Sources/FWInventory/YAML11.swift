@@ -127,7 +127,7 @@ enum YAML11 {
             magnitude = pythonInt(value.dropFirst(2), radix: 16)
         } else if first == "0" {
             magnitude = pythonInt(value, radix: 8)
-        } else if value.contains(":") {
+        } else if value.utf8.contains(UInt8(ascii: ":")) {
             var total = 0
             for part in value.split(separator: ":", omittingEmptySubsequences: false) {
                 guard let d = PythonText.int(part) else { return nil }
@@ -155,7 +155,7 @@ enum YAML11 {
         if let f = value.first, f == "-" || f == "+" { value = value.dropFirst() }
         if value == ".inf" { return sign * .infinity }
         if value == ".nan" { return .nan }
-        if value.contains(":") {
+        if value.utf8.contains(UInt8(ascii: ":")) {
             var total = 0.0
             for part in value.split(separator: ":", omittingEmptySubsequences: false) {
                 guard let d = Double(PythonText.strip(part)) else { return nil }

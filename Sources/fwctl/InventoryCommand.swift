@@ -40,7 +40,8 @@ struct InventoryCommand: ParsableCommand {
             let (inventory, selected) = try inventoryOptions.loadSelected(log: log)
             let output: String
             if list {
-                output = inventory.listJSON(hosts: selected)
+                try FileHandle.standardOutput.write(contentsOf: inventory.listJSONBytes(hosts: selected))
+                return
             } else if graph {
                 output = try inventory.graph(from: group ?? "all", hosts: inventoryOptions.limit == nil ? nil : selected)
             } else {
@@ -53,7 +54,7 @@ struct InventoryCommand: ParsableCommand {
                 }
                 output = try inventory.hostJSON(matches[0].name)
             }
-            FileHandle.standardOutput.write(Data(output.utf8))
+            try FileHandle.standardOutput.write(contentsOf: Array(output.utf8))
         }
     }
 }
