@@ -56,14 +56,14 @@ public struct Inventory: Sendable {
         for (position, g) in order.enumerated() { rank[g] = position }
         self.rank = rank
 
-        let ancestors = builder.ancestorSets()
+        var memberships = MembershipCache()
+        var sortedChains: [Set<Int>: [Int]] = [:]
         self.hostGroups = builder.hosts.map { host in
-            var member = Set<Int>()
-            for g in host.groups {
-                member.insert(g)
-                member.formUnion(ancestors[g])
-            }
-            return member.sorted { rank[$0] < rank[$1] }
+            let member = memberships.groups(ofHostIn: host.groups, builder: builder)
+            if let chain = sortedChains[member] { return chain }
+            let chain = member.sorted { rank[$0] < rank[$1] }
+            sortedChains[member] = chain
+            return chain
         }
     }
 

@@ -186,10 +186,9 @@ struct InventoryBuilder {
             groups[Self.all].children.append(g)
             groups[g].parents.append(Self.all)
         }
-        let ancestors = ancestorSets()
+        var memberships = MembershipCache()
         for h in hosts.indices {
-            var memberOf = Set<Int>()
-            for g in hosts[h].groups { memberOf.formUnion(ancestors[g]); memberOf.insert(g) }
+            let memberOf = memberships.groups(ofHostIn: hosts[h].groups, builder: self)
             if memberOf.contains(Self.ungrouped) {
                 if !memberOf.subtracting([Self.all, Self.ungrouped]).isEmpty {
                     removeHost(h, fromGroup: Self.ungrouped)
@@ -206,16 +205,14 @@ struct InventoryBuilder {
         hosts[host].groups.removeAll { $0 == group }
     }
 
-    /// For each group, all its ancestors (computed in topological order, parents before children).
-    func ancestorSets() -> [Set<Int>] {
-        var result = [Set<Int>](repeating: [], count: groups.count)
-        for g in topologicalOrder() {
-            for p in groups[g].parents {
-                result[g].insert(p)
-                result[g].formUnion(result[p])
-            }
+    /// The groups `direct` and all their ancestors.
+    func groupsWithAncestors(_ direct: [Int]) -> Set<Int> {
+        var found = Set(direct)
+        var stack = direct
+        while let g = stack.popLast() {
+            for p in groups[g].parents where found.insert(p).inserted { stack.append(p) }
         }
-        return result
+        return found
     }
 
     /// Groups ordered so that every parent comes before its children (the graph has no cycles).
@@ -232,5 +229,18 @@ struct InventoryBuilder {
             }
         }
         return order
+    }
+}
+
+/// A host's groups (direct and inherited), computed once per distinct list of direct groups: most hosts of a
+/// fleet share their groups with many others.
+struct MembershipCache {
+    private var cache: [[Int]: Set<Int>] = [:]
+
+    mutating func groups(ofHostIn direct: [Int], builder: InventoryBuilder) -> Set<Int> {
+        if let known = cache[direct] { return known }
+        let all = builder.groupsWithAncestors(direct)
+        cache[direct] = all
+        return all
     }
 }

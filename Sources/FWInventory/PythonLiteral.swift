@@ -27,19 +27,22 @@ enum PythonLiteral {
 
     /// The value Ansible stores for `text`: the literal's value converted the way Ansible converts it, or the
     /// text itself. Throws only where Ansible fails too (an unhashable dict key or set member).
-    static func ansibleValue(of text: Substring) throws -> InventoryValue {
-        guard let value = try evaluate(text) else { return .string(String(text)) }
+    static func ansibleValue(of text: Substring, shortcuts: Bool = true) throws -> InventoryValue {
+        guard let value = try evaluate(text, shortcuts: shortcuts) else { return .string(String(text)) }
         return try value.inventoryValue()
     }
 
     /// The literal's value, or nil when `text` is not a Python literal.
-    static func evaluate(_ text: Substring) throws -> Value? {
-        // Fast paths: most INI values are plain words, addresses or numbers.
+    static func evaluate(_ text: Substring, shortcuts: Bool = true) throws -> Value? {
         guard let first = text.unicodeScalars.first else { return nil }
-        switch asciiShortcut(text.utf8) {
-        case .literal(let value): return value
-        case .notLiteral: return nil
-        case .undecided: break
+        // Fast paths: most INI values are plain words, addresses or numbers (the fuzzer checks them against the
+        // parser).
+        if shortcuts {
+            switch asciiShortcut(text.utf8) {
+            case .literal(let value): return value
+            case .notLiteral: return nil
+            case .undecided: break
+            }
         }
         if isIdentifierStart(first), text.unicodeScalars.allSatisfy(isIdentifierContinue) {
             // A bare word is a name, and only these three names are literals.

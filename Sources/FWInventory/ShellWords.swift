@@ -24,6 +24,11 @@ enum ShellWords {
             return line.utf8.split(whereSeparator: { $0 == 0x20 || $0 == 0x09 || $0 == 0x0D || $0 == 0x0A })
                 .map { String(Substring($0)) }
         }
+        return try splitFully(line)
+    }
+
+    /// The full state machine, without the fast path (the fuzzer checks that both agree).
+    static func splitFully(_ line: Substring) throws -> [String] {
         var words: [String] = []
         var token = String.UnicodeScalarView()
         var quoted = false
