@@ -26,6 +26,8 @@ public struct Inventory: Sendable {
     let rank: [Int]
     /// Each host's groups (direct and inherited, `all` included), sorted by rank.
     let hostGroups: [[Int]]
+    /// Each group's own vars: its inventory-source vars replaced key by key by its group_vars files.
+    let groupScopes: [VarScope]
 
     init(
         sources: [String], warnings: [String], builder: InventoryBuilder,
@@ -55,6 +57,12 @@ public struct Inventory: Sendable {
         var rank = [Int](repeating: 0, count: groups.count)
         for (position, g) in order.enumerated() { rank[g] = position }
         self.rank = rank
+
+        self.groupScopes = builder.groups.indices.map { g in
+            var own = builder.groups[g].vars
+            for file in groupFiles[g].joined() { own.merge(file) }
+            return VarScope(owner: .group(builder.groups[g].name), table: own)
+        }
 
         var memberships = MembershipCache()
         var sortedChains: [Set<Int>: [Int]] = [:]
@@ -127,20 +135,58 @@ public struct Inventory: Sendable {
 
     // MARK: Variables
 
-    /// The host's variables: per scope (each of its groups, then the host) and merged as Ansible merges them.
-    /// Nil when there is no such host.
+    /// The host's variables: per scope (each of its groups, then the host), per layer, and merged as Ansible
+    /// merges them. Nil when there is no such host.
     public func vars(of host: String) -> HostVars? {
         guard let h = hostIndex[host] else { return nil }
-        var scopes: [VarScope] = []
-        for g in hostGroups[h] {
-            var own = groupRecords[g].vars
-            for file in groupFiles[g].joined() { own.merge(file) }
-            scopes.append(VarScope(owner: .group(groupRecords[g].name), table: own))
-        }
+        var cache: [[Int]: VarTable] = [:]
+        return hostVars(h, groupMergeCache: &cache)
+    }
+
+    /// The variables of many hosts (a selection, or all); faster than one by one, as hosts with the same groups
+    /// share the group part of the merge.
+    public func vars(of hosts: [InventoryHost]) -> [HostVars] {
+        var cache: [[Int]: VarTable] = [:]
+        return hosts.compactMap { hostIndex[$0.name] }.map { hostVars($0, groupMergeCache: &cache) }
+    }
+
+    private func hostVars(_ h: Int, groupMergeCache cache: inout [[Int]: VarTable]) -> HostVars {
+        let chain = hostGroups[h]
         var own = hostRecords[h].vars
         for file in hostFiles[h].joined() { own.merge(file) }
-        scopes.append(VarScope(owner: .host(host), table: own))
-        return HostVars(host: host, scopes: scopes, merged: mergedVars(host: h))
+        let scopes = chain.map { groupScopes[$0] } + [VarScope(owner: .host(hostRecords[h].name), table: own)]
+        var merged: VarTable
+        if let cached = cache[chain] {
+            merged = cached
+        } else {
+            merged = VarTable()
+            forEachGroupLayer(chain) { merged.merge(table($0)) }
+            cache[chain] = merged
+        }
+        forEachHostLayer(h) { merged.merge(table($0)) }
+        return HostVars(host: hostRecords[h].name, scopes: scopes, merged: merged, layers: { layers(ofHost: h) })
+    }
+
+    /// The layers of a host's merge in Ansible's order, each with its owner and source.
+    func layers(ofHost h: Int) -> [VarLayer] {
+        var layers: [VarLayer] = []
+        func add(_ id: LayerID) {
+            let table = table(id)
+            guard !table.isEmpty else { return }
+            switch id {
+            case .groupInline(let g):
+                layers.append(VarLayer(owner: .group(groupRecords[g].name), source: .inventory, table: table))
+            case .groupFile(let g, _, _):
+                layers.append(VarLayer(owner: .group(groupRecords[g].name), source: .varsFile, table: table))
+            case .hostInline(let h):
+                layers.append(VarLayer(owner: .host(hostRecords[h].name), source: .inventory, table: table))
+            case .hostFile(let h, _, _):
+                layers.append(VarLayer(owner: .host(hostRecords[h].name), source: .varsFile, table: table))
+            }
+        }
+        forEachGroupLayer(hostGroups[h], add)
+        forEachHostLayer(h, add)
+        return layers
     }
 
     /// Ansible's merge for one host (VariableManager with the default precedence): the inventory-source vars of
@@ -252,26 +298,44 @@ public struct InventoryGroup: Sendable, Hashable, CustomStringConvertible {
     public var description: String { name }
 }
 
-/// The variables one group or the host itself contributes, before merging.
-public struct VarScope: Sendable {
-    public enum Owner: Sendable, Hashable, CustomStringConvertible {
-        case group(String)
-        case host(String)
+/// Whose variables: a group's or the host's own.
+public enum VarOwner: Sendable, Hashable, CustomStringConvertible {
+    case group(String)
+    case host(String)
 
-        public var description: String {
-            switch self {
-            case .group(let name): return "group '\(name)'"
-            case .host(let name): return "host '\(name)'"
-            }
+    public var description: String {
+        switch self {
+        case .group(let name): return "group '\(name)'"
+        case .host(let name): return "host '\(name)'"
         }
     }
+}
 
-    public let owner: Owner
+/// The variables one group or the host itself contributes, before merging across groups.
+public struct VarScope: Sendable {
+    public let owner: VarOwner
     /// The scope's own vars: those set in inventory sources, replaced key by key by its group_vars/host_vars files.
     public var vars: [String: InventoryValue] { table.values }
     let table: VarTable
 
-    /// Where `key` was set for this scope.
+    /// Where `key` was set for this scope (file and line).
+    public func location(of key: String) -> FileLocation? { table.locations[key] }
+}
+
+/// One step of Ansible's merge: one owner's vars from one source.
+public struct VarLayer: Sendable {
+    public enum Source: Sendable, Hashable {
+        /// Set in an inventory source (`[g:vars]`, a host line, YAML `vars:`, a script's output).
+        case inventory
+        /// A group_vars/ or host_vars/ file (its path is in the locations).
+        case varsFile
+    }
+
+    public let owner: VarOwner
+    public let source: Source
+    public var vars: [String: InventoryValue] { table.values }
+    let table: VarTable
+
     public func location(of key: String) -> FileLocation? { table.locations[key] }
 }
 
@@ -282,11 +346,13 @@ public struct HostVars: Sendable {
     /// host's own scope last. For settings that accumulate over groups (firewall rules), walk these.
     public let scopes: [VarScope]
     let mergedTable: VarTable
+    private let makeLayers: @Sendable () -> [VarLayer]
 
-    init(host: String, scopes: [VarScope], merged: VarTable) {
+    init(host: String, scopes: [VarScope], merged: VarTable, layers: @escaping @Sendable () -> [VarLayer]) {
         self.host = host
         self.scopes = scopes
         self.mergedTable = merged
+        self.makeLayers = layers
     }
 
     /// The merged variables, exactly as `ansible-inventory --host` computes them.
@@ -294,6 +360,11 @@ public struct HostVars: Sendable {
 
     public subscript(key: String) -> InventoryValue? { mergedTable.values[key] }
 
-    /// Where the merged value of `key` was set (the scope that won).
+    /// Where the merged value of `key` was set (the layer that won).
     public func location(of key: String) -> FileLocation? { mergedTable.locations[key] }
+
+    /// Every non-empty layer of the merge in Ansible's order, lowest precedence first: the inventory-source vars of
+    /// each group, then each group's vars files (`all`'s first), then the host's inventory vars and its files.
+    /// (Ansible applies all groups' inventory vars before any vars file, so this order differs from `scopes`.)
+    public var layers: [VarLayer] { makeLayers() }
 }

@@ -70,9 +70,26 @@ import Testing
         let inventory = try Inventory.load(dir.path + "/hosts")
         #expect(inventory.merged("w1") == ["a": "all_file", "b": "web_inline"])
         // Per scope, `all` has its file's value and web its own.
-        let scopes = try #require(inventory.vars(of: "w1")?.scopes)
-        #expect(scopes[0].vars["a"] == "all_file")
-        #expect(scopes[1].vars["a"] == "web_inline")
+        let vars = try #require(inventory.vars(of: "w1"))
+        #expect(vars.scopes[0].vars["a"] == "all_file")
+        #expect(vars.scopes[1].vars["a"] == "web_inline")
+        // The layers show Ansible's actual order.
+        #expect(vars.layers.map(\.owner) == [.group("all"), .group("web"), .group("all")])
+        #expect(vars.layers.map(\.source) == [.inventory, .inventory, .varsFile])
+        #expect(vars.layers[2].location(of: "a") == FileLocation(file: dir.path + "/group_vars/all.yml", line: 1))
+        #expect(vars.location(of: "a") == FileLocation(file: dir.path + "/group_vars/all.yml", line: 1))
+        #expect(vars.location(of: "b") == FileLocation(file: dir.path + "/hosts", line: 8))
+    }
+
+    @Test func varsOfManyHostsAtOnceEqualOneByOne() throws {
+        let all = inventory.vars(of: inventory.hosts)
+        #expect(all.map(\.host) == inventory.hostNames)
+        for vars in all {
+            let single = try #require(inventory.vars(of: vars.host))
+            #expect(vars.merged == single.merged)
+            #expect(vars.scopes.map(\.owner) == single.scopes.map(\.owner))
+            #expect(vars.merged.keys.allSatisfy { vars.location(of: $0) == single.location(of: $0) })
+        }
     }
 
     @Test func severalSourcesMergeTheirVarsDirectoriesInOrder() throws {
