@@ -77,8 +77,8 @@ public struct Inventory: Sendable {
 
     // MARK: Hosts and groups
 
-    /// All hosts, in inventory order.
-    public var hosts: [InventoryHost] { hostRecords.indices.map(host(at:)) }
+    /// All hosts (those of group `all`, as Ansible's `all` pattern gives them), in inventory order.
+    public var hosts: [InventoryHost] { hostIndices(inGroup: InventoryBuilder.all).sorted().map(host(at:)) }
 
     /// All groups, `all` and `ungrouped` first, then in the order they were declared.
     public var groups: [InventoryGroup] { groupRecords.indices.map(group(at:)) }

@@ -108,6 +108,10 @@ struct InventoryLoader {
         let groupFiles = try builder.groups.map { try varsFiles.load(kind: .group, name: $0.name) }
         let hostFiles = try builder.hosts.map { try varsFiles.load(kind: .host, name: $0.name) }
         warnings += varsFiles.unusedFileWarnings(groups: Set(builder.groupIndex.keys), hosts: Set(builder.hostIndex.keys))
+        warnings += builder.hosts.filter(\.groups.isEmpty).map {
+            "\($0.declaredAt.map { "\($0): " } ?? "")host '\($0.name)' is in no group (its group 'ungrouped' is a child of another group), "
+                + "so it is not among all hosts, as in Ansible"
+        }
         return Inventory(sources: sources, warnings: warnings, builder: builder, groupFiles: groupFiles, hostFiles: hostFiles)
     }
 
