@@ -49,7 +49,8 @@ let package = Package(
         ),
         .testTarget(
             name: "FWCtlTests",
-            dependencies: ["fwctl", "TestSupport"]
+            dependencies: ["fwctl", "TestSupport"],
+            exclude: ["Golden"]
         ),
         .testTarget(
             name: "FWInventoryTests",

@@ -143,6 +143,12 @@ public struct Inventory: Sendable {
         return hostVars(h, groupMergeCache: &cache)
     }
 
+    /// A group's own vars (its inventory-source vars, replaced key by key by its group_vars files), whether or
+    /// not it has hosts. Nil when there is no such group.
+    public func vars(ofGroup name: String) -> VarScope? {
+        groupIndex[name].map { groupScopes[$0] }
+    }
+
     /// The variables of many hosts (a selection, or all); faster than one by one, as hosts with the same groups
     /// share the group part of the merge.
     public func vars(of hosts: [InventoryHost]) -> [HostVars] {

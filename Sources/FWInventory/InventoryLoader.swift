@@ -51,9 +51,11 @@ extension Inventory {
     /// An inventory from JSON text alone: the `--list` format of inventory scripts (with `_meta.hostvars`), or
     /// the YAML inventory structure written as JSON.
     public static func parse(json text: String, file: String = "<inventory>", options: LoadOptions = LoadOptions()) throws -> Inventory {
-        var loader = InventoryLoader(options: options)
-        try loader.loadStructured(Array(text.utf8), file: file, kind: .json)
-        return InventoryLoader.finish(sources: [file], warnings: loader.warnings, builder: loader.builder)
+        try LargeStack.run {
+            var loader = InventoryLoader(options: options)
+            try loader.loadStructured(Array(text.utf8), file: file, kind: .json)
+            return InventoryLoader.finish(sources: [file], warnings: loader.warnings, builder: loader.builder)
+        }
     }
 }
 

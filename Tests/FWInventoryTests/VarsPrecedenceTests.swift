@@ -50,6 +50,8 @@ import Testing
         #expect(prod.vars["src"] == "prod_file3")  // group_vars/prod/ files in name order, sub/30.json last
         #expect(prod.vars["prod_list"] == [1, 2])
         #expect(vars.scopes[5].vars == ["src": "w2_b", "w2_a": 1])
+        #expect(inventory.vars(ofGroup: "web")?.vars == web.vars)
+        #expect(inventory.vars(ofGroup: "nosuch") == nil)
     }
 
     @Test func ignoredAndUnusedVarsFilesAreReported() {
