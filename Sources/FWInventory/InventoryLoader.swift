@@ -144,8 +144,12 @@ struct InventoryLoader {
         return ignoredSuffixes.contains { name.hasSuffix($0) }
     }
 
+    /// Directories already read (by real path), so a symbolic link back up the tree cannot loop forever.
+    private var directoriesRead: Set<String> = []
+
     /// Every file in the directory (recursively, in name order) is a source of its own.
     mutating func loadDirectory(_ path: String) throws {
+        guard directoriesRead.insert((path as NSString).resolvingSymlinksInPath).inserted else { return }
         let names: [String]
         do {
             names = try FileManager.default.contentsOfDirectory(atPath: path)

@@ -85,9 +85,15 @@ struct VarsFiles {
 
     /// A file, or every vars file under a directory.
     static func files(at path: String) -> [String] {
+        var visited: Set<String> = []
+        return files(at: path, visited: &visited)
+    }
+
+    private static func files(at path: String, visited: inout Set<String>) -> [String] {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { return [] }
         guard isDirectory.boolValue else { return [path] }
+        guard visited.insert((path as NSString).resolvingSymlinksInPath).inserted else { return [] }  // a link loop
         let names = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
         var found: [String] = []
         for name in names.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }) {
@@ -97,7 +103,7 @@ struct VarsFiles {
             var entryIsDirectory: ObjCBool = false
             guard FileManager.default.fileExists(atPath: full, isDirectory: &entryIsDirectory) else { continue }
             if entryIsDirectory.boolValue {
-                if ext.isEmpty { found += files(at: full) }
+                if ext.isEmpty { found += files(at: full, visited: &visited) }
             } else if ext.isEmpty || extensions.contains(ext) {
                 found.append(full)
             }

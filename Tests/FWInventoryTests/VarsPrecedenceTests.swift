@@ -109,6 +109,19 @@ import Testing
         #expect(inventory.merged("d1") == ["x": "two_all", "y": "two_all"])
     }
 
+    @Test func symbolicLinkLoopsEndAndEmptyFilesAreSkipped() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.cleanup() }
+        try dir.write("inv/hosts", "[web]\nw1\n")
+        try dir.write("inv/group_vars/web/a.yml", "a: 1\n")
+        try dir.write("inv/group_vars/web/empty.yml", "")
+        try FileManager.default.createSymbolicLink(atPath: dir.path + "/inv/group_vars/web/loop", withDestinationPath: "..")
+        try FileManager.default.createSymbolicLink(atPath: dir.path + "/inv/again", withDestinationPath: ".")
+        let inventory = try Inventory.load(dir.path + "/inv")
+        #expect(inventory.hostNames == ["w1"])
+        #expect(inventory.merged("w1") == ["a": 1])
+    }
+
     @Test func varsFileErrorsNameTheFileAndLine() throws {
         let dir = try TemporaryDirectory()
         defer { dir.cleanup() }
