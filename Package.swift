@@ -15,6 +15,7 @@ let package = Package(
     products: [
         .executable(name: "fwctl", targets: ["fwctl"]),
         .library(name: "FWTemplate", targets: ["FWTemplate"]),
+        .library(name: "FWInventory", targets: ["FWInventory"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -32,6 +33,11 @@ let package = Package(
         // MARK: Libraries, one per pipeline stage
         // The Mustache engine every output file goes through. No dependencies, by design.
         .target(name: "FWTemplate"),
+        // Ansible inventories (INI, YAML, JSON, scripts, directories) with group_vars/host_vars and host patterns.
+        .target(
+            name: "FWInventory",
+            dependencies: [.product(name: "Yams", package: "Yams")]
+        ),
         // Firewall policy from inventory vars, compiled to typed rules and rendered through the templates.
         .target(
             name: "FWPolicy",
@@ -41,7 +47,7 @@ let package = Package(
         // MARK: Command-line front end
         .executableTarget(
             name: "fwctl",
-            dependencies: [argumentParser, logging, "FWTemplate", .product(name: "Yams", package: "Yams")]
+            dependencies: [argumentParser, logging, "FWTemplate", "FWInventory", "FWPolicy", .product(name: "Yams", package: "Yams")]
         ),
 
         // MARK: Tests
@@ -57,6 +63,11 @@ let package = Package(
             name: "FWCtlTests",
             dependencies: ["fwctl", "TestSupport"],
             exclude: ["Golden"]
+        ),
+        .testTarget(
+            name: "FWInventoryTests",
+            dependencies: ["FWInventory", "TestSupport"],
+            exclude: ["Fixtures", "FuzzRegressions"]
         ),
         .testTarget(
             name: "FWTemplateTests",
