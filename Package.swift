@@ -29,6 +29,8 @@ let package = Package(
             pkgConfig: "libssh2",
             providers: [.apt(["libssh2-1-dev"])]
         ),
+        // Linux system calls the Swift Glibc module does not expose (atomic directory exchange).
+        .target(name: "CFWSystem"),
 
         // MARK: Libraries, one per pipeline stage
         // The Mustache engine every output file goes through. No dependencies, by design.
@@ -41,7 +43,7 @@ let package = Package(
         // Firewall policy from inventory vars, compiled to typed rules and rendered through the templates.
         .target(
             name: "FWPolicy",
-            dependencies: ["FWTemplate", "FWInventory"]
+            dependencies: ["FWTemplate", "FWInventory", "CFWSystem"]
         ),
 
         // MARK: Command-line front end

@@ -22,7 +22,9 @@ public struct AddressBook: Sendable {
     public init(inventory: Inventory, resolution: Resolution = .literalsOnly) {
         var hostAddresses: [String: Result<[IPNetwork], PolicyError>] = [:]
         for host in inventory.hosts {
-            hostAddresses[host.name] = Result { try Self.addresses(of: host.name, in: inventory, resolution: resolution) }
+            hostAddresses[host.name] = Result { () throws(PolicyError) in
+                try Self.addresses(of: host.name, in: inventory, resolution: resolution)
+            }
         }
         var groupMembers: [String: [String]] = [:]
         for group in inventory.groups {
@@ -61,7 +63,7 @@ public struct AddressBook: Sendable {
             primary = host
         }
         if IPNetwork.looksLikeAddress(primary) {
-            do {
+            do throws(IPNetworkParseError) {
                 let network = try IPNetwork(parsing: primary)
                 guard network.isSingleAddress else { throw IPNetworkParseError(text: primary, reason: "a host address has no prefix length") }
                 result.append(network)
@@ -87,7 +89,7 @@ public struct AddressBook: Sendable {
                     throw PolicyError(host: host, location: vars.location(of: "fw_addresses"), path: path,
                                       message: "must be an IP address, not \(item.kindDescription) (\(item))")
                 }
-                do {
+                do throws(IPNetworkParseError) {
                     let network = try IPNetwork(parsing: text)
                     guard network.isSingleAddress else { throw IPNetworkParseError(text: text, reason: "a host address has no prefix length") }
                     if !result.contains(network) { result.append(network) }

@@ -41,7 +41,7 @@ public struct FleetRender: Sendable {
             for index in (c * chunk)..<min(hosts.count, (c + 1) * chunk) {
                 let host = hosts[index]
                 let outcome: Outcome
-                do {
+                do throws(PolicyErrors) {
                     if let firewall = try compiler.compile(host: host, inventory: inventory, addressBook: addressBook) {
                         do {
                             let files = try renderer.render(firewall)

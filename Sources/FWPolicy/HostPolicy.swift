@@ -58,8 +58,8 @@ enum HostPolicyReader {
             let scopeName = "\(scope.owner)"
             let location = scope.location(of: "firewall")
             func fail(_ path: String, _ message: String, hint: String? = nil) {
-                errors.append(PolicyError(host: vars.host, location: location, path: path,
-                                          message: "\(message) (set by \(scopeName))", hint: hint))
+                errors.append(PolicyError(host: vars.host, location: location, path: path, scope: scopeName,
+                                          message: message, hint: hint))
             }
             guard let table = firewall.dictValue else {
                 fail("firewall", "must be a mapping with target, default, management and allow, not \(firewall.kindDescription)")
@@ -186,7 +186,7 @@ enum HostPolicyReader {
                 interface = text
             } else {
                 fail("\(path).interface", "\(value) is not a network interface name",
-                     "1 to 15 letters, digits, '_', '.', '-'")
+                     "use 1 to 15 letters, digits, '_', '.', '-'")
                 ok = false
             }
         }
@@ -194,7 +194,7 @@ enum HostPolicyReader {
         var comment: String?
         if let value = table["comment"] {
             if let text = value.stringValue, let problem = commentProblem(text) {
-                fail("\(path).comment", problem, "letters, digits, spaces and . _ : / - , + @ = % only")
+                fail("\(path).comment", problem, "use letters, digits, spaces and . _ : / - , + @ = % only")
                 ok = false
             } else if let text = value.stringValue {
                 comment = text.isEmpty ? nil : text

@@ -1,3 +1,4 @@
+import CFWSystem
 import Foundation
 
 /// Writes rendered hosts under an output folder without ever leaving a half-written tree.
@@ -44,7 +45,7 @@ public final class OutputTree: @unchecked Sendable {
             let source = staging.appendingPathComponent(host).path
             let destination = root.appendingPathComponent(host).path
             // RENAME_EXCHANGE swaps the folders in one step; the old one lands in staging and is removed with it.
-            if renameat2(AT_FDCWD, source, AT_FDCWD, destination, UInt32(RENAME_EXCHANGE)) != 0 {
+            if fw_rename_exchange(source, destination) != 0 {
                 guard errno == ENOENT, rename(source, destination) == 0 else {
                     throw OutputTreeError(path: destination, message: String(cString: strerror(errno)))
                 }
@@ -71,7 +72,7 @@ public final class OutputTree: @unchecked Sendable {
         defer { close(fd) }
         var offset = 0
         while offset < bytes.count {
-            let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + offset, $0.count - offset) }
+            let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + offset, $0.count - offset) }
             if n < 0 {
                 if errno == EINTR { continue }
                 throw OutputTreeError(path: path, message: String(cString: strerror(errno)))

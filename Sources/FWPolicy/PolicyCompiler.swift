@@ -91,7 +91,7 @@ public struct PolicyCompiler: Sendable {
             let text = entry.text
             func fail(_ message: String, hint: String? = nil) {
                 errors.append(PolicyError(host: host, location: entry.origin.location, path: entry.origin.path,
-                                          message: "\(message) (set by \(entry.origin.scope))", hint: hint))
+                                          scope: entry.origin.scope, message: message, hint: hint))
             }
             if text == "any" {
                 resolved.any = true

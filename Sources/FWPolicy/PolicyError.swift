@@ -18,27 +18,45 @@ public struct PolicyError: Error, Sendable, Hashable, CustomStringConvertible {
     public var location: FileLocation?
     /// The path of the value inside the vars, e.g. `firewall.allow[2].ports[0]`.
     public var path: String?
+    /// The group or host whose vars hold the value, e.g. `group 'db'`.
+    public var scope: String?
     public var message: String
     public var hint: String?
 
     public init(_ kind: Kind = .invalid, host: String? = nil, location: FileLocation? = nil, path: String? = nil,
-                message: String, hint: String? = nil) {
+                scope: String? = nil, message: String, hint: String? = nil) {
         self.kind = kind
         self.host = host
         self.location = location
         self.path = path
+        self.scope = scope
         self.message = message
         self.hint = hint
     }
 
-    public var description: String {
+    public var description: String { describe(hosts: host.map { [$0] } ?? []) }
+
+    /// The message for one or several hosts that share the same problem (a group's vars are every member's).
+    public func describe(hosts: [String]) -> String {
         var text = ""
         if let location { text += "\(location): " }
-        if let host { text += "host \(host): " }
-        if let path { text += "\(path): " }
+        if let path { text += "\(path)" + (scope.map { " (\($0))" } ?? "") + ": " }
         text += message
-        if let hint { text += " (\(hint))" }
+        if let hint { text += "; \(hint)" }
+        switch hosts.count {
+        case 0: break
+        case 1: text += " [host \(hosts[0])]"
+        case 2...5: text += " [hosts \(hosts.joined(separator: ", "))]"
+        default: text += " [\(hosts.count) hosts: \(hosts.prefix(3).joined(separator: ", ")), ...]"
+        }
         return text
+    }
+
+    /// The problem without the host: the same for every host it is reported for.
+    public var withoutHost: PolicyError {
+        var copy = self
+        copy.host = nil
+        return copy
     }
 }
 
@@ -52,6 +70,18 @@ public struct PolicyErrors: Error, Sendable, CustomStringConvertible {
     public var onlyLockouts: Bool { errors.allSatisfy { $0.kind == .lockout } }
 
     public var description: String {
-        errors.map(\.description).joined(separator: "\n")
+        grouped().map { $0.error.describe(hosts: $0.hosts) }.joined(separator: "\n")
+    }
+
+    /// The problems with those shared by several hosts (one group's vars) merged into one, in first-seen order.
+    public func grouped() -> [(error: PolicyError, hosts: [String])] {
+        var order: [PolicyError] = []
+        var hosts: [PolicyError: [String]] = [:]
+        for error in errors {
+            let key = error.withoutHost
+            if hosts[key] == nil { order.append(key) }
+            hosts[key, default: []] += error.host.map { [$0] } ?? []
+        }
+        return order.map { ($0, hosts[$0]!) }
     }
 }
