@@ -59,7 +59,8 @@ let package = Package(
         ),
         .testTarget(
             name: "FWPolicyTests",
-            dependencies: ["FWPolicy", "TestSupport"]
+            dependencies: ["FWPolicy", "TestSupport"],
+            exclude: ["Golden"]
         ),
         .testTarget(
             name: "FWCtlTests",

@@ -12,8 +12,8 @@ import Testing
         #expect(management.sources == .networks([try IPNetwork(parsing: "192.0.2.10")]))
         #expect(management.ports == [PortRange(low: 22, high: 22)!])
         #expect(management.proto == .tcp)
-        // IPv6: no management source has an IPv6 address, so no management rule, but neighbour discovery.
-        #expect(web.rules(.v6).map(\.kind) == [.loopback, .established, .neighbourDiscovery, .allow])
+        #expect(web.rules(.v6).map(\.kind) == [.management, .loopback, .established, .neighbourDiscovery, .allow])
+        #expect(web.rules(.v6)[0].sources == .networks([try IPNetwork(parsing: "2001:db8::10")]))
     }
 
     @Test func scalarsFollowPrecedenceAndListsAccumulate() throws {
@@ -36,6 +36,7 @@ import Testing
         #expect(v4.count == 1)
         #expect(v4[0].proto == .udp)
         #expect(v4[0].sources.count == 3, "app1, web1, web2")
+        #expect(cache.rules(.v6).first?.kind == .management, "reached over IPv6, managed from the bastion's IPv6 address")
         // Nobody in app or web has an IPv6 address: no IPv6 allow rule at all (not an allow-all).
         #expect(cache.rules(.v6).filter { $0.kind == .allow }.isEmpty)
     }

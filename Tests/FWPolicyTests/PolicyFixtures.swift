@@ -37,7 +37,7 @@ enum PolicyFixtures {
           children:
             bastion:
               hosts:
-                bastion1: {ansible_host: 192.0.2.10}
+                bastion1: {ansible_host: 192.0.2.10, fw_addresses: ["2001:db8::10"]}
             web:
               hosts:
                 web1: {ansible_host: 192.0.2.21}

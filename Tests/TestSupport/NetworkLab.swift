@@ -15,6 +15,8 @@ public final class NetworkLab: @unchecked Sendable {
 
     private static let counter = Counter()
     private static let prefix = "fwt"
+    /// Programs run in namespaces come from the system folders, whatever PATH the test runner has.
+    static let path = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
     public let id: String
     public let switchNamespace: String
@@ -66,7 +68,7 @@ public final class NetworkLab: @unchecked Sendable {
     /// Runs a program inside a host's namespace.
     @discardableResult
     public func run(_ host: Host, _ arguments: [String], stdin: Data? = nil, timeout: TimeInterval = 30) throws -> ProcessResult {
-        try runProcess("/usr/bin/env", ["ip", "netns", "exec", host.namespace] + arguments, stdin: stdin, timeout: timeout)
+        try runProcess("/usr/bin/env", [Self.path, "ip", "netns", "exec", host.namespace] + arguments, stdin: stdin, timeout: timeout)
     }
 
     /// Like `run`, but throws with the command's stderr unless it exits 0.
@@ -77,6 +79,31 @@ public final class NetworkLab: @unchecked Sendable {
             throw ProcessRunnerError(description: "in \(host.name): \(arguments.joined(separator: " ")) exited \(result.status): \(result.stderrText)")
         }
         return result
+    }
+
+    /// Starts a long-running program inside a host's namespace (a listener, a daemon). It is killed by
+    /// `shutdown()` with everything else in the namespace; its output is discarded.
+    @discardableResult
+    public func spawn(_ host: Host, _ arguments: [String]) throws -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = [Self.path, "ip", "netns", "exec", host.namespace] + arguments
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        return process
+    }
+
+    /// Waits (bounded) until something in the host's namespace listens on the TCP port.
+    public func waitForListener(_ host: Host, port: Int, timeout: TimeInterval = 10) throws {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            let listening = try run(host, ["ss", "-Hltn", "sport = :\(port)"]).stdoutText
+            if !listening.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { return }
+            usleep(50_000)
+        }
+        throw ProcessRunnerError(description: "nothing listens on port \(port) in \(host.name) after \(timeout) s")
     }
 
     /// Gives a namespace its own copy of a folder under /etc (`ip netns exec` shows /etc/netns/NS/X as /etc/X).
@@ -100,16 +127,16 @@ public final class NetworkLab: @unchecked Sendable {
     }
 
     private static func destroy(_ namespace: String) {
-        if let pids = try? runProcess("/usr/bin/env", ["ip", "netns", "pids", namespace], timeout: 10) {
+        if let pids = try? runProcess("/usr/bin/env", [path, "ip", "netns", "pids", namespace], timeout: 10) {
             for pid in pids.stdoutText.split(separator: "\n").compactMap({ Int32($0) }) { kill(pid, SIGKILL) }
         }
-        _ = try? runProcess("/usr/bin/env", ["ip", "netns", "del", namespace], timeout: 10)
+        _ = try? runProcess("/usr/bin/env", [path, "ip", "netns", "del", namespace], timeout: 10)
         try? FileManager.default.removeItem(atPath: "/etc/netns/\(namespace)")
     }
 
     /// Removes namespaces left by test processes that no longer exist (a crash or a kill -9 skips `defer`).
     private static func removeStaleNamespaces() {
-        guard let list = try? runProcess("/usr/bin/env", ["ip", "netns", "list"], timeout: 10) else { return }
+        guard let list = try? runProcess("/usr/bin/env", [path, "ip", "netns", "list"], timeout: 10) else { return }
         for line in list.stdoutText.split(separator: "\n") {
             let name = String(line.split(separator: " ")[0])
             guard name.hasPrefix(prefix), let x = name.dropFirst(prefix.count).firstIndex(of: "x"),
@@ -119,7 +146,7 @@ public final class NetworkLab: @unchecked Sendable {
     }
 
     private static func ip(_ arguments: [String]) throws {
-        let result = try runProcess("/usr/bin/env", ["ip"] + arguments, timeout: 20)
+        let result = try runProcess("/usr/bin/env", [path, "ip"] + arguments, timeout: 20)
         guard result.status == 0 else {
             throw ProcessRunnerError(description: "ip \(arguments.joined(separator: " ")): \(result.stderrText)")
         }
