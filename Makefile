@@ -40,7 +40,7 @@ build: deps
 	$(SWIFT) build -c $(CONFIG) --product fwctl
 
 run: build
-	$(FWCTL) inventory -i $(INVENTORY) --graph
+	$(FWCTL) render -i $(INVENTORY) -o $(OUT)
 
 test: deps-test venv-test
 	$(SWIFT) build --build-tests

@@ -1,4 +1,5 @@
 import FWInventory
+import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -18,20 +19,32 @@ public struct AddressBook: Sendable {
 
     private let hostAddresses: [String: Result<[IPNetwork], PolicyError>]
     private let groupMembers: [String: [String]]
+    /// Each group's addresses, sorted and without duplicates, computed once: rules of thousands of hosts refer to
+    /// the same groups.
+    private let groupAddresses: [String: ResolvedSources]
+    private let resolutions = ResolutionCache()
 
     public init(inventory: Inventory, resolution: Resolution = .literalsOnly) {
         var hostAddresses: [String: Result<[IPNetwork], PolicyError>] = [:]
-        for host in inventory.hosts {
+        let hosts = inventory.hosts
+        let vars = inventory.vars(of: hosts)
+        for (host, hostVars) in zip(hosts, vars) {
             hostAddresses[host.name] = Result { () throws(PolicyError) in
-                try Self.addresses(of: host.name, in: inventory, resolution: resolution)
+                try Self.addresses(of: hostVars, resolution: resolution)
             }
         }
         var groupMembers: [String: [String]] = [:]
+        var groupAddresses: [String: ResolvedSources] = [:]
         for group in inventory.groups {
-            groupMembers[group.name] = inventory.hosts(inGroup: group.name)?.map(\.name) ?? []
+            let members = inventory.hosts(inGroup: group.name)?.map(\.name) ?? []
+            groupMembers[group.name] = members
+            var sources = ResolvedSources()
+            sources.add(members.flatMap { (try? hostAddresses[$0]?.get()) ?? [] })
+            groupAddresses[group.name] = sources
         }
         self.hostAddresses = hostAddresses
         self.groupMembers = groupMembers
+        self.groupAddresses = groupAddresses
     }
 
     public func isHost(_ name: String) -> Bool { hostAddresses[name] != nil }
@@ -48,8 +61,15 @@ public struct AddressBook: Sendable {
     /// The hosts of a group, children included, in inventory order.
     public func members(ofGroup name: String) -> [String]? { groupMembers[name] }
 
-    static func addresses(of host: String, in inventory: Inventory, resolution: Resolution) throws(PolicyError) -> [IPNetwork] {
-        guard let vars = inventory.vars(of: host) else { return [] }
+    /// The usable addresses of a group's hosts (see `members(ofGroup:)` for the hosts whose addresses failed).
+    func addresses(ofGroup name: String) -> ResolvedSources? { groupAddresses[name] }
+
+    /// A source list resolved earlier, by the texts of its entries.
+    func cachedResolution(_ key: String) -> ResolvedSources? { resolutions.get(key) }
+    func storeResolution(_ key: String, _ sources: ResolvedSources) { resolutions.set(key, sources) }
+
+    static func addresses(of vars: HostVars, resolution: Resolution) throws(PolicyError) -> [IPNetwork] {
+        let host = vars.host
         var result: [IPNetwork] = []
         let primaryKey = vars["ansible_host"] != nil ? "ansible_host" : nil
         let primary: String
@@ -131,4 +151,13 @@ public struct AddressBook: Sendable {
         var seen = Set<IPNetwork>()
         return result.filter { seen.insert($0).inserted }
     }
+}
+
+/// Source lists already resolved in this run, shared by the threads compiling hosts.
+private final class ResolutionCache: @unchecked Sendable {
+    private let lock = NSLock()
+    private var entries: [String: ResolvedSources] = [:]
+
+    func get(_ key: String) -> ResolvedSources? { lock.withLock { entries[key] } }
+    func set(_ key: String, _ value: ResolvedSources) { lock.withLock { entries[key] = value } }
 }

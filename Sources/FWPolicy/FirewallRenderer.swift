@@ -34,6 +34,7 @@ public struct FirewallRenderer: Sendable {
 
     public let templates: TemplateSet
     public let generator: String
+    private let data = TemplateData()
 
     /// Loads every template under `directory` and checks that each target's templates are there.
     public init(templatesDirectory directory: String, generator: String) throws(TemplateError) {
@@ -53,7 +54,7 @@ public struct FirewallRenderer: Sendable {
 
     /// The host's files for its target.
     public func render(_ firewall: HostFirewall) throws(TemplateError) -> [RenderedFile] {
-        let data = TemplateData.host(firewall, generator: generator)
+        let data = self.data.host(firewall, generator: generator)
         var files: [RenderedFile] = []
         for output in Self.outputs(for: firewall.target) where !output.onlyWithSets || !firewall.sets.isEmpty {
             files.append(RenderedFile(name: output.file, bytes: try templates.render(output.template, data)))

@@ -5,8 +5,15 @@ import FWTemplate
 
 /// Compiles and renders many hosts in parallel, keeping every host's result in input order.
 public struct FleetRender: Sendable {
+    /// A written file's name and size; the bytes go to the sink and are not kept, so a fleet's output never has
+    /// to fit in memory at once.
+    public struct FileSummary: Sendable, Equatable {
+        public var name: String
+        public var byteCount: Int
+    }
+
     public enum Outcome: Sendable {
-        case rendered(HostFirewall, [RenderedFile])
+        case rendered(HostFirewall, [FileSummary])
         /// The host has no `firewall` var: fwctl leaves it alone.
         case unmanaged
         case failed([PolicyError])
@@ -46,7 +53,7 @@ public struct FleetRender: Sendable {
                         do {
                             let files = try renderer.render(firewall)
                             try sink?(host, files)
-                            outcome = .rendered(firewall, files)
+                            outcome = .rendered(firewall, files.map { FileSummary(name: $0.name, byteCount: $0.bytes.count) })
                         } catch let error as TemplateError {
                             outcome = .failed([PolicyError(.template, host: host, message: "\(error)")])
                         } catch {

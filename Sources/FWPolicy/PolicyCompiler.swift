@@ -83,9 +83,13 @@ public struct PolicyCompiler: Sendable {
         return firewall
     }
 
-    /// Resolves `from`/`management` entries to networks of both families (`nil` per family means any source).
+    /// Resolves `from`/`management` entries to networks of both families. Hosts of one group share their source
+    /// lists, so a list that resolved without problems is kept for the next host.
     private func resolve(_ entries: [HostPolicy.SourceEntry], host: String, book: AddressBook,
                          errors: inout [PolicyError]) -> ResolvedSources {
+        let key = entries.map(\.text).joined(separator: "\u{0}")
+        if let cached = book.cachedResolution(key) { return cached }
+        let errorCount = errors.count
         var resolved = ResolvedSources()
         for entry in entries {
             let text = entry.text
@@ -103,18 +107,19 @@ public struct PolicyCompiler: Sendable {
                 }
             } else if book.isGroup(text) && book.isHost(text) {
                 fail("'\(text)' is both a group and a host", hint: "rename one of them")
-            } else if let members = book.members(ofGroup: text) {
+            } else if let members = book.members(ofGroup: text), let addresses = book.addresses(ofGroup: text) {
                 guard !members.isEmpty else {
                     fail("group '\(text)' has no hosts, so the rule would match nothing", hint: "add hosts to it or remove the reference")
                     continue
                 }
                 for member in members {
                     do {
-                        resolved.add(try book.addresses(ofHost: member))
+                        _ = try book.addresses(ofHost: member)
                     } catch {
                         fail("group '\(text)' includes host '\(member)', whose address is unusable: \(error)")
                     }
                 }
+                resolved.add(addresses)
             } else if book.isHost(text) {
                 do {
                     resolved.add(try book.addresses(ofHost: text))
@@ -126,24 +131,45 @@ public struct PolicyCompiler: Sendable {
                      hint: "check the spelling; `fwctl inventory --graph` lists groups and hosts")
             }
         }
+        if errors.count == errorCount { book.storeResolution(key, resolved) }
         return resolved
     }
 }
 
-/// Sources resolved to addresses, per family, without duplicates, in first-seen order.
-struct ResolvedSources {
+/// Sources resolved to addresses: any, or the networks of each family, sorted and without duplicates.
+struct ResolvedSources: Sendable {
     var any = false
     private(set) var v4: [IPNetwork] = []
     private(set) var v6: [IPNetwork] = []
-    private var seen = Set<IPNetwork>()
 
     mutating func add(_ networks: [IPNetwork]) {
-        for network in networks where seen.insert(network).inserted {
-            if network.family == .v4 { v4.append(network) } else { v6.append(network) }
+        guard !networks.isEmpty else { return }
+        var newV4 = v4, newV6 = v6
+        for network in networks {
+            if network.family == .v4 { newV4.append(network) } else { newV6.append(network) }
         }
+        if newV4.count != v4.count { v4 = Self.sortedUnique(newV4) }
+        if newV6.count != v6.count { v6 = Self.sortedUnique(newV6) }
+    }
+
+    mutating func add(_ other: ResolvedSources) {
+        any = any || other.any
+        if v4.isEmpty { v4 = other.v4 } else if !other.v4.isEmpty { v4 = Self.sortedUnique(v4 + other.v4) }
+        if v6.isEmpty { v6 = other.v6 } else if !other.v6.isEmpty { v6 = Self.sortedUnique(v6 + other.v6) }
     }
 
     func networks(_ family: IPNetwork.Family) -> [IPNetwork] { family == .v4 ? v4 : v6 }
+
+    private static func sortedUnique(_ networks: [IPNetwork]) -> [IPNetwork] {
+        var sorted = networks.sorted()
+        var write = 0
+        for read in sorted.indices where write == 0 || sorted[read] != sorted[write - 1] {
+            sorted[write] = sorted[read]
+            write += 1
+        }
+        sorted.removeLast(sorted.count - write)
+        return sorted
+    }
 }
 
 /// Accumulates a host's rules, turning large source lists into named sets and dropping exact duplicates.
@@ -153,7 +179,6 @@ struct RuleListBuilder {
     let setThreshold: Int
     private(set) var rules: [FirewallRule] = []
     private(set) var sets: [AddressSet] = []
-    private var seenRules = Set<FirewallRule>()
 
     init(host: String, target: FirewallTarget, setThreshold: Int) {
         self.host = host
@@ -173,7 +198,7 @@ struct RuleListBuilder {
         if resolved.any {
             sources = .any
         } else {
-            let networks = resolved.networks(family).sorted()
+            let networks = resolved.networks(family)
             guard !networks.isEmpty else { return }  // nothing of this family to allow
             if networks.count > setThreshold {
                 sources = .set(namedSet(family: family, members: networks, label: setLabel))
@@ -185,8 +210,11 @@ struct RuleListBuilder {
                             interface: interface, comment: comment, origin: origin))
     }
 
+    /// Adds the rule unless an identical one is there (a host in two groups that both allow the same thing).
+    /// A linear scan: a host has tens of rules, and comparing shared source arrays is a pointer check, where
+    /// hashing them would read every address.
     private mutating func append(_ rule: FirewallRule) {
-        if seenRules.insert(rule).inserted { rules.append(rule) }
+        if !rules.contains(rule) { rules.append(rule) }
     }
 
     /// A set named after the group it holds when that name is short and plain, otherwise after a hash of its
@@ -207,14 +235,22 @@ struct RuleListBuilder {
         return set
     }
 
-    /// FNV-1a over the members' text: stable across runs and machines, unlike Swift's seeded hashing.
+    /// FNV-1a over the members' family, address bytes and prefix: stable across runs and machines, unlike Swift's
+    /// seeded hashing, and cheap enough to run for every host.
     static func fingerprint(_ members: [IPNetwork]) -> String {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        func mix(_ byte: UInt8) { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
         for member in members {
-            for byte in member.cidrText.utf8 {
-                hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3
+            switch member {
+            case .v4(let address, let prefix):
+                mix(4)
+                for shift in stride(from: 24, through: 0, by: -8) { mix(UInt8(truncatingIfNeeded: address >> UInt32(shift))) }
+                mix(prefix)
+            case .v6(let address, let prefix):
+                mix(6)
+                for shift in stride(from: 120, through: 0, by: -8) { mix(UInt8(truncatingIfNeeded: address >> UInt128(shift))) }
+                mix(prefix)
             }
-            hash = (hash ^ 0x2C) &* 0x100_0000_01b3
         }
         let hex = String(hash, radix: 16)
         return String(repeating: "0", count: 16 - hex.count) + hex

@@ -43,13 +43,20 @@ public struct PolicyError: Error, Sendable, Hashable, CustomStringConvertible {
         if let path { text += "\(path)" + (scope.map { " (\($0))" } ?? "") + ": " }
         text += message
         if let hint { text += "; \(hint)" }
-        switch hosts.count {
+        let names = hosts.map(Self.printable)
+        switch names.count {
         case 0: break
-        case 1: text += " [host \(hosts[0])]"
-        case 2...5: text += " [hosts \(hosts.joined(separator: ", "))]"
-        default: text += " [\(hosts.count) hosts: \(hosts.prefix(3).joined(separator: ", ")), ...]"
+        case 1: text += " [host \(names[0])]"
+        case 2...5: text += " [hosts \(names.joined(separator: ", "))]"
+        default: text += " [\(names.count) hosts: \(names.prefix(3).joined(separator: ", ")), ...]"
         }
         return text
+    }
+
+    /// A name as it can be shown on one terminal line: quoted and escaped when it holds anything unusual.
+    static func printable(_ name: String) -> String {
+        let plain = name.unicodeScalars.allSatisfy { $0.value > 0x20 && $0.value < 0x7F && $0 != "\"" && $0 != "\\" }
+        return plain ? name : name.debugDescription
     }
 
     /// The problem without the host: the same for every host it is reported for.

@@ -6,26 +6,32 @@ import TestSupport
 
 /// `inventory/example` rendered for each target, compared byte for byte with the files in Golden/.
 @Suite struct ExampleGoldenTests {
-    static func renderExample(target: FirewallTarget?) throws -> [FleetRender.HostResult] {
+    static func renderExample(target: FirewallTarget?) throws -> ([FleetRender.HostResult], CollectedFiles) {
         let inventory = try Inventory.load(RepoPaths.root.appendingPathComponent("inventory/example").path)
         // A fixed generator string: the golden files must not change with the version number.
         let renderer = try FirewallRenderer(templatesDirectory: RepoPaths.root.appendingPathComponent("templates").path,
                                             generator: "fwctl")
         let fleet = FleetRender(compiler: PolicyCompiler(forcedTarget: target), renderer: renderer)
-        return fleet.run(hosts: inventory.hosts.map(\.name), inventory: inventory, addressBook: AddressBook(inventory: inventory))
+        let collected = CollectedFiles()
+        let results = fleet.run(hosts: inventory.hosts.map(\.name), inventory: inventory,
+                                addressBook: AddressBook(inventory: inventory)) { host, files in collected.add(host, files) }
+        return (results, collected)
     }
 
     @Test(arguments: FirewallTarget.allCases)
     func exampleMatchesGoldenFiles(target: FirewallTarget) throws {
-        let results = try Self.renderExample(target: target)
+        let (results, collected) = try Self.renderExample(target: target)
         #expect(results.count == 20)
         var expected: Set<String> = []
         for result in results {
-            guard case .rendered(let firewall, let files) = result.outcome else {
+            guard case .rendered(let firewall, let summaries) = result.outcome else {
                 Issue.record("\(result.host) did not render: \(result.outcome)")
                 continue
             }
             #expect(firewall.target == target)
+            let files = collected.files(of: result.host)
+            #expect(files.map(\.name) == summaries.map(\.name))
+            #expect(files.map(\.bytes.count) == summaries.map(\.byteCount))
             for file in files {
                 let name = "example-\(target.rawValue)/\(result.host)/\(file.name)"
                 expected.insert(name)
@@ -42,7 +48,7 @@ import TestSupport
     }
 
     @Test func eachHostGetsItsOwnTargetsFiles() throws {
-        let results = try Self.renderExample(target: nil)
+        let (results, _) = try Self.renderExample(target: nil)
         var names: [String: [String]] = [:]
         for result in results {
             if case .rendered(let firewall, let files) = result.outcome {

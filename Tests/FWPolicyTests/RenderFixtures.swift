@@ -10,11 +10,12 @@ enum RenderFixtures {
     static func render(_ inventory: Inventory, target: FirewallTarget? = nil) throws -> [(HostFirewall, [RenderedFile])] {
         let renderer = try FirewallRenderer(templatesDirectory: templates, generator: "fwctl test")
         let fleet = FleetRender(compiler: PolicyCompiler(forcedTarget: target), renderer: renderer)
+        let collected = CollectedFiles()
         let results = fleet.run(hosts: inventory.hosts.map(\.name), inventory: inventory,
-                                addressBook: AddressBook(inventory: inventory))
+                                addressBook: AddressBook(inventory: inventory)) { host, files in collected.add(host, files) }
         return try results.compactMap { result in
             switch result.outcome {
-            case .rendered(let firewall, let files): return (firewall, files)
+            case .rendered(let firewall, _): return (firewall, collected.files(of: result.host))
             case .unmanaged: return nil
             case .failed(let errors): throw PolicyErrors(errors)
             }
@@ -55,4 +56,13 @@ enum RenderFixtures {
                         - {from: admins, interface: eth0, ports: [9100]}
             """, file: "large.yml")
     }
+}
+
+/// The files a fleet render hands its sink, by host.
+final class CollectedFiles: @unchecked Sendable {
+    private let lock = NSLock()
+    private var byHost: [String: [RenderedFile]] = [:]
+
+    func add(_ host: String, _ files: [RenderedFile]) { lock.withLock { byHost[host] = files } }
+    func files(of host: String) -> [RenderedFile] { lock.withLock { byHost[host] ?? [] } }
 }
