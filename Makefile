@@ -11,7 +11,7 @@ OUT          ?= out
 # Build and run: libssh2 headers, pkg-config to find them.
 DEB_BUILD    := pkg-config libssh2-1-dev
 # Integration tests: a real sshd, real netfilter, real ufw, namespaces, relays.
-DEB_TEST     := openssh-server openssh-client iptables nftables ipset ufw iproute2 socat python3-venv
+DEB_TEST     := openssh-server openssh-client iptables nftables ipset ufw iproute2 iputils-ping socat python3-venv
 # Benchmarks: the tools fwctl is compared with.
 DEB_BENCH    := pssh iperf3 hyperfine python3-venv
 
@@ -40,7 +40,7 @@ build: deps
 	$(SWIFT) build -c $(CONFIG) --product fwctl
 
 run: build
-	$(FWCTL) inventory -i $(INVENTORY) --graph
+	$(FWCTL) render -i $(INVENTORY) -o $(OUT)
 
 test: deps-test venv-test
 	$(SWIFT) build --build-tests

@@ -29,6 +29,8 @@ let package = Package(
             pkgConfig: "libssh2",
             providers: [.apt(["libssh2-1-dev"])]
         ),
+        // Linux system calls the Swift Glibc module does not expose (atomic directory exchange).
+        .target(name: "CFWSystem"),
 
         // MARK: Libraries, one per pipeline stage
         // The Mustache engine every output file goes through. No dependencies, by design.
@@ -38,17 +40,27 @@ let package = Package(
             name: "FWInventory",
             dependencies: [.product(name: "Yams", package: "Yams")]
         ),
+        // Firewall policy from inventory vars, compiled to typed rules and rendered through the templates.
+        .target(
+            name: "FWPolicy",
+            dependencies: ["FWTemplate", "FWInventory", "CFWSystem"]
+        ),
 
         // MARK: Command-line front end
         .executableTarget(
             name: "fwctl",
-            dependencies: [argumentParser, logging, "FWTemplate", "FWInventory", .product(name: "Yams", package: "Yams")]
+            dependencies: [argumentParser, logging, "FWTemplate", "FWInventory", "FWPolicy", .product(name: "Yams", package: "Yams")]
         ),
 
         // MARK: Tests
         .target(
             name: "TestSupport",
             path: "Tests/TestSupport"
+        ),
+        .testTarget(
+            name: "FWPolicyTests",
+            dependencies: ["FWPolicy", "TestSupport"],
+            exclude: ["Golden"]
         ),
         .testTarget(
             name: "FWCtlTests",

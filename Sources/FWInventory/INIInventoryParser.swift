@@ -112,7 +112,7 @@ struct INIInventoryParser {
             }
             if line.hasPrefix("[") && line.hasSuffix("]") {
                 throw error(
-                    "invalid section header '\(line)'",
+                    "invalid section header '\(excerpt(line))'",
                     hint: "a section is [GROUP], [GROUP:vars] or [GROUP:children], with no spaces in the brackets")
             }
 
@@ -122,7 +122,7 @@ struct INIInventoryParser {
             case .vars:
                 guard let eq = line.firstIndex(of: "=") else {
                     throw error(
-                        "expected KEY=VALUE in [\(builder.groups[group].name):vars], got '\(line)'",
+                        "expected KEY=VALUE in [\(builder.groups[group].name):vars], got '\(excerpt(line))'",
                         hint: "each line of a :vars section sets one variable, e.g. http_port=80")
                 }
                 let key = PythonText.strip(line[..<eq])
@@ -131,7 +131,7 @@ struct INIInventoryParser {
             case .children:
                 guard let childName = Self.childGroupName(line) else {
                     throw error(
-                        "expected a group name in [\(builder.groups[group].name):children], got '\(line)'",
+                        "expected a group name in [\(builder.groups[group].name):children], got '\(excerpt(line))'",
                         hint: "each line of a :children section names one group")
                 }
                 if let child = builder.groupIndex[childName] {
@@ -180,10 +180,10 @@ struct INIInventoryParser {
         do {
             tokens = try ShellWords.split(line)
         } catch let splitError as ShellWords.SplitError {
-            throw error("cannot split host line '\(line)': \(splitError)", hint: "check the quotes on this line")
+            throw error("cannot split host line '\(excerpt(line))': \(splitError)", hint: "check the quotes on this line")
         }
         guard let pattern = tokens.first else {
-            throw error("expected a host name, got '\(line)'")
+            throw error("expected a host name, got '\(excerpt(line))'")
         }
         let names: [String]
         let port: Int?
@@ -222,7 +222,7 @@ struct INIInventoryParser {
             return try PythonLiteral.ansibleValue(of: text)
         } catch let unhashable as PythonLiteral.UnhashableError {
             throw error(
-                "value '\(text)' uses a \(unhashable.kind) as a dict key or set member, which Python (and Ansible) refuse",
+                "value '\(excerpt(text))' uses a \(unhashable.kind) as a dict key or set member, which Python (and Ansible) refuse",
                 hint: "quote the value to keep it as a string")
         }
     }
@@ -265,4 +265,10 @@ struct INIInventoryParser {
         guard let nonSpace = rest.unicodeScalars.firstIndex(where: { !PythonText.isSpace($0) }) else { return true }
         return rest.unicodeScalars[nonSpace] == "#"
     }
+}
+
+/// At most 100 characters of an offending line, for an error message: a minified JSON file read as INI must not
+/// print a megabyte on the terminal.
+func excerpt<S: StringProtocol>(_ text: S) -> String {
+    text.count <= 100 ? String(text) : String(text.prefix(100)) + "... (\(text.utf8.count) bytes)"
 }

@@ -106,6 +106,13 @@ public struct TemplateObject: Sendable, Equatable, ExpressibleByDictionaryLitera
             values.withUnsafeBufferPointer { $0.baseAddress! + slot }
         }
 
+        init(keys: [String], hashes: [UInt64], values: [TemplateValue], index: [String: Int]?) {
+            self.keys = keys
+            self.hashes = hashes
+            self.values = values
+            self.index = index
+        }
+
         init(copying other: Storage) {
             keys = other.keys
             hashes = other.hashes
@@ -114,8 +121,9 @@ public struct TemplateObject: Sendable, Equatable, ExpressibleByDictionaryLitera
         }
     }
 
-    /// Above this many keys an object also keeps a dictionary index.
-    static let indexThreshold = 24
+    /// Above this many keys an object also keeps a dictionary index. Below it a lookup scans the precomputed
+    /// hashes, which is faster than hashing the key for the dictionary, and building objects stays cheap.
+    static let indexThreshold = 64
 
     @usableFromInline
     var storage: Storage
@@ -125,6 +133,7 @@ public struct TemplateObject: Sendable, Equatable, ExpressibleByDictionaryLitera
     /// An object with the given pairs; a repeated key keeps the last value.
     public init(_ pairs: some Sequence<(String, TemplateValue)>) {
         storage = Storage()
+        reserveCapacity(pairs.underestimatedCount)
         for (key, value) in pairs { set(key, value) }
     }
 
@@ -135,6 +144,31 @@ public struct TemplateObject: Sendable, Equatable, ExpressibleByDictionaryLitera
     /// An object from a Swift dictionary (keys in sorted order, so the result is deterministic).
     public init(_ dictionary: [String: TemplateValue]) {
         self.init(dictionary.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })
+    }
+
+    /// A fixed list of keys with their hashes computed once, for building many objects with the same keys (a
+    /// renderer's rule objects): such objects share the key arrays and cost one allocation for their values.
+    public struct Layout: Sendable {
+        let keys: [String]
+        let hashes: [UInt64]
+        let index: [String: Int]?
+
+        /// The keys must be distinct.
+        public init(_ keys: [String]) {
+            precondition(Set(keys).count == keys.count, "a TemplateObject.Layout needs distinct keys")
+            self.keys = keys
+            hashes = keys.map(TemplateObject.hash)
+            index = keys.count > TemplateObject.indexThreshold
+                ? Dictionary(uniqueKeysWithValues: zip(keys, keys.indices)) : nil
+        }
+
+        public var count: Int { keys.count }
+    }
+
+    /// An object with the layout's keys and these values, in the same order.
+    public init(_ layout: Layout, _ values: [TemplateValue]) {
+        precondition(values.count == layout.keys.count, "a value for each key of the layout")
+        storage = Storage(keys: layout.keys, hashes: layout.hashes, values: values, index: layout.index)
     }
 
     public var count: Int { storage.keys.count }

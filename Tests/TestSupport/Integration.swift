@@ -31,7 +31,7 @@ public enum Integration {
             case .networkNamespaces:
                 if geteuid() != 0 || (try? which("ip")) == nil { return "needs root and iproute2 for network namespaces" }
             case .command(let name):
-                if (try? which(name)) == nil { return "needs \(name) (make test installs it)" }
+                if (try? which(name)) == nil { return "needs \(name) on PATH (make test installs it)" }
             case .path(let path):
                 if !FileManager.default.fileExists(atPath: path) { return "needs \(path)" }
             }
@@ -41,6 +41,10 @@ public enum Integration {
 
     /// Call first in an integration test.
     public static func require(_ requirements: Requirement..., sourceLocation: SourceLocation = #_sourceLocation) throws {
+        try require(requirements, sourceLocation: sourceLocation)
+    }
+
+    public static func require(_ requirements: [Requirement], sourceLocation: SourceLocation = #_sourceLocation) throws {
         guard let reason = unmet(requirements) else { return }
         if isCI {
             throw IntegrationUnavailable(reason: "\(reason), and CI=true does not allow skipping")

@@ -1,0 +1,15 @@
+#define _GNU_SOURCE
+#include "fw_system.h"
+
+#include <fcntl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#ifndef RENAME_EXCHANGE
+#define RENAME_EXCHANGE (1 << 1)
+#endif
+
+int fw_rename_exchange(const char *from, const char *to) {
+    /* Through syscall(2): older glibc headers lack the renameat2 wrapper. */
+    return (int)syscall(SYS_renameat2, AT_FDCWD, from, AT_FDCWD, to, RENAME_EXCHANGE);
+}

@@ -1,0 +1,9 @@
+#ifndef FWCTL_SYSTEM_H
+#define FWCTL_SYSTEM_H
+
+/* Linux calls Swift's Glibc module does not expose. */
+
+/* Swaps two paths in one atomic step (renameat2 with RENAME_EXCHANGE). Returns 0, or -1 with errno set. */
+int fw_rename_exchange(const char *from, const char *to);
+
+#endif

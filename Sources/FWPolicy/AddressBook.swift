@@ -1,0 +1,163 @@
+import FWInventory
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The addresses of every host and group of an inventory, computed once per run and then read from many threads.
+///
+/// A host's addresses are its `ansible_host` (else its inventory name) when that is an IP literal, plus its
+/// `fw_addresses` list. A DNS name is an error naming the host unless name resolution was asked for. A group's
+/// addresses are those of all its hosts, its children's included.
+public struct AddressBook: Sendable {
+    public enum Resolution: Sendable {
+        /// Host names must be IP literals.
+        case literalsOnly
+        /// DNS names are resolved with the system resolver (`--resolve`).
+        case systemResolver
+    }
+
+    private let hostAddresses: [String: Result<[IPNetwork], PolicyError>]
+    private let groupMembers: [String: [String]]
+    /// Each group's addresses, sorted and without duplicates, computed once: rules of thousands of hosts refer to
+    /// the same groups.
+    private let groupAddresses: [String: ResolvedSources]
+    private let resolutions = ResolutionCache()
+
+    public init(inventory: Inventory, resolution: Resolution = .literalsOnly) {
+        var hostAddresses: [String: Result<[IPNetwork], PolicyError>] = [:]
+        let hosts = inventory.hosts
+        let vars = inventory.vars(of: hosts)
+        for (host, hostVars) in zip(hosts, vars) {
+            hostAddresses[host.name] = Result { () throws(PolicyError) in
+                try Self.addresses(of: hostVars, resolution: resolution)
+            }
+        }
+        var groupMembers: [String: [String]] = [:]
+        var groupAddresses: [String: ResolvedSources] = [:]
+        for group in inventory.groups {
+            let members = inventory.hosts(inGroup: group.name)?.map(\.name) ?? []
+            groupMembers[group.name] = members
+            var sources = ResolvedSources()
+            sources.add(members.flatMap { (try? hostAddresses[$0]?.get()) ?? [] })
+            groupAddresses[group.name] = sources
+        }
+        self.hostAddresses = hostAddresses
+        self.groupMembers = groupMembers
+        self.groupAddresses = groupAddresses
+    }
+
+    public func isHost(_ name: String) -> Bool { hostAddresses[name] != nil }
+    public func isGroup(_ name: String) -> Bool { groupMembers[name] != nil }
+
+    /// A host's own addresses (the first is the one deploy connects to), or the error explaining why there are none.
+    public func addresses(ofHost name: String) throws(PolicyError) -> [IPNetwork] {
+        guard let result = hostAddresses[name] else {
+            throw PolicyError(message: "no host named '\(name)' in the inventory")
+        }
+        return try result.get()
+    }
+
+    /// The hosts of a group, children included, in inventory order.
+    public func members(ofGroup name: String) -> [String]? { groupMembers[name] }
+
+    /// The usable addresses of a group's hosts (see `members(ofGroup:)` for the hosts whose addresses failed).
+    func addresses(ofGroup name: String) -> ResolvedSources? { groupAddresses[name] }
+
+    /// A source list resolved earlier, by the texts of its entries.
+    func cachedResolution(_ key: String) -> ResolvedSources? { resolutions.get(key) }
+    func storeResolution(_ key: String, _ sources: ResolvedSources) { resolutions.set(key, sources) }
+
+    static func addresses(of vars: HostVars, resolution: Resolution) throws(PolicyError) -> [IPNetwork] {
+        let host = vars.host
+        var result: [IPNetwork] = []
+        let primaryKey = vars["ansible_host"] != nil ? "ansible_host" : nil
+        let primary: String
+        if let key = primaryKey, let value = vars[key] {
+            guard let text = value.stringValue else {
+                throw PolicyError(host: host, location: vars.location(of: key), path: key,
+                                  message: "must be an IP address, not \(value.kindDescription) (\(value))")
+            }
+            primary = text
+        } else {
+            primary = host
+        }
+        if IPNetwork.looksLikeAddress(primary) {
+            do throws(IPNetworkParseError) {
+                let network = try IPNetwork(parsing: primary)
+                guard network.isSingleAddress else { throw IPNetworkParseError(text: primary, reason: "a host address has no prefix length") }
+                result.append(network)
+            } catch {
+                throw PolicyError(host: host, location: primaryKey.flatMap(vars.location(of:)), path: primaryKey ?? "inventory name",
+                                  message: error.description)
+            }
+        } else {
+            switch resolution {
+            case .literalsOnly:
+                throw PolicyError(host: host, location: primaryKey.flatMap(vars.location(of:)), path: primaryKey ?? "inventory name",
+                                  message: "'\(primary)' is a DNS name, and firewall rules need addresses",
+                                  hint: "set ansible_host to the host's IP address, or pass --resolve to look names up now")
+            case .systemResolver:
+                result += try resolve(primary, host: host)
+            }
+        }
+        if let extra = vars["fw_addresses"] {
+            let items = extra.listValue ?? [extra]
+            for (index, item) in items.enumerated() {
+                let path = "fw_addresses[\(index)]"
+                guard let text = item.stringValue else {
+                    throw PolicyError(host: host, location: vars.location(of: "fw_addresses"), path: path,
+                                      message: "must be an IP address, not \(item.kindDescription) (\(item))")
+                }
+                do throws(IPNetworkParseError) {
+                    let network = try IPNetwork(parsing: text)
+                    guard network.isSingleAddress else { throw IPNetworkParseError(text: text, reason: "a host address has no prefix length") }
+                    if !result.contains(network) { result.append(network) }
+                } catch {
+                    throw PolicyError(host: host, location: vars.location(of: "fw_addresses"), path: path, message: error.description)
+                }
+            }
+        }
+        return result
+    }
+
+    /// Looks a name up with getaddrinfo (both families), for `--resolve`.
+    static func resolve(_ name: String, host: String) throws(PolicyError) -> [IPNetwork] {
+        var hints = addrinfo()
+        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        var list: UnsafeMutablePointer<addrinfo>?
+        let status = getaddrinfo(name, nil, &hints, &list)
+        guard status == 0, let first = list else {
+            throw PolicyError(host: host, path: "ansible_host",
+                              message: "cannot resolve '\(name)': \(String(cString: gai_strerror(status)))")
+        }
+        defer { freeaddrinfo(first) }
+        var result: [IPNetwork] = []
+        var cursor: UnsafeMutablePointer<addrinfo>? = first
+        while let entry = cursor {
+            if let sockaddr = entry.pointee.ai_addr {
+                if entry.pointee.ai_family == AF_INET {
+                    let address = sockaddr.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { UInt32(bigEndian: $0.pointee.sin_addr.s_addr) }
+                    result.append(.v4(address: address, prefix: 32))
+                } else if entry.pointee.ai_family == AF_INET6 {
+                    let address = sockaddr.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { pointer in
+                        withUnsafeBytes(of: pointer.pointee.sin6_addr) { bytes in bytes.reduce(UInt128(0)) { $0 << 8 | UInt128($1) } }
+                    }
+                    result.append(.v6(address: address, prefix: 128))
+                }
+            }
+            cursor = entry.pointee.ai_next
+        }
+        var seen = Set<IPNetwork>()
+        return result.filter { seen.insert($0).inserted }
+    }
+}
+
+/// Source lists already resolved in this run, shared by the threads compiling hosts.
+private final class ResolutionCache: @unchecked Sendable {
+    private let lock = NSLock()
+    private var entries: [String: ResolvedSources] = [:]
+
+    func get(_ key: String) -> ResolvedSources? { lock.withLock { entries[key] } }
+    func set(_ key: String, _ value: ResolvedSources) { lock.withLock { entries[key] = value } }
+}

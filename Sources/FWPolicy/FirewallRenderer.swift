@@ -1,0 +1,64 @@
+import FWTemplate
+
+/// One rendered file of a host: its name in the host's output folder and its bytes.
+public struct RenderedFile: Sendable, Equatable {
+    public var name: String
+    public var bytes: [UInt8]
+}
+
+/// Renders compiled host firewalls through the templates, in strict, rule-safe mode.
+public struct FirewallRenderer: Sendable {
+    /// A template and the file it becomes.
+    public struct Output: Sendable {
+        public var template: String
+        public var file: String
+        /// Written only when the host has named sets (the ipset file).
+        public var onlyWithSets: Bool
+    }
+
+    /// What each target's host folder holds.
+    public static func outputs(for target: FirewallTarget) -> [Output] {
+        switch target {
+        case .iptables:
+            return [Output(template: "iptables/rules.v4", file: "rules.v4", onlyWithSets: false),
+                    Output(template: "iptables/rules.v6", file: "rules.v6", onlyWithSets: false),
+                    Output(template: "iptables/ipsets", file: "ipsets", onlyWithSets: true)]
+        case .ufw:
+            return [Output(template: "ufw/user.rules", file: "user.rules", onlyWithSets: false),
+                    Output(template: "ufw/user6.rules", file: "user6.rules", onlyWithSets: false),
+                    Output(template: "ufw/defaults", file: "ufw-defaults", onlyWithSets: false)]
+        case .nftables:
+            return [Output(template: "nftables/fwctl.nft", file: "fwctl.nft", onlyWithSets: false)]
+        }
+    }
+
+    public let templates: TemplateSet
+    public let generator: String
+    private let data = TemplateData()
+
+    /// Loads every template under `directory` and checks that each target's templates are there.
+    public init(templatesDirectory directory: String, generator: String) throws(TemplateError) {
+        let templates = try TemplateSet(directory: directory, options: .fwctl)
+        try self.init(templates: templates, generator: generator)
+    }
+
+    public init(templates: TemplateSet, generator: String) throws(TemplateError) {
+        for target in FirewallTarget.allCases {
+            for output in Self.outputs(for: target) {
+                _ = try templates.template(named: output.template)
+            }
+        }
+        self.templates = templates
+        self.generator = generator
+    }
+
+    /// The host's files for its target.
+    public func render(_ firewall: HostFirewall) throws(TemplateError) -> [RenderedFile] {
+        let data = self.data.host(firewall, generator: generator)
+        var files: [RenderedFile] = []
+        for output in Self.outputs(for: firewall.target) where !output.onlyWithSets || !firewall.sets.isEmpty {
+            files.append(RenderedFile(name: output.file, bytes: try templates.render(output.template, data)))
+        }
+        return files
+    }
+}

@@ -1,0 +1,258 @@
+import FWInventory
+
+/// Turns a host's policy into its typed, validated rule list, split by family.
+public struct PolicyCompiler: Sendable {
+    /// Beyond this many source addresses of one family, a rule matches a named set instead of one rule per address
+    /// (nftables set; ipset for iptables; UFW cannot reference sets and always gets one rule per address).
+    public var setThreshold: Int
+    /// What `firewall.target` is replaced with (`render --target`), if anything.
+    public var forcedTarget: FirewallTarget?
+
+    /// ICMPv6 types IPv6 needs to find neighbours and routers (router and neighbour solicitation/advertisement).
+    public static let neighbourDiscoveryTypes: [(type: Int, name: String)] = [
+        (133, "nd-router-solicit"), (134, "nd-router-advert"), (135, "nd-neighbor-solicit"), (136, "nd-neighbor-advert"),
+    ]
+
+    public init(setThreshold: Int = 16, forcedTarget: FirewallTarget? = nil) {
+        self.setThreshold = setThreshold
+        self.forcedTarget = forcedTarget
+    }
+
+    /// Compiles one host. Returns nil for a host without any `firewall` var (fwctl leaves it alone).
+    public func compile(host: String, inventory: Inventory, addressBook: AddressBook) throws(PolicyErrors) -> HostFirewall? {
+        guard let vars = inventory.vars(of: host) else {
+            throw PolicyErrors([PolicyError(host: host, message: "no such host in the inventory")])
+        }
+        var errors: [PolicyError] = []
+        var policy = HostPolicyReader.read(vars, errors: &errors)
+        guard policy.isManaged else {
+            if !errors.isEmpty { throw PolicyErrors(errors) }
+            return nil
+        }
+        if let forcedTarget { policy.target = forcedTarget }
+
+        var sshPort: UInt16 = 22
+        var ownAddresses: [IPNetwork] = []
+        do {
+            let connection = try inventory.connection(of: host)
+            sshPort = UInt16(connection.effectivePort)
+        } catch {
+            errors.append(PolicyError(host: host, message: "\(error)"))
+        }
+        do {
+            ownAddresses = try addressBook.addresses(ofHost: host)
+        } catch {
+            errors.append(error)
+        }
+
+        let useSets = policy.target != .ufw
+        var builder = RuleListBuilder(host: host, target: policy.target, setThreshold: useSets ? setThreshold : Int.max)
+
+        // Management first: SSH from the management sources.
+        let management = resolve(policy.management, host: host, book: addressBook, errors: &errors)
+        for family in IPNetwork.Family.allCases {
+            builder.add(kind: .management, family: family, proto: .tcp, ports: [PortRange(low: Int(sshPort), high: Int(sshPort))!],
+                        sources: management, setLabel: "mgmt", interface: nil, comment: "fwctl management",
+                        origin: "firewall.management")
+            builder.addFixed(.loopback, family: family)
+            builder.addFixed(.established, family: family)
+            if family == .v6 { builder.addFixed(.neighbourDiscovery, family: .v6) }
+        }
+        for entry in policy.allow {
+            let sources = resolve(entry.from, host: host, book: addressBook, errors: &errors)
+            let protocols: [RuleProtocol] = entry.proto == .any && !entry.ports.isEmpty ? [.tcp, .udp] : [entry.proto]
+            let portGroups = entry.ports.isEmpty ? [[]] : PortRange.normalisedGroups(entry.ports)
+            let label = entry.from.count == 1 ? entry.from[0].text : nil
+            for family in IPNetwork.Family.allCases {
+                for proto in protocols {
+                    for ports in portGroups {
+                        builder.add(kind: .allow, family: family, proto: proto, ports: ports, sources: sources,
+                                    setLabel: label, interface: entry.interface, comment: entry.comment,
+                                    origin: "\(entry.origin)")
+                    }
+                }
+            }
+        }
+
+        let firewall = HostFirewall(host: host, target: policy.target, defaultAction: policy.defaultAction,
+                                    sshPort: sshPort, addresses: ownAddresses, rules: builder.rules, sets: builder.sets)
+        if errors.isEmpty, let lockout = LockoutCheck.problem(in: firewall, managementEntries: policy.management) {
+            errors.append(lockout)
+        }
+        guard errors.isEmpty else { throw PolicyErrors(errors) }
+        return firewall
+    }
+
+    /// Resolves `from`/`management` entries to networks of both families. Hosts of one group share their source
+    /// lists, so a list that resolved without problems is kept for the next host.
+    private func resolve(_ entries: [HostPolicy.SourceEntry], host: String, book: AddressBook,
+                         errors: inout [PolicyError]) -> ResolvedSources {
+        let key = entries.map(\.text).joined(separator: "\u{0}")
+        if let cached = book.cachedResolution(key) { return cached }
+        let errorCount = errors.count
+        var resolved = ResolvedSources()
+        for entry in entries {
+            let text = entry.text
+            func fail(_ message: String, hint: String? = nil) {
+                errors.append(PolicyError(host: host, location: entry.origin.location, path: entry.origin.path,
+                                          scope: entry.origin.scope, message: message, hint: hint))
+            }
+            if text == "any" {
+                resolved.any = true
+            } else if IPNetwork.looksLikeAddress(text) {
+                do {
+                    resolved.add([try IPNetwork(parsing: text)])
+                } catch {
+                    fail(error.description)
+                }
+            } else if book.isGroup(text) && book.isHost(text) {
+                fail("'\(text)' is both a group and a host", hint: "rename one of them")
+            } else if let members = book.members(ofGroup: text), let addresses = book.addresses(ofGroup: text) {
+                guard !members.isEmpty else {
+                    fail("group '\(text)' has no hosts, so the rule would match nothing", hint: "add hosts to it or remove the reference")
+                    continue
+                }
+                for member in members {
+                    do {
+                        _ = try book.addresses(ofHost: member)
+                    } catch {
+                        fail("group '\(text)' includes host '\(member)', whose address is unusable: \(error)")
+                    }
+                }
+                resolved.add(addresses)
+            } else if book.isHost(text) {
+                do {
+                    resolved.add(try book.addresses(ofHost: text))
+                } catch {
+                    fail("host '\(text)' has no usable address: \(error)")
+                }
+            } else {
+                fail("'\(text)' is not a group, a host, an address or a network in the inventory",
+                     hint: "check the spelling; `fwctl inventory --graph` lists groups and hosts")
+            }
+        }
+        if errors.count == errorCount { book.storeResolution(key, resolved) }
+        return resolved
+    }
+}
+
+/// Sources resolved to addresses: any, or the networks of each family, sorted and without duplicates.
+struct ResolvedSources: Sendable {
+    var any = false
+    private(set) var v4: [IPNetwork] = []
+    private(set) var v6: [IPNetwork] = []
+
+    mutating func add(_ networks: [IPNetwork]) {
+        guard !networks.isEmpty else { return }
+        var newV4 = v4, newV6 = v6
+        for network in networks {
+            if network.family == .v4 { newV4.append(network) } else { newV6.append(network) }
+        }
+        if newV4.count != v4.count { v4 = Self.sortedUnique(newV4) }
+        if newV6.count != v6.count { v6 = Self.sortedUnique(newV6) }
+    }
+
+    mutating func add(_ other: ResolvedSources) {
+        any = any || other.any
+        if v4.isEmpty { v4 = other.v4 } else if !other.v4.isEmpty { v4 = Self.sortedUnique(v4 + other.v4) }
+        if v6.isEmpty { v6 = other.v6 } else if !other.v6.isEmpty { v6 = Self.sortedUnique(v6 + other.v6) }
+    }
+
+    func networks(_ family: IPNetwork.Family) -> [IPNetwork] { family == .v4 ? v4 : v6 }
+
+    private static func sortedUnique(_ networks: [IPNetwork]) -> [IPNetwork] {
+        var sorted = networks.sorted()
+        var write = 0
+        for read in sorted.indices where write == 0 || sorted[read] != sorted[write - 1] {
+            sorted[write] = sorted[read]
+            write += 1
+        }
+        sorted.removeLast(sorted.count - write)
+        return sorted
+    }
+}
+
+/// Accumulates a host's rules, turning large source lists into named sets and dropping exact duplicates.
+struct RuleListBuilder {
+    let host: String
+    let target: FirewallTarget
+    let setThreshold: Int
+    private(set) var rules: [FirewallRule] = []
+    private(set) var sets: [AddressSet] = []
+
+    init(host: String, target: FirewallTarget, setThreshold: Int) {
+        self.host = host
+        self.target = target
+        self.setThreshold = setThreshold
+    }
+
+    mutating func addFixed(_ kind: FirewallRule.Kind, family: IPNetwork.Family) {
+        append(FirewallRule(kind: kind, family: family, proto: kind == .neighbourDiscovery ? .icmp : .any, ports: [],
+                            sources: .any, interface: nil, comment: nil, origin: "fwctl"))
+    }
+
+    mutating func add(kind: FirewallRule.Kind, family: IPNetwork.Family, proto: RuleProtocol, ports: [PortRange],
+                      sources resolved: ResolvedSources, setLabel: String?, interface: String?, comment: String?,
+                      origin: String) {
+        let sources: FirewallRule.Sources
+        if resolved.any {
+            sources = .any
+        } else {
+            let networks = resolved.networks(family)
+            guard !networks.isEmpty else { return }  // nothing of this family to allow
+            if networks.count > setThreshold {
+                sources = .set(namedSet(family: family, members: networks, label: setLabel))
+            } else {
+                sources = .networks(networks)
+            }
+        }
+        append(FirewallRule(kind: kind, family: family, proto: proto, ports: ports, sources: sources,
+                            interface: interface, comment: comment, origin: origin))
+    }
+
+    /// Adds the rule unless an identical one is there (a host in two groups that both allow the same thing).
+    /// A linear scan: a host has tens of rules, and comparing shared source arrays is a pointer check, where
+    /// hashing them would read every address.
+    private mutating func append(_ rule: FirewallRule) {
+        if !rules.contains(rule) { rules.append(rule) }
+    }
+
+    /// A set named after the group it holds when that name is short and plain, otherwise after a hash of its
+    /// members; the same members always give the same set, so rules share it.
+    private mutating func namedSet(family: IPNetwork.Family, members: [IPNetwork], label: String?) -> AddressSet {
+        if let existing = sets.first(where: { $0.family == family && $0.members == members }) { return existing }
+        let suffix = family == .v4 ? "v4" : "v6"
+        var name: String
+        if let label, label.utf8.count <= 16, label.utf8.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x61 && $0 <= 0x7A) || $0 == 0x5F }) {
+            name = "fw_\(label)_\(suffix)"
+        } else {
+            name = "fw_\(Self.fingerprint(members))_\(suffix)"
+        }
+        // Two different member lists under one label (e.g. a group's addresses and a wider list) stay apart.
+        if sets.contains(where: { $0.name == name }) { name = "fw_\(Self.fingerprint(members))_\(suffix)" }
+        let set = AddressSet(name: name, family: family, members: members)
+        sets.append(set)
+        return set
+    }
+
+    /// FNV-1a over the members' family, address bytes and prefix: stable across runs and machines, unlike Swift's
+    /// seeded hashing, and cheap enough to run for every host.
+    static func fingerprint(_ members: [IPNetwork]) -> String {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        func mix(_ byte: UInt8) { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        for member in members {
+            switch member {
+            case .v4(let address, let prefix):
+                mix(4)
+                for shift in stride(from: 24, through: 0, by: -8) { mix(UInt8(truncatingIfNeeded: address >> UInt32(shift))) }
+                mix(prefix)
+            case .v6(let address, let prefix):
+                mix(6)
+                for shift in stride(from: 120, through: 0, by: -8) { mix(UInt8(truncatingIfNeeded: address >> UInt128(shift))) }
+                mix(prefix)
+            }
+        }
+        let hex = String(hash, radix: 16)
+        return String(repeating: "0", count: 16 - hex.count) + hex
+    }
+}

@@ -1,0 +1,35 @@
+import ArgumentParser
+import FWPolicy
+import Foundation
+
+/// `fwctl check`: everything render checks, without writing anything.
+struct CheckCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check",
+        abstract: "Check the firewall policy without writing anything.",
+        discussion: """
+            Compiles and renders every selected host in memory: references to unknown groups or hosts, invalid \
+            addresses, ports or names, sources that resolve to nothing, template errors, and the anti-lockout \
+            check (a host whose rules would refuse SSH from every management source). Exits 0 when all is well, \
+            2 when the policy is invalid, 1 when it is valid but would lock you out.
+            """)
+
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var inventoryOptions: InventoryOptions
+    @OptionGroup var policyOptions: PolicyOptions
+
+    @Flag(help: "Print the result per host as JSON.")
+    var json = false
+
+    func run() throws {
+        let log = global.bootstrapLogging()
+        try reportingErrors {
+            let (inventory, selected) = try inventoryOptions.loadSelected(log: log)
+            let (fleet, book) = try policyOptions.fleetRender(for: inventory, log: log)
+            let results = fleet.run(hosts: selected.map(\.name), inventory: inventory, addressBook: book)
+            let summary = RenderSummary(results: results, outputDirectory: nil)
+            _ = Terminal.writeStdout(Array((json ? summary.json() : summary.table()).utf8))
+            if let status = reportPolicyProblems(results) { throw ExitCode(status) }
+        }
+    }
+}

@@ -1,0 +1,71 @@
+import ArgumentParser
+import FWInventory
+import FWPolicy
+import FWTemplate
+import Foundation
+import Logging
+
+extension FirewallTarget: ExpressibleByArgument {}
+
+/// Options of the subcommands that compile the firewall policy (render, check): which templates, which target,
+/// how host names become addresses.
+struct PolicyOptions: ParsableArguments {
+    @Option(help: ArgumentHelp(
+        "Render this target for every host instead of its firewall.target (iptables, ufw or nftables).",
+        valueName: "target"))
+    var target: FirewallTarget?
+
+    @Option(help: ArgumentHelp(
+        "The templates folder. Default: $FWCTL_TEMPLATES, else ./templates, else the one installed beside fwctl.",
+        valueName: "dir"))
+    var templates: String?
+
+    @Flag(help: "Look up ansible_host values that are DNS names (otherwise they are an error: rules need addresses).")
+    var resolve = false
+
+    /// Where the templates are: the option, the environment, the working directory, then beside the executable.
+    func templatesDirectory() throws -> String {
+        if let templates { return templates }
+        if let fromEnvironment = ProcessInfo.processInfo.environment["FWCTL_TEMPLATES"], !fromEnvironment.isEmpty {
+            return fromEnvironment
+        }
+        let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+        let candidates = [
+            URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent("templates"),
+            executable.appendingPathComponent("../share/fwctl/templates"),  // installed: bin/ and share/fwctl/
+            executable.appendingPathComponent("../../templates"),          // built in the repository: .build/<config>/
+        ]
+        for candidate in candidates
+        where FileManager.default.fileExists(atPath: candidate.appendingPathComponent("iptables/rules.v4.mustache").path) {
+            return candidate.standardizedFileURL.path
+        }
+        throw ValidationError("no templates folder found: pass --templates DIR (or set FWCTL_TEMPLATES)")
+    }
+
+    /// Everything needed to compile and render: the inventory's address book, the compiler and the templates.
+    func fleetRender(for inventory: Inventory, log: Logger) throws -> (FleetRender, AddressBook) {
+        let directory = try templatesDirectory()
+        log.debug("templates", metadata: ["dir": "\(directory)"])
+        let renderer = try FirewallRenderer(templatesDirectory: directory, generator: "fwctl \(FWCtlVersion.string)")
+        let compiler = PolicyCompiler(forcedTarget: target)
+        let book = AddressBook(inventory: inventory, resolution: resolve ? .systemResolver : .literalsOnly)
+        return (FleetRender(compiler: compiler, renderer: renderer), book)
+    }
+}
+
+/// Prints the policy problems of a run on stderr, one per line, and gives the exit status they call for:
+/// 2 when an input is invalid, 1 when the input is valid but a check (anti-lockout) failed.
+func reportPolicyProblems(_ results: [FleetRender.HostResult]) -> Int32? {
+    var problems: [PolicyError] = []
+    for result in results {
+        if case .failed(let errors) = result.outcome { problems += errors }
+    }
+    guard !problems.isEmpty else { return nil }
+    let prefix = Terminal.paint("error: ", .red, enabled: Terminal.stderrSupportsColour)
+    for (problem, hosts) in PolicyErrors(problems).grouped() {
+        Terminal.writeStderr("fwctl: \(prefix)\(problem.describe(hosts: hosts))\n")
+    }
+    let hosts = Set(results.filter { if case .failed = $0.outcome { true } else { false } }.map(\.host))
+    Terminal.writeStderr("fwctl: \(problems.count) problem\(problems.count == 1 ? "" : "s") on \(hosts.count) host\(hosts.count == 1 ? "" : "s")\n")
+    return PolicyErrors(problems).onlyLockouts ? ExitStatus.failure : ExitStatus.invalidInput
+}

@@ -1,0 +1,78 @@
+import FWPolicy
+import Foundation
+
+/// What render and check print on stdout: one row per host, as a table or as JSON.
+struct RenderSummary {
+    struct Row: Codable {
+        var host: String
+        /// rendered (render), ok (check), unmanaged (no firewall var), invalid, lockout
+        var status: String
+        var target: String?
+        var rulesV4: Int?
+        var rulesV6: Int?
+        var sets: Int?
+        var files: [String]?
+        var problems: [String]?
+    }
+
+    let rows: [Row]
+    let outputDirectory: String?
+
+    var rendered: [Row] { rows.filter { $0.target != nil } }
+
+    init(results: [FleetRender.HostResult], outputDirectory: String?) {
+        self.outputDirectory = outputDirectory
+        rows = results.map { result in
+            switch result.outcome {
+            case .rendered(let firewall, let files):
+                return Row(
+                    host: result.host, status: outputDirectory == nil ? "ok" : "rendered",
+                    target: firewall.target.rawValue, rulesV4: firewall.rules(.v4).count,
+                    rulesV6: firewall.rules(.v6).count, sets: firewall.sets.count,
+                    files: files.map { file in outputDirectory.map { "\($0)/\(result.host)/\(file.name)" } ?? file.name },
+                    problems: nil)
+            case .unmanaged:
+                return Row(host: result.host, status: "unmanaged")
+            case .failed(let errors):
+                let lockout = errors.allSatisfy { $0.kind == .lockout }
+                return Row(host: result.host, status: lockout ? "lockout" : "invalid", problems: errors.map(\.description))
+            }
+        }
+    }
+
+    func table() -> String {
+        let header = ["HOST", "TARGET", "V4", "V6", "SETS", outputDirectory == nil ? "RESULT" : "FILES"]
+        var lines = [header]
+        for row in rows {
+            let last: String
+            switch row.status {
+            case "rendered": last = (row.files ?? []).map { ($0 as NSString).lastPathComponent }.joined(separator: " ")
+            case "unmanaged": last = "skipped: no firewall var"
+            case "ok": last = "ok"
+            default: last = "\(row.status): \(row.problems?.count ?? 0) problem\(row.problems?.count == 1 ? "" : "s")"
+            }
+            lines.append([row.host, row.target ?? "-", row.rulesV4.map(String.init) ?? "-",
+                          row.rulesV6.map(String.init) ?? "-", row.sets.map(String.init) ?? "-", last])
+        }
+        let widths = (0..<header.count).map { column in lines.map { $0[column].count }.max() ?? 0 }
+        var text = ""
+        for line in lines {
+            let cells = line.enumerated().map { index, cell in
+                index == line.count - 1 ? cell : cell.padding(toLength: widths[index], withPad: " ", startingAt: 0)
+            }
+            text += cells.joined(separator: "  ") + "\n"
+        }
+        return text
+    }
+
+    func json() -> String {
+        struct Document: Codable {
+            var output: String?
+            var hosts: [Row]
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        let data = (try? encoder.encode(Document(output: outputDirectory, hosts: rows))) ?? Data("{}".utf8)
+        return String(decoding: data, as: UTF8.self) + "\n"
+    }
+}

@@ -1,0 +1,127 @@
+import FWInventory
+import Testing
+@testable import FWPolicy
+
+@Suite struct PolicyCompilerTests {
+    @Test func managementComesFirstThenBaseRulesThenAllows() throws {
+        let inventory = try PolicyFixtures.inventory(PolicyFixtures.fleet)
+        let web = try #require(try PolicyFixtures.compile("web1", in: inventory))
+        let kinds = web.rules(.v4).map(\.kind)
+        #expect(kinds == [.management, .loopback, .established, .allow])
+        let management = web.rules(.v4)[0]
+        #expect(management.sources == .networks([try IPNetwork(parsing: "192.0.2.10")]))
+        #expect(management.ports == [PortRange(low: 22, high: 22)!])
+        #expect(management.proto == .tcp)
+        #expect(web.rules(.v6).map(\.kind) == [.management, .loopback, .established, .neighbourDiscovery, .allow])
+        #expect(web.rules(.v6)[0].sources == .networks([try IPNetwork(parsing: "2001:db8::10")]))
+    }
+
+    @Test func scalarsFollowPrecedenceAndListsAccumulate() throws {
+        let inventory = try PolicyFixtures.inventory(PolicyFixtures.fleet)
+        let db = try #require(try PolicyFixtures.compile("db1", in: inventory))
+        #expect(db.target == .nftables, "the db group's target overrides all's")
+        #expect(db.defaultAction == .drop, "all's default is inherited")
+        let allow = db.rules(.v4).filter { $0.kind == .allow }
+        #expect(allow.count == 1)
+        #expect(allow[0].interface == "eth1")
+        #expect(allow[0].ports == [PortRange(low: 5432, high: 5432)!, PortRange(low: 8000, high: 8100)!])
+        #expect(allow[0].sources == .networks([try IPNetwork(parsing: "192.0.2.31"), try IPNetwork(parsing: "198.51.100.0/24")]))
+        #expect(db.addresses.map(\.description) == ["192.0.2.41", "2001:db8::41"])
+    }
+
+    @Test func groupReferencesResolveToAddressesOfEachFamily() throws {
+        let inventory = try PolicyFixtures.inventory(PolicyFixtures.fleet)
+        let cache = try #require(try PolicyFixtures.compile("cache1", in: inventory))
+        let v4 = cache.rules(.v4).filter { $0.kind == .allow }
+        #expect(v4.count == 1)
+        #expect(v4[0].proto == .udp)
+        #expect(v4[0].sources.count == 3, "app1, web1, web2")
+        #expect(cache.rules(.v6).first?.kind == .management, "reached over IPv6, managed from the bastion's IPv6 address")
+        // Nobody in app or web has an IPv6 address: no IPv6 allow rule at all (not an allow-all).
+        #expect(cache.rules(.v6).filter { $0.kind == .allow }.isEmpty)
+    }
+
+    @Test func anyProtocolWithPortsBecomesTCPAndUDP() throws {
+        let inventory = try PolicyFixtures.inventory("""
+            all:
+              hosts:
+                dns1: {ansible_host: 192.0.2.53}
+              vars:
+                firewall:
+                  management: [192.0.2.0/24]
+                  allow:
+                    - {from: any, proto: any, ports: [53]}
+            """)
+        let dns = try #require(try PolicyFixtures.compile("dns1", in: inventory))
+        let allows = dns.rules(.v4).filter { $0.kind == .allow }
+        #expect(allows.map(\.proto) == [.tcp, .udp])
+    }
+
+    @Test func manyPortsAreSplitIntoMultiportGroups() throws {
+        let ports = (1...20).map { "\(1000 + $0 * 10)" }.joined(separator: ", ")
+        let inventory = try PolicyFixtures.inventory("""
+            all:
+              hosts:
+                h1: {ansible_host: 192.0.2.1}
+              vars:
+                firewall:
+                  management: [192.0.2.0/24]
+                  allow:
+                    - {from: any, ports: [\(ports)]}
+            """)
+        let host = try #require(try PolicyFixtures.compile("h1", in: inventory))
+        let allows = host.rules(.v4).filter { $0.kind == .allow }
+        #expect(allows.map(\.ports.count) == [15, 5])
+    }
+
+    @Test func largeGroupsBecomeNamedSetsExceptForUFW() throws {
+        let hosts = (1...20).map { "        n\($0): {ansible_host: 192.0.2.\($0 + 100)}" }.joined(separator: "\n")
+        let inventory = try PolicyFixtures.inventory("""
+            all:
+              vars:
+                firewall:
+                  management: [192.0.2.0/24]
+              children:
+                nodes:
+                  hosts:
+            \(hosts)
+                  vars:
+                    firewall:
+                      allow:
+                        - {from: nodes, ports: [7000]}
+                        - {from: nodes, ports: [7001], proto: udp}
+            """)
+        let host = try #require(try PolicyFixtures.compile("n1", in: inventory))
+        #expect(host.sets.count == 1, "both rules share one set")
+        #expect(host.sets.first?.name == "fw_nodes_v4")
+        #expect(host.sets.first?.members.count == 20)
+        let allows = host.rules(.v4).filter { $0.kind == .allow }
+        #expect(allows.allSatisfy { if case .set = $0.sources { true } else { false } })
+
+        let ufw = try #require(try PolicyFixtures.compile("n1", in: inventory, target: .ufw))
+        #expect(ufw.sets.isEmpty)
+        #expect(ufw.rules(.v4).filter { $0.kind == .allow }.allSatisfy { $0.sources.count == 20 })
+    }
+
+    @Test func hostsWithoutFirewallVarsAreUnmanaged() throws {
+        let inventory = try PolicyFixtures.inventory("""
+            all:
+              hosts:
+                plain: {ansible_host: 192.0.2.1}
+            """)
+        #expect(try PolicyFixtures.compile("plain", in: inventory) == nil)
+    }
+
+    @Test func sshPortFollowsAnsiblePort() throws {
+        let inventory = try PolicyFixtures.inventory("""
+            all:
+              hosts:
+                h1: {ansible_host: 192.0.2.1, ansible_port: 2222}
+              vars:
+                firewall: {management: [192.0.2.0/24]}
+            """)
+        let host = try #require(try PolicyFixtures.compile("h1", in: inventory))
+        #expect(host.sshPort == 2222)
+        #expect(host.rules(.v4)[0].ports == [PortRange(low: 2222, high: 2222)!])
+    }
+}

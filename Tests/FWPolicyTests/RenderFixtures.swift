@@ -1,0 +1,68 @@
+import FWInventory
+import Foundation
+import TestSupport
+@testable import FWPolicy
+
+/// Rendering helpers for the integration tests: templates from the repository, any inventory.
+enum RenderFixtures {
+    static let templates = RepoPaths.root.appendingPathComponent("templates").path
+
+    static func render(_ inventory: Inventory, target: FirewallTarget? = nil) throws -> [(HostFirewall, [RenderedFile])] {
+        let renderer = try FirewallRenderer(templatesDirectory: templates, generator: "fwctl test")
+        let fleet = FleetRender(compiler: PolicyCompiler(forcedTarget: target), renderer: renderer)
+        let collected = CollectedFiles()
+        let results = fleet.run(hosts: inventory.hosts.map(\.name), inventory: inventory,
+                                addressBook: AddressBook(inventory: inventory)) { host, files in collected.add(host, files) }
+        return try results.compactMap { result in
+            switch result.outcome {
+            case .rendered(let firewall, _): return (firewall, collected.files(of: result.host))
+            case .unmanaged: return nil
+            case .failed(let errors): throw PolicyErrors(errors)
+            }
+        }
+    }
+
+    static var example: Inventory {
+        get throws { try Inventory.load(RepoPaths.root.appendingPathComponent("inventory/example").path) }
+    }
+
+    /// A fleet whose groups are big enough for named sets, with IPv4, IPv6 and dual-stack members.
+    static func largeFleet() throws -> Inventory {
+        let nodes = (1...40).map { i -> String in
+            i % 3 == 0
+                ? "        node\(i): {ansible_host: 10.20.0.\(i), fw_addresses: [\"fd20::\(i)\"]}"
+                : "        node\(i): {ansible_host: 10.20.0.\(i)}"
+        }.joined(separator: "\n")
+        let admins = (1...20).map { "        admin\($0): {ansible_host: 10.30.0.\($0), fw_addresses: [\"fd30::\($0)\"]}" }
+            .joined(separator: "\n")
+        return try Inventory.parse(yaml: """
+            all:
+              vars:
+                firewall:
+                  management: [admins]
+              children:
+                admins:
+                  hosts:
+            \(admins)
+                nodes:
+                  hosts:
+            \(nodes)
+                  vars:
+                    firewall:
+                      allow:
+                        - {from: nodes, ports: [7000, "7100:7199"], comment: cluster traffic}
+                        - {from: [nodes, 192.0.2.0/24], proto: udp, ports: [7946]}
+                        - {from: any, proto: icmp}
+                        - {from: admins, interface: eth0, ports: [9100]}
+            """, file: "large.yml")
+    }
+}
+
+/// The files a fleet render hands its sink, by host.
+final class CollectedFiles: @unchecked Sendable {
+    private let lock = NSLock()
+    private var byHost: [String: [RenderedFile]] = [:]
+
+    func add(_ host: String, _ files: [RenderedFile]) { lock.withLock { byHost[host] = files } }
+    func files(of host: String) -> [RenderedFile] { lock.withLock { byHost[host] ?? [] } }
+}
