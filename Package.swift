@@ -27,10 +27,17 @@ let package = Package(
             providers: [.apt(["libssh2-1-dev"])]
         ),
 
+        // MARK: Libraries, one per pipeline stage
+        // SSH transport: the only importer of CLibSSH2; takes plain targets, imports no other fwctl module.
+        .target(
+            name: "FWSSH",
+            dependencies: ["CLibSSH2", logging]
+        ),
+
         // MARK: Command-line front end
         .executableTarget(
             name: "fwctl",
-            dependencies: [argumentParser, logging]
+            dependencies: [argumentParser, logging, "FWSSH"]
         ),
 
         // MARK: Tests
@@ -41,6 +48,10 @@ let package = Package(
         .testTarget(
             name: "FWCtlTests",
             dependencies: ["fwctl", "TestSupport"]
+        ),
+        .testTarget(
+            name: "FWSSHTests",
+            dependencies: ["FWSSH", "TestSupport", logging]
         ),
     ],
     swiftLanguageModes: [.v6]
