@@ -85,7 +85,7 @@ public func runShell(_ command: String, timeout: TimeInterval = 120) throws -> P
 /// The full path of a program on PATH, or an error naming it.
 public func which(_ name: String) throws -> String {
     let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-    for dir in path.split(separator: ":") + ["/usr/sbin", "/sbin"] {
+    for dir in path.split(separator: ":").map(String.init) + ["/usr/sbin", "/sbin"] {
         let candidate = "\(dir)/\(name)"
         if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
     }
