@@ -145,9 +145,7 @@ struct Authenticator {
         }
     }
 
-    private func isDisconnect(_ rc: Int32) -> Bool {
-        rc == LIBSSH2_ERROR_SOCKET_DISCONNECT || rc == LIBSSH2_ERROR_SOCKET_SEND || rc == LIBSSH2_ERROR_SOCKET_RECV
-    }
+    private func isDisconnect(_ rc: Int32) -> Bool { LibSSH2.isConnectionError(rc) }
 
     private func refusal(_ attempts: Attempts) -> SSHError {
         var tried: [String] = []

@@ -33,4 +33,10 @@ enum LibSSH2 {
     }
 
     static let eagain = LIBSSH2_ERROR_EAGAIN
+
+    /// Codes after which the transport is gone (as opposed to one request failing).
+    static func isConnectionError(_ rc: Int32) -> Bool {
+        rc == LIBSSH2_ERROR_SOCKET_DISCONNECT || rc == LIBSSH2_ERROR_SOCKET_SEND || rc == LIBSSH2_ERROR_SOCKET_RECV
+            || rc == LIBSSH2_ERROR_SOCKET_TIMEOUT || rc == LIBSSH2_ERROR_TIMEOUT
+    }
 }

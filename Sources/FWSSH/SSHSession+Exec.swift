@@ -151,15 +151,21 @@ extension SSHSession {
         return (signal == nil ? status : nil, signal)
     }
 
-    /// Drops a channel after an error, within a short grace period; if even that fails the session is marked
-    /// unusable rather than left in an unknown state.
+    /// Drops a channel after an error or timeout without waiting for the command. libssh2 1.10's channel close
+    /// waits for the server's CLOSE, which sshd sends only once the command has exited; so the CLOSE is sent, a
+    /// short grace period allowed, and a channel still open after that is left to libssh2, which frees it with the
+    /// session. The session stays usable: channels are independent, and the server can queue at most one window
+    /// (2 MiB) of the abandoned command's output before it has to stop.
     func abandon(_ channel: OpaquePointer) {
-        let grace = Deadline.after(.seconds(1))
+        let grace = Deadline.after(.milliseconds(200))
         do {
-            _ = try retry(.exec, until: grace) { libssh2_channel_close(channel) }
+            let rc = try retry(.exec, until: grace) { libssh2_channel_close(channel) }
+            if rc != 0 && LibSSH2.isConnectionError(rc) {
+                brokenReason = "the connection failed: \(LibSSH2.describe(rc, raw))"
+            }
             _ = try retry(.exec, until: grace) { libssh2_channel_free(channel) }
         } catch {
-            brokenReason = "a timed-out channel could not be closed"
+            log.debug("left a channel whose command is still running to be freed with the session")
         }
     }
 

@@ -26,7 +26,7 @@ public final class SSHSession {
     var log: Logger
     var sftp: OpaquePointer?
     var sftpUnavailableReason: String?
-    /// Set when a timed-out channel could not be shut down cleanly: the transport state is unknown.
+    /// Set once the transport itself has failed: later calls fail at once with this reason.
     var brokenReason: String?
     private var closed = false
 
