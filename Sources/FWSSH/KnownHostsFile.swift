@@ -40,10 +40,9 @@ struct KnownHostsSnapshot: Sendable {
         guard let contents else { return }
         exists = true
         var number = 0
-        for raw in contents.split(separator: "\n", omittingEmptySubsequences: false) {
+        // "\r\n" is one Character in Swift, so both line ends are named: files edited on Windows still work.
+        for line in contents.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }) {
             number += 1
-            var line = Substring(raw)
-            if line.hasSuffix("\r") { line.removeLast() }
             let trimmed = line.drop { $0 == " " || $0 == "\t" }
             if trimmed.isEmpty || trimmed.hasPrefix("#") { continue }
             let fields = trimmed.split(whereSeparator: { $0 == " " || $0 == "\t" })
