@@ -15,7 +15,7 @@ DEB_TEST     := openssh-server openssh-client iptables nftables ipset ufw iprout
 # Benchmarks: the tools fwctl is compared with.
 DEB_BENCH    := pssh iperf3 hyperfine python3-venv
 
-.PHONY: all deps deps-test deps-bench build run test bench clean
+.PHONY: all deps deps-test deps-bench build run test bench bench-template clean fuzz fuzz-template
 
 all: build
 
@@ -38,8 +38,29 @@ test: deps-test
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 
-bench: deps-bench build
-	@echo "no benchmarks yet"
+bench: deps-bench build bench-template
+
+# The template engine against swift-mustache (Swift), Jinja2 and chevron (Python) on the same rule template.
+BENCH_TEMPLATE_OUT := .build/bench-template
+bench-template: deps-bench
+	@scripts/ensure-venv Jinja2==3.1.6 chevron==0.14.0
+	$(SWIFT) build --package-path Benchmarks -c release --product TemplateBench
+	Benchmarks/.build/release/TemplateBench Benchmarks/template $(BENCH_TEMPLATE_OUT)
+	.venv/bin/python Benchmarks/template/bench_jinja2.py Benchmarks/template $(BENCH_TEMPLATE_OUT)
+
+# Fuzzing: each target is an executable of the Fuzz/ package, built with libFuzzer, run for FUZZ_SECONDS.
+# New corpus entries go to Fuzz/corpus-NAME/ and crashes to Fuzz/crashes/ (both git-ignored); the seeds in
+# Fuzz/corpus/NAME/ are committed. A crash becomes a regression test (see the target's test folder).
+FUZZ_SECONDS ?= 60
+FUZZ_BUILD   := $(SWIFT) build --package-path Fuzz -c release -Xswiftc -sanitize=fuzzer -Xswiftc -parse-as-library
+
+fuzz: fuzz-template
+
+fuzz-template:
+	$(FUZZ_BUILD) --product FuzzTemplate
+	@mkdir -p Fuzz/corpus-template Fuzz/crashes
+	Fuzz/.build/release/FuzzTemplate Fuzz/corpus-template Fuzz/corpus/template -dict=Fuzz/template.dict \
+		-max_total_time=$(FUZZ_SECONDS) -timeout=5 -artifact_prefix=Fuzz/crashes/template-
 
 clean:
 	rm -rf .build $(OUT)

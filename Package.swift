@@ -14,10 +14,12 @@ let package = Package(
     name: "fwctl",
     products: [
         .executable(name: "fwctl", targets: ["fwctl"]),
+        .library(name: "FWTemplate", targets: ["FWTemplate"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
         // MARK: C modules
@@ -28,6 +30,8 @@ let package = Package(
         ),
 
         // MARK: Libraries, one per pipeline stage
+        // The Mustache engine every output file goes through. No dependencies, by design.
+        .target(name: "FWTemplate"),
         // SSH transport: the only importer of CLibSSH2; takes plain targets, imports no other fwctl module.
         .target(
             name: "FWSSH",
@@ -37,7 +41,7 @@ let package = Package(
         // MARK: Command-line front end
         .executableTarget(
             name: "fwctl",
-            dependencies: [argumentParser, logging, "FWSSH"]
+            dependencies: [argumentParser, logging, "FWTemplate", "FWSSH", .product(name: "Yams", package: "Yams")]
         ),
 
         // MARK: Tests
@@ -48,6 +52,11 @@ let package = Package(
         .testTarget(
             name: "FWCtlTests",
             dependencies: ["fwctl", "TestSupport"]
+        ),
+        .testTarget(
+            name: "FWTemplateTests",
+            dependencies: ["FWTemplate", "TestSupport"],
+            exclude: ["FuzzRegressions"]
         ),
         .testTarget(
             name: "FWSSHTests",

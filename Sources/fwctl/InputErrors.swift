@@ -1,2 +1,6 @@
 // Library error types caused by the user's input (inventory, policy, template): they exit with status 2.
 // One line per type, so each library's errors are classified in one place.
+import FWTemplate
+
+extension TemplateError: InvalidInputError {}
+extension TemplateDataError: InvalidInputError {}

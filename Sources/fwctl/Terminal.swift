@@ -27,12 +27,21 @@ enum Terminal {
 
     /// Writes straight to stderr, unbuffered, so progress and errors interleave correctly with stdout.
     static func writeStderr(_ text: String) {
-        var bytes = Array(text.utf8)
+        _ = writeAll(fd: 2, Array(text.utf8))
+    }
+
+    /// Writes exact bytes to stdout, unbuffered; false if stdout failed (e.g. a closed pipe or a full disk).
+    static func writeStdout(_ bytes: [UInt8]) -> Bool {
+        writeAll(fd: 1, bytes)
+    }
+
+    private static func writeAll(fd: Int32, _ bytes: [UInt8]) -> Bool {
         var offset = 0
         while offset < bytes.count {
-            let n = bytes.withUnsafeMutableBytes { write(2, $0.baseAddress! + offset, $0.count - offset) }
-            if n <= 0 { if n < 0 && errno == EINTR { continue }; return }
+            let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + offset, $0.count - offset) }
+            if n <= 0 { if n < 0 && errno == EINTR { continue }; return false }
             offset += n
         }
+        return true
     }
 }

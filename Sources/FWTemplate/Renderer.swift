@@ -1,0 +1,488 @@
+/// Runs a compiled template over data, appending to one byte buffer. One renderer per render: it owns the
+/// output and the context stack, and only reads the shared `CompiledSet`, so renders on many threads at once
+/// are independent.
+struct Renderer: ~Copyable {
+    typealias ObjectStorage = TemplateObject.Storage
+
+    let set: CompiledSet
+    let instructions: UnsafeMutableBufferPointer<Instruction>
+    let pool: UnsafeMutableBufferPointer<UInt8>
+    let escapeTable: UnsafeMutablePointer<UInt8>
+    let nameEntries: UnsafeMutableBufferPointer<NameEntry>
+    let partHashes: UnsafeMutableBufferPointer<UInt64>
+    let escaping: TemplateOptions.Escaping
+    let strict: Bool
+    let limits: TemplateLimits
+
+    /// The output: one buffer, grown geometrically, sized from the template's last output.
+    private(set) var bytes: UnsafeMutablePointer<UInt8>
+    private(set) var count = 0
+    private var capacity: Int
+
+    /// The context stack: the data, then each section's value; names resolve from the top down. `objects`
+    /// holds each entry's object storage (if it is an object) unretained, so lookups do no reference counting;
+    /// `values` keeps them alive. Its size is bounded by `limits.renderDepth`, checked before every push.
+    private let values: UnsafeMutablePointer<TemplateValue>
+    private let objects: UnsafeMutablePointer<Unmanaged<ObjectStorage>?>
+    private var stackCount = 0
+    private let stackCapacity: Int
+
+    /// The indentation of the standalone partials being rendered, written at each line start.
+    var indent: [UInt8] = []
+    /// The partial instructions being rendered, outermost first, for recursion errors.
+    var partialCalls: [Int] = []
+    var depth = 0
+    var iterations = 0
+
+    init(set: CompiledSet, capacity: Int) {
+        self.set = set
+        instructions = set.instructions
+        pool = set.pool
+        escapeTable = set.escapeTable
+        nameEntries = set.nameEntries
+        partHashes = set.partHashes
+        escaping = set.options.escaping
+        strict = set.options.strict
+        limits = set.options.limits
+        self.capacity = max(capacity, 256)
+        bytes = .allocate(capacity: self.capacity)
+        stackCapacity = max(limits.renderDepth, 0) + 2
+        values = .allocate(capacity: stackCapacity)
+        objects = .allocate(capacity: stackCapacity)
+    }
+
+    deinit {
+        values.deinitialize(count: stackCount)
+        values.deallocate()
+        objects.deallocate()
+        bytes.deallocate()
+    }
+
+    var output: UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(start: bytes, count: count) }
+
+    mutating func render(template index: Int, data: TemplateValue) throws(TemplateError) {
+        push(data)
+        let range = set.templates[index].instructions
+        try run(range.lowerBound, range.upperBound)
+    }
+
+    mutating func run(_ start: Int, _ end: Int) throws(TemplateError) {
+        var i = start
+        while i < end {
+            let instruction = instructions[i]
+            switch instruction.code {
+            case .text:
+                if indent.isEmpty || instruction.flags == 0 {
+                    append(pool.baseAddress! + Int(instruction.a), Int(instruction.b &- instruction.a))
+                } else {
+                    writeIndented(instruction)
+                }
+                i += 1
+            case .escaped, .raw:
+                try interpolate(i, instruction)
+                i += 1
+            case .section:
+                try section(i, instruction)
+                i = Int(instruction.b)
+            case .inverted:
+                try inverted(i, instruction)
+                i = Int(instruction.b)
+            case .partial:
+                if instruction.a >= 0 { try partial(i, instruction, target: Int(instruction.a)) }
+                i += 1
+            case .dynamicPartial:
+                try dynamicPartial(i, instruction)
+                i += 1
+            case .indent:
+                if !indent.isEmpty { append(indent) }
+                i += 1
+            }
+        }
+    }
+
+    // MARK: Output
+
+    @inline(__always)
+    mutating func append(_ source: UnsafePointer<UInt8>, _ length: Int) {
+        if count &+ length > capacity { grow(to: count + length) }
+        (bytes + count).update(from: source, count: length)
+        count &+= length
+    }
+
+    @inline(__always)
+    mutating func append(_ source: UnsafeBufferPointer<UInt8>) {
+        guard let base = source.baseAddress else { return }
+        append(base, source.count)
+    }
+
+    mutating func append(_ source: [UInt8]) {
+        source.withUnsafeBufferPointer { append($0) }
+    }
+
+    @inline(__always)
+    mutating func append(_ byte: UInt8) {
+        if count == capacity { grow(to: count + 1) }
+        bytes[count] = byte
+        count &+= 1
+    }
+
+    @inline(never)
+    mutating func grow(to needed: Int) {
+        let newCapacity = Swift.max(needed, capacity * 2)
+        let newBytes = UnsafeMutablePointer<UInt8>.allocate(capacity: newCapacity)
+        newBytes.initialize(from: bytes, count: count)
+        bytes.deallocate()
+        bytes = newBytes
+        capacity = newCapacity
+    }
+
+    // MARK: Context stack
+
+    @inline(__always)
+    mutating func push(_ value: TemplateValue) {
+        precondition(stackCount < stackCapacity, "context stack beyond the render depth limit")
+        (values + stackCount).initialize(to: value)
+        if case .object(let object) = value {
+            objects[stackCount] = Unmanaged.passUnretained(object.storage)
+        } else {
+            objects[stackCount] = nil
+        }
+        stackCount += 1
+    }
+
+    @inline(__always)
+    mutating func pop() {
+        stackCount -= 1
+        (values + stackCount).deinitialize(count: 1)
+    }
+
+    /// The context values, bottom first (for messages).
+    var stack: UnsafeBufferPointer<TemplateValue> { UnsafeBufferPointer(start: values, count: stackCount) }
+
+    // MARK: Names
+
+    /// Where the value a name resolves to sits, or nil when it resolves to nothing. The first part of a dotted
+    /// name is looked up through the context stack from the top; the other parts only inside what it found.
+    /// The pointer is valid until the context stack changes.
+    @inline(__always)
+    func resolve(_ nameID: Int32) -> UnsafePointer<TemplateValue>? {
+        let entry = nameEntries[Int(nameID)]
+        guard entry.count > 0 else { return UnsafePointer(values + (stackCount - 1)) }
+        let first = Int(entry.first)
+        let hash = partHashes[first]
+        var found: UnsafePointer<TemplateValue>? = nil
+        var level = stackCount - 1
+        while level >= 0 {
+            if let storage = objects[level] {
+                let slot = storage._withUnsafeGuaranteedRef { $0.slot(of: set.partKeys[first], hash: hash) }
+                if slot >= 0 {
+                    found = storage._withUnsafeGuaranteedRef { $0.valuePointer(slot) }
+                    break
+                }
+            }
+            level -= 1
+        }
+        guard var value = found else { return nil }
+        var part = first + 1
+        let end = first + Int(entry.count)
+        while part < end {
+            guard case .object(let object) = value.pointee else { return nil }
+            let slot = object.storage.slot(of: set.partKeys[part], hash: partHashes[part])
+            guard slot >= 0 else { return nil }
+            value = object.storage.valuePointer(slot)
+            part += 1
+        }
+        return value
+    }
+
+    /// The strict-mode error for a name that resolves to nothing, saying which part is missing.
+    func undefined(_ i: Int, _ nameID: Int32, tag: String) -> TemplateError {
+        let name = set.names[Int(nameID)]
+        var detail = ""
+        var help = "define '\(name.parts.first ?? name.text)' in the data"
+        if name.parts.count > 1 {
+            // Find the deepest prefix that resolves, to say which part is missing.
+            var value: TemplateValue? = nil
+            for level in stack.indices.reversed() {
+                if case .object(let object) = stack[level], let found = object[name.parts[0]] {
+                    value = found
+                    break
+                }
+            }
+            if var value {
+                for part in 1..<name.parts.count {
+                    guard case .object(let object) = value, let next = object[name.parts[part]] else {
+                        let prefix = name.parts[0..<part].joined(separator: ".")
+                        detail = ": '\(prefix)' is \(value.kindName) without '\(name.parts[part])'"
+                        help = "define '\(name.parts[part])' in '\(prefix)'"
+                        break
+                    }
+                    value = next
+                }
+            }
+        }
+        if tag != "{{" {
+            help += ", or give it the value false, null or [] to leave the section out"
+        }
+        return set.error(
+            .undefinedName, at: i, message: "'\(name.text)' is not defined (strict mode, in \(tag)\(name.text)}})\(detail)",
+            help: help)
+    }
+
+    // MARK: Interpolation
+
+    mutating func interpolate(_ i: Int, _ instruction: Instruction) throws(TemplateError) {
+        guard let found = resolve(instruction.a) else {
+            if strict { throw undefined(i, instruction.a, tag: instruction.code == .raw ? "{{&" : "{{") }
+            return
+        }
+        switch found.pointee {
+        case .string(let text):
+            try write(text, i, instruction)
+        case .int(let number):
+            writeInteger(number)
+        case .double(let number):
+            try write(TemplateValue.text(of: number), i, instruction)
+        case .bool(let flag):
+            append(flag ? TemplateValue.trueBytes : TemplateValue.falseBytes)
+        case .null:
+            if strict {
+                let name = set.names[Int(instruction.a)].text
+                throw set.error(
+                    .undefinedName, at: i, message: "'\(name)' is null (strict mode)",
+                    help: "give '\(name)' a value in the data, or wrap the line in {{#\(name)}}...{{/\(name)}}")
+            }
+        case .list, .object:
+            let name = set.names[Int(instruction.a)].text
+            throw set.error(
+                .notText, at: i, message: "'\(name)' is \(found.pointee.kindName), which has no text form",
+                help: "iterate it with {{#\(name)}}...{{/\(name)}} or name one of its fields")
+        }
+    }
+
+    @inline(__always)
+    mutating func write(_ text: String, _ i: Int, _ instruction: Instruction) throws(TemplateError) {
+        var safe: Bool? = text.utf8.withContiguousStorageIfAvailable { bytes in write(bytes, instruction.code) }
+        if safe == nil {
+            // Not contiguous UTF-8 (e.g. bridged storage): copy once.
+            safe = Array(text.utf8).withUnsafeBufferPointer { bytes in write(bytes, instruction.code) }
+        }
+        if safe != true { throw unsafeValue(text, i, instruction) }
+    }
+
+    /// Writes a value's bytes with the set's escaping; false (and nothing that counts written) if rules
+    /// escaping refuses them.
+    @inline(__always)
+    mutating func write(_ bytes: UnsafeBufferPointer<UInt8>, _ code: Instruction.Code) -> Bool {
+        switch escaping {
+        case .none:
+            append(bytes)
+        case .html:
+            if code == .raw { append(bytes) } else { writeHTMLEscaped(bytes) }
+        case .rules:
+            // Copy and check in one pass; the bytes past `count` are only kept if all of them pass.
+            let length = bytes.count
+            if count &+ length > capacity { grow(to: count + length) }
+            let destination = self.bytes + count
+            let table = escapeTable
+            var allowed: UInt8 = 1
+            for k in 0..<length {
+                let byte = bytes[k]
+                destination[k] = byte
+                allowed &= table[Int(byte)]
+            }
+            guard allowed != 0 else { return false }
+            count &+= length
+        }
+        return true
+    }
+
+    func unsafeValue(_ text: String, _ i: Int, _ instruction: Instruction) -> TemplateError {
+        let name = set.names[Int(instruction.a)].text
+        let offset = RuleSafety.firstUnsafeCharacter(in: text)?.offset ?? 0
+        let character = RuleSafety.describeCharacter(atByte: offset, in: text)
+        return set.error(
+            .unsafeValue, at: i,
+            message: "the value of '\(name)' contains \(character) at byte \(offset), which is not allowed in a rule file",
+            help: "values in rule files may hold only ASCII letters, digits, space and \(RuleSafety.allowedPunctuation.dropFirst().map(String.init).joined(separator: " ")); fix the value in the data")
+    }
+
+    mutating func writeHTMLEscaped(_ bytes: UnsafeBufferPointer<UInt8>) {
+        var plain = 0
+        for k in 0..<bytes.count {
+            let entry = escapeTable[Int(bytes[k])]
+            if entry != 0 {
+                append(UnsafeBufferPointer(rebasing: bytes[plain..<k]))
+                append(Escapes.html[Int(entry)])
+                plain = k + 1
+            }
+        }
+        append(UnsafeBufferPointer(rebasing: bytes[plain..<bytes.count]))
+    }
+
+    mutating func writeInteger(_ number: Int) {
+        var magnitude = number.magnitude
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
+            var k = 20
+            repeat {
+                k -= 1
+                digits[k] = UInt8(ascii: "0") &+ UInt8(magnitude % 10)
+                magnitude /= 10
+            } while magnitude != 0
+            if number < 0 { append(UInt8(ascii: "-")) }
+            append(UnsafeBufferPointer(rebasing: digits[k..<20]))
+        }
+    }
+
+    /// Static text in a standalone partial: the indentation goes at its start (if it starts a line) and after
+    /// each newline that has more text after it.
+    mutating func writeIndented(_ instruction: Instruction) {
+        let start = Int(instruction.a), end = Int(instruction.b)
+        if instruction.flags & Instruction.startsLine != 0 { append(indent) }
+        var lineStart = start
+        for k in start..<end where pool[k] == UInt8(ascii: "\n") && k + 1 < end {
+            append(UnsafeBufferPointer(rebasing: pool[lineStart...k]))
+            append(indent)
+            lineStart = k + 1
+        }
+        append(UnsafeBufferPointer(rebasing: pool[lineStart..<end]))
+    }
+
+    // MARK: Sections and partials
+
+    mutating func section(_ i: Int, _ instruction: Instruction) throws(TemplateError) {
+        guard let found = resolve(instruction.a) else {
+            if strict { throw undefined(i, instruction.a, tag: "{{#") }
+            return
+        }
+        let value = found.pointee
+        let bodyEnd = Int(instruction.b)
+        switch value {
+        case .list(let items):
+            guard !items.isEmpty else { return }
+            try enter(i)
+            for item in items {
+                try countIteration(i)
+                push(item)
+                try run(i + 1, bodyEnd)
+                pop()
+            }
+            depth -= 1
+        case .null, .bool(false):
+            return
+        case .string(let text) where text.isEmpty:
+            return
+        default:
+            try enter(i)
+            try countIteration(i)
+            push(value)
+            try run(i + 1, bodyEnd)
+            pop()
+            depth -= 1
+        }
+    }
+
+    mutating func inverted(_ i: Int, _ instruction: Instruction) throws(TemplateError) {
+        let found = resolve(instruction.a)
+        if found == nil && strict { throw undefined(i, instruction.a, tag: "{{^") }
+        if found?.pointee.isTruthy ?? false { return }
+        try enter(i)
+        try countIteration(i)
+        try run(i + 1, Int(instruction.b))
+        depth -= 1
+    }
+
+    /// `{{>*name}}`: the value of `name` must be a string naming a template of the set.
+    mutating func dynamicPartial(_ i: Int, _ instruction: Instruction) throws(TemplateError) {
+        guard let found = resolve(instruction.a) else {
+            if strict { throw undefined(i, instruction.a, tag: "{{>*") }
+            return
+        }
+        let name = set.names[Int(instruction.a)].text
+        guard case .string(let partialName) = found.pointee else {
+            if !strict { return }
+            throw set.error(
+                .notText, at: i, message: "'\(name)' is \(found.pointee.kindName), not the name of a partial",
+                help: "give '\(name)' a template name as a string")
+        }
+        guard let target = set.templateIndex[partialName] else {
+            if !strict { return }
+            throw set.error(
+                .unknownPartial, at: i, message: "unknown partial '\(partialName)' (the value of '\(name)')",
+                help: "add \(partialName).mustache to the partials folder, or fix the value of '\(name)'")
+        }
+        try partial(i, instruction, target: target)
+    }
+
+    mutating func partial(_ i: Int, _ instruction: Instruction, target: Int) throws(TemplateError) {
+        guard partialCalls.count < limits.partialDepth else {
+            throw set.error(
+                .limitExceeded, at: i,
+                message: "partials nest deeper than \(limits.partialDepth) levels: \(partialChain(ending: target))",
+                help: "a partial includes itself without end; make the recursion stop (a section over data that runs out)")
+        }
+        try enter(i)
+        try countIteration(i)
+        partialCalls.append(i)
+        let range = set.templates[target].instructions
+        if instruction.flags & Instruction.standalone != 0 {
+            let saved = indent.count
+            indent.append(contentsOf: UnsafeBufferPointer(rebasing: pool[Int(instruction.b)..<Int(instruction.c)]))
+            try run(range.lowerBound, range.upperBound)
+            indent.removeSubrange(saved...)
+        } else {
+            // An inline partial is not indented (its text is not at the start of a line of its own).
+            let saved = indent
+            indent = []
+            try run(range.lowerBound, range.upperBound)
+            indent = saved
+        }
+        partialCalls.removeLast()
+        depth -= 1
+    }
+
+    func partialChain(ending target: Int) -> String {
+        var names = partialCalls.map { set.templates[set.template(containing: $0)].name }
+        names.append(set.templates[target].name)
+        if names.count > 8 {
+            names = Array(names.prefix(4)) + ["..."] + Array(names.suffix(3))
+        }
+        return names.joined(separator: " > ")
+    }
+
+    @inline(__always)
+    mutating func enter(_ i: Int) throws(TemplateError) {
+        depth += 1
+        if depth > limits.renderDepth {
+            throw set.error(
+                .limitExceeded, at: i, message: "sections and partials nest deeper than \(limits.renderDepth) levels",
+                help: "flatten the template or the data")
+        }
+    }
+
+    @inline(__always)
+    mutating func countIteration(_ i: Int) throws(TemplateError) {
+        iterations += 1
+        if iterations > limits.iterations || count > limits.outputBytes {
+            throw set.error(
+                .limitExceeded, at: i,
+                message: iterations > limits.iterations
+                    ? "rendering took more than \(limits.iterations) section iterations"
+                    : "the output grew beyond \(limits.outputBytes) bytes",
+                help: "the template multiplies nested sections over the data too much; check the nesting")
+        }
+    }
+}
+
+extension TemplateValue {
+    static let trueBytes: [UInt8] = Array("true".utf8)
+    static let falseBytes: [UInt8] = Array("false".utf8)
+
+    /// A number's text: whole numbers (up to 2^53) without a fraction, like JSON writers; others shortest.
+    static func text(of number: Double) -> String {
+        if number == number.rounded(.towardZero) && Swift.abs(number) < 9_007_199_254_740_992 {
+            return String(Int(number))
+        }
+        return String(number)
+    }
+}
