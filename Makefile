@@ -15,7 +15,7 @@ DEB_TEST     := openssh-server openssh-client iptables nftables ipset ufw iprout
 # Benchmarks: the tools fwctl is compared with.
 DEB_BENCH    := pssh iperf3 hyperfine python3-venv
 
-.PHONY: all deps deps-test deps-bench build run test bench bench-template clean fuzz fuzz-template
+.PHONY: all deps deps-test deps-bench build run test bench bench-template bench-ssh clean fuzz fuzz-template
 
 all: build
 
@@ -38,7 +38,7 @@ test: deps-test
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 
-bench: deps-bench build bench-template
+bench: deps-bench build bench-template bench-ssh
 
 # The template engine against swift-mustache (Swift), Jinja2 and chevron (Python) on the same rule template.
 BENCH_TEMPLATE_OUT := .build/bench-template
@@ -47,6 +47,11 @@ bench-template: deps-bench
 	$(SWIFT) build --package-path Benchmarks -c release --product TemplateBench
 	Benchmarks/.build/release/TemplateBench Benchmarks/template $(BENCH_TEMPLATE_OUT)
 	.venv/bin/python Benchmarks/template/bench_jinja2.py Benchmarks/template $(BENCH_TEMPLATE_OUT)
+
+# SSH: 100 x (connect + auth + `true`) against a loopback sshd the script starts, at parallelism 1 and 32:
+# fwctl ping against OpenSSH's ssh (loop / xargs -P 32) and parallel-ssh. Needs root (it runs sshd).
+bench-ssh: deps-bench build
+	Benchmarks/ssh/run.sh $(FWCTL) .build/bench-ssh
 
 # Fuzzing: each target is an executable of the Fuzz/ package, built with libFuzzer, run for FUZZ_SECONDS.
 # New corpus entries go to Fuzz/corpus-NAME/ and crashes to Fuzz/crashes/ (both git-ignored); the seeds in

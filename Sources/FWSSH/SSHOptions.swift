@@ -37,7 +37,7 @@ public struct SSHOptions: Sendable {
     }
 
     /// `~/x` resolved against this environment's HOME.
-    func expandingTilde(_ path: String) -> String {
+    public func expandingTilde(_ path: String) -> String {
         guard path == "~" || path.hasPrefix("~/") else { return path }
         let home = environment["HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? NSHomeDirectory()
         return home + path.dropFirst()

@@ -125,6 +125,23 @@ import TestSupport
         bracketed.close()
     }
 
+    @Test func dnsNameTriesEachAddressAndIsLookedUpByName() throws {
+        try Integration.require(.root, .command("sshd"), .command("ssh-keygen"))
+        // sshd listens on 127.0.0.1 only; "localhost" may resolve to ::1 first, which refuses, then 127.0.0.1.
+        let sshd = try SSHDFixture(hostKeys: [.ed25519])
+        defer { sshd.stop() }
+        let line = "[localhost]:\(sshd.port) " + (try TestKeys.publicKey(TestKeys.host(.ed25519)))
+        let knownHosts = try sshd.writeKnownHosts([line])
+        let session = try SSHSession.connect(to: try sshd.target("localhost"), options: sshd.options(knownHosts: knownHosts))
+        defer { session.close() }
+        #expect(session.connectedAddress == "127.0.0.1")
+        // A second, fresh connection within the first one's deadline (as deploy confirms a change).
+        let fresh = try SSHSession.connect(to: session.target, options: session.options, deadline: session.deadline)
+        #expect(fresh.deadline == session.deadline)
+        #expect(try fresh.exec("echo fresh").stdoutText == "fresh\n")
+        fresh.close()
+    }
+
     @Test func connectionRefusedIsUnreachable() throws {
         try Integration.require(.root)
         let port = try SSHDFixture.freePort()
