@@ -106,8 +106,17 @@ public final class SSHSession {
         let handshakeDeadline = deadline.capped(after: options.connectTimeout)
         let rc = try retry(.handshake, until: handshakeDeadline) { libssh2_session_handshake(raw, libssh2_socket_t(socket)) }
         if rc != 0 {
+            let hint: String
+            switch rc {
+            case LIBSSH2_ERROR_BANNER_RECV, LIBSSH2_ERROR_SOCKET_DISCONNECT, LIBSSH2_ERROR_SOCKET_RECV:
+                hint = "the server closed the connection before the SSH handshake finished: sshd at its MaxStartups limit, a TCP wrapper or firewall, or not an SSH server"
+            case LIBSSH2_ERROR_KEX_FAILURE, LIBSSH2_ERROR_METHOD_NONE, LIBSSH2_ERROR_HOSTKEY_INIT:
+                hint = "no key exchange, cipher or host key algorithm in common with libssh2 1.10 (it needs curve25519 or ecdh, aes-ctr, and an ed25519 or ecdsa host key)"
+            default:
+                hint = "is this an SSH server?"
+            }
             throw SSHError(.handshake, host: hostName,
-                           "with \(connectedAddress) port \(target.port): \(LibSSH2.describe(rc, raw)); is this an SSH server?")
+                           "with \(connectedAddress) port \(target.port): \(LibSSH2.describe(rc, raw)); \(hint)")
         }
 
         var length = 0

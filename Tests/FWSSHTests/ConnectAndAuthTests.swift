@@ -174,6 +174,28 @@ import TestSupport
         #expect(elapsed >= .milliseconds(600) && elapsed < .seconds(10), "took \(elapsed)")
     }
 
+    @Test func aServerThatIsNotSSHFailsTheHandshakeWithAHint() throws {
+        try Integration.require(.root)
+        let server = try SilentServer()
+        defer { server.close() }
+        // Answer the first connection like a web server would, then hang up.
+        let fd = server.fd
+        Thread.detachNewThread {
+            let client = accept(fd, nil, nil)
+            guard client >= 0 else { return }
+            let reply = "HTTP/1.1 400 Bad Request\r\n\r\n"
+            _ = reply.withCString { write(client, $0, strlen($0)) }
+            Glibc.close(client)
+        }
+        let options = SSHOptions(environment: ["HOME": "/nonexistent"])
+        let error = try #require(throws: SSHError.self) {
+            try SSHSession.connect(to: SSHTarget(name: "web", address: "127.0.0.1", port: server.port, user: "root"), options: options)
+        }
+        #expect(error.step == .handshake)
+        #expect(error.message.contains("127.0.0.1 port \(server.port)"))
+        #expect(error.message.contains("not an SSH server"))
+    }
+
     @Test func hostDeadlineBoundsTheHandshakeToo() throws {
         try Integration.require(.root)
         let silent = try SilentServer()
