@@ -145,11 +145,7 @@ import TestSupport
     @Test func connectionRefusedIsUnreachable() throws {
         try Integration.require(.root)
         let port = try SSHDFixture.freePort()
-        var options = SSHOptions(environment: ["HOME": "/nonexistent"])
-        options.defaultIdentityFiles = []
-        let error = try #require(throws: SSHError.self) {
-            try SSHSession.connect(to: SSHTarget(name: "gone", address: "127.0.0.1", port: port, user: "root"), options: options)
-        }
+        let error = try connectFailing(port: port)
         #expect(error.step == .connect)
         #expect(error.reason == "unreachable")
         #expect(error.message.contains("connection refused"))
@@ -160,13 +156,8 @@ import TestSupport
         try Integration.require(.root)
         let silent = try SilentServer()
         defer { silent.close() }
-        var options = SSHOptions(environment: ["HOME": "/nonexistent"])
-        options.connectTimeout = .milliseconds(700)
-        options.hostTimeout = .seconds(30)
         let started = ContinuousClock.now
-        let error = try #require(throws: SSHError.self) {
-            try SSHSession.connect(to: SSHTarget(name: "silent", address: "127.0.0.1", port: silent.port, user: "root"), options: options)
-        }
+        let error = try connectFailing(port: silent.port, connectTimeout: .milliseconds(700))
         let elapsed = ContinuousClock.now - started
         #expect(error.step == .timeout)
         #expect(error.during == .handshake)
@@ -187,10 +178,7 @@ import TestSupport
             _ = reply.withCString { write(client, $0, strlen($0)) }
             Glibc.close(client)
         }
-        let options = SSHOptions(environment: ["HOME": "/nonexistent"])
-        let error = try #require(throws: SSHError.self) {
-            try SSHSession.connect(to: SSHTarget(name: "web", address: "127.0.0.1", port: server.port, user: "root"), options: options)
-        }
+        let error = try connectFailing(port: server.port)
         #expect(error.step == .handshake)
         #expect(error.message.contains("127.0.0.1 port \(server.port)"))
         #expect(error.message.contains("not an SSH server"))
@@ -200,15 +188,21 @@ import TestSupport
         try Integration.require(.root)
         let silent = try SilentServer()
         defer { silent.close() }
-        var options = SSHOptions(environment: ["HOME": "/nonexistent"])
-        options.connectTimeout = .seconds(30)
         let started = ContinuousClock.now
-        let error = try #require(throws: SSHError.self) {
-            try SSHSession.connect(to: SSHTarget(name: "silent", address: "127.0.0.1", port: silent.port, user: "root"),
-                                   options: options, deadline: .after(.milliseconds(500)))
-        }
+        let error = try connectFailing(port: silent.port, connectTimeout: .seconds(30), deadline: .after(.milliseconds(500)))
         #expect(error.step == .timeout)
         #expect(ContinuousClock.now - started < .seconds(10))
+    }
+
+    /// Connects to loopback `port` (no keys, no known hosts) expecting a failure.
+    private func connectFailing(port: Int, connectTimeout: Duration = .seconds(10), deadline: Deadline? = nil) throws -> SSHError {
+        var options = SSHOptions(environment: ["HOME": "/nonexistent"])
+        options.defaultIdentityFiles = []
+        options.connectTimeout = connectTimeout
+        options.hostTimeout = .seconds(30)
+        return try #require(throws: SSHError.self) {
+            try SSHSession.connect(to: SSHTarget(name: "t", address: "127.0.0.1", port: port, user: "root"), options: options, deadline: deadline)
+        }
     }
 
     @Test func badPortAndUnresolvableNameAreConnectErrors() throws {

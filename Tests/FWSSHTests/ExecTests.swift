@@ -14,7 +14,7 @@ import TestSupport
         let data = Data((0..<size / 8).flatMap { _ in withUnsafeBytes(of: generator.next() as UInt64) { Array($0) } })
         let file = sshd.dir.appendingPathComponent("random.bin")
         try data.write(to: file)
-        let session = try SSHSession.connect(to: try sshd.target(), options: sshd.options(knownHosts: try sshd.writeKnownHosts([try sshd.knownHostsLine(.ed25519)])))
+        let session = try sshd.connect()
         defer { session.close() }
         // Both streams written concurrently: a reader that drains only one of them would hang here.
         let result = try session.exec("cat \(file.path) & cat \(file.path) >&2; wait", timeout: .seconds(120))
@@ -29,7 +29,7 @@ import TestSupport
         try Integration.require(.root, .command("sshd"), .command("ssh-keygen"))
         let sshd = try SSHDFixture(hostKeys: [.ed25519])
         defer { sshd.stop() }
-        let session = try SSHSession.connect(to: try sshd.target(), options: sshd.options(knownHosts: try sshd.writeKnownHosts([try sshd.knownHostsLine(.ed25519)])))
+        let session = try sshd.connect()
         defer { session.close() }
         // cat echoes 8 MiB while it is still being fed: writing all stdin first would deadlock on the windows.
         let input = Data((0..<(8 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 31) })
@@ -46,7 +46,7 @@ import TestSupport
         try Integration.require(.root, .command("sshd"), .command("ssh-keygen"))
         let sshd = try SSHDFixture(hostKeys: [.ed25519])
         defer { sshd.stop() }
-        let session = try SSHSession.connect(to: try sshd.target(), options: sshd.options(knownHosts: try sshd.writeKnownHosts([try sshd.knownHostsLine(.ed25519)])))
+        let session = try sshd.connect()
         defer { session.close() }
         for status: Int32 in [0, 1, 42, 255] {
             let result = try session.exec("exit \(status)")
@@ -68,7 +68,7 @@ import TestSupport
         try Integration.require(.root, .command("sshd"), .command("ssh-keygen"))
         let sshd = try SSHDFixture(hostKeys: [.ed25519])
         defer { sshd.stop() }
-        let session = try SSHSession.connect(to: try sshd.target(), options: sshd.options(knownHosts: try sshd.writeKnownHosts([try sshd.knownHostsLine(.ed25519)])))
+        let session = try sshd.connect()
         defer { session.close() }
         let started = ContinuousClock.now
         let error = try #require(throws: SSHError.self) { try session.exec("sleep 30", timeout: .milliseconds(800)) }

@@ -145,6 +145,12 @@ final class SSHDFixture: @unchecked Sendable {
                   identityFiles: try key.map { [try TestKeys.client($0)] } ?? [])
     }
 
+    /// A session as root with the ed25519 client key, all of this sshd's host keys in a fresh known_hosts.
+    func connect(key: TestKeys.ClientKey = .ed25519) throws -> SSHSession {
+        let knownHosts = try writeKnownHosts(try hostKeys.map { try knownHostsLine($0, address: listenAddresses[0]) })
+        return try SSHSession.connect(to: try target(listenAddresses[0], key: key), options: options(knownHosts: knownHosts))
+    }
+
     /// Options isolated from the user's own ~/.ssh and agent: HOME is the fixture directory, no SSH_AUTH_SOCK.
     func options(knownHosts: String? = nil, acceptNew: Bool = false, environment: [String: String] = [:]) -> SSHOptions {
         var options = SSHOptions(environment: ["HOME": dir.path].merging(environment) { $1 })
@@ -198,7 +204,7 @@ final class SSHDFixture: @unchecked Sendable {
         let fd = socket(info.pointee.ai_family, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { return false }
         defer { close(fd) }
-        return connect(fd, info.pointee.ai_addr, info.pointee.ai_addrlen) == 0
+        return Glibc.connect(fd, info.pointee.ai_addr, info.pointee.ai_addrlen) == 0
     }
 }
 

@@ -22,7 +22,7 @@ import TestSupport
         try Integration.require(.root, .command("sshd"), .command("ssh-keygen"))
         let sshd = try SSHDFixture(hostKeys: [.ed25519], sftp: sftp)
         defer { sshd.stop() }
-        let session = try SSHSession.connect(to: try sshd.target(), options: sshd.options(knownHosts: try sshd.writeKnownHosts([try sshd.knownHostsLine(.ed25519)])))
+        let session = try sshd.connect()
         defer { session.close() }
         let target = sshd.dir.appendingPathComponent("out")
         try FileManager.default.createDirectory(at: target, withIntermediateDirectories: true)
@@ -65,7 +65,7 @@ import TestSupport
         try Integration.require(.root, .command("sshd"), .command("ssh-keygen"))
         let sshd = try SSHDFixture(hostKeys: [.ed25519])
         defer { sshd.stop() }
-        let session = try SSHSession.connect(to: try sshd.target(), options: sshd.options(knownHosts: try sshd.writeKnownHosts([try sshd.knownHostsLine(.ed25519)])))
+        let session = try sshd.connect()
         defer { session.close() }
         let missing = sshd.dir.appendingPathComponent("no/such/dir/file").path
         let error = try #require(throws: SSHError.self) { try session.upload(Data("x".utf8), to: missing) }
