@@ -15,7 +15,12 @@ DEB_TEST     := openssh-server openssh-client iptables nftables ipset ufw iprout
 # Benchmarks: the tools fwctl is compared with.
 DEB_BENCH    := pssh iperf3 hyperfine python3-venv
 
-.PHONY: all deps deps-test deps-bench build run test bench bench-template bench-ssh clean fuzz fuzz-template
+# Python reference tools the tests and benchmarks compare fwctl with (into the git-ignored .venv).
+PY_ANSIBLE   := ansible-core==2.19.14
+PY_TEMPLATE  := Jinja2==3.1.6 chevron==0.14.0
+
+.PHONY: all deps deps-test deps-bench venv-test build run test bench bench-template bench-inventory bench-ssh \
+	fuzz fuzz-template fuzz-inventory clean
 
 all: build
 
@@ -28,22 +33,25 @@ deps-test: deps
 deps-bench: deps-test
 	@scripts/ensure-deps $(DEB_BENCH)
 
+venv-test: deps-test
+	@scripts/ensure-venv $(PY_ANSIBLE)
+
 build: deps
 	$(SWIFT) build -c $(CONFIG) --product fwctl
 
 run: build
-	$(FWCTL) --version
+	$(FWCTL) inventory -i $(INVENTORY) --graph
 
-test: deps-test
+test: deps-test venv-test
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 
-bench: deps-bench build bench-template bench-ssh
+bench: deps-bench build bench-template bench-inventory bench-ssh
 
 # The template engine against swift-mustache (Swift), Jinja2 and chevron (Python) on the same rule template.
 BENCH_TEMPLATE_OUT := .build/bench-template
 bench-template: deps-bench
-	@scripts/ensure-venv Jinja2==3.1.6 chevron==0.14.0
+	@scripts/ensure-venv $(PY_TEMPLATE)
 	$(SWIFT) build --package-path Benchmarks -c release --product TemplateBench
 	Benchmarks/.build/release/TemplateBench Benchmarks/template $(BENCH_TEMPLATE_OUT)
 	.venv/bin/python Benchmarks/template/bench_jinja2.py Benchmarks/template $(BENCH_TEMPLATE_OUT)
@@ -53,19 +61,30 @@ bench-template: deps-bench
 bench-ssh: deps-bench build
 	Benchmarks/ssh/run.sh $(FWCTL) .build/bench-ssh
 
+# Parse and merge a generated 10,000-host inventory: fwctl against ansible-inventory on the same files.
+bench-inventory: deps-bench build
+	@scripts/ensure-venv $(PY_ANSIBLE)
+	scripts/bench-inventory $(FWCTL)
+
 # Fuzzing: each target is an executable of the Fuzz/ package, built with libFuzzer, run for FUZZ_SECONDS.
 # New corpus entries go to Fuzz/corpus-NAME/ and crashes to Fuzz/crashes/ (both git-ignored); the seeds in
 # Fuzz/corpus/NAME/ are committed. A crash becomes a regression test (see the target's test folder).
 FUZZ_SECONDS ?= 60
 FUZZ_BUILD   := $(SWIFT) build --package-path Fuzz -c release -Xswiftc -sanitize=fuzzer -Xswiftc -parse-as-library
 
-fuzz: fuzz-template
+fuzz: fuzz-template fuzz-inventory
 
-fuzz-template:
+fuzz-template: deps
 	$(FUZZ_BUILD) --product FuzzTemplate
 	@mkdir -p Fuzz/corpus-template Fuzz/crashes
 	Fuzz/.build/release/FuzzTemplate Fuzz/corpus-template Fuzz/corpus/template -dict=Fuzz/template.dict \
 		-max_total_time=$(FUZZ_SECONDS) -timeout=5 -artifact_prefix=Fuzz/crashes/template-
+
+fuzz-inventory: deps
+	$(FUZZ_BUILD) --product FuzzInventoryINI
+	@mkdir -p Fuzz/crashes Fuzz/corpus-inventory-ini
+	Fuzz/.build/release/FuzzInventoryINI -max_total_time=$(FUZZ_SECONDS) -timeout=5 -dict=Fuzz/inventory-ini.dict \
+		-artifact_prefix=Fuzz/crashes/inventory-ini- Fuzz/corpus-inventory-ini Fuzz/corpus/inventory-ini
 
 clean:
 	rm -rf .build $(OUT)

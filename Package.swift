@@ -15,6 +15,7 @@ let package = Package(
     products: [
         .executable(name: "fwctl", targets: ["fwctl"]),
         .library(name: "FWTemplate", targets: ["FWTemplate"]),
+        .library(name: "FWInventory", targets: ["FWInventory"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -32,6 +33,11 @@ let package = Package(
         // MARK: Libraries, one per pipeline stage
         // The Mustache engine every output file goes through. No dependencies, by design.
         .target(name: "FWTemplate"),
+        // Ansible inventories (INI, YAML, JSON, scripts, directories) with group_vars/host_vars and host patterns.
+        .target(
+            name: "FWInventory",
+            dependencies: [.product(name: "Yams", package: "Yams")]
+        ),
         // SSH transport: the only importer of CLibSSH2; takes plain targets, imports no other fwctl module.
         .target(
             name: "FWSSH",
@@ -41,7 +47,7 @@ let package = Package(
         // MARK: Command-line front end
         .executableTarget(
             name: "fwctl",
-            dependencies: [argumentParser, logging, "FWTemplate", "FWSSH", .product(name: "Yams", package: "Yams")]
+            dependencies: [argumentParser, logging, "FWTemplate", "FWInventory", "FWSSH", .product(name: "Yams", package: "Yams")]
         ),
 
         // MARK: Tests
@@ -51,7 +57,13 @@ let package = Package(
         ),
         .testTarget(
             name: "FWCtlTests",
-            dependencies: ["fwctl", "TestSupport"]
+            dependencies: ["fwctl", "TestSupport"],
+            exclude: ["Golden"]
+        ),
+        .testTarget(
+            name: "FWInventoryTests",
+            dependencies: ["FWInventory", "TestSupport"],
+            exclude: ["Fixtures", "FuzzRegressions"]
         ),
         .testTarget(
             name: "FWTemplateTests",

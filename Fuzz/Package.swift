@@ -17,6 +17,10 @@ let package = Package(
             name: "FuzzTemplate",
             dependencies: [.product(name: "FWTemplate", package: "fwctl")]
         ),
+        .executableTarget(
+            name: "FuzzInventoryINI",
+            dependencies: [.product(name: "FWInventory", package: "fwctl")]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

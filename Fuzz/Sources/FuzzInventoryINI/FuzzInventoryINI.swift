@@ -1,0 +1,27 @@
+import FWInventory
+
+/// libFuzzer entry point: any bytes as an INI inventory. Malformed input must be an error, never a crash or a hang.
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzInventoryINI(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
+    let bytes = data.map { Array(UnsafeBufferPointer(start: $0, count: size)) } ?? []
+    FuzzTarget.exercise(bytes)
+    return 0
+}
+
+// SwiftPM links an executable with `--defsym main=<Module>_main`, and -parse-as-library leaves that symbol
+// undefined, so libFuzzer's own main never gets linked in. Provide it and hand over to libFuzzer's driver.
+@_silgen_name("LLVMFuzzerRunDriver")
+private func runFuzzerDriver(
+    _ argc: UnsafeMutablePointer<CInt>,
+    _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
+    _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt
+) -> CInt
+
+@_cdecl("FuzzInventoryINI_main")
+public func fuzzInventoryINIMain(
+    _ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?
+) -> CInt {
+    var argc = argc
+    var argv = argv
+    return runFuzzerDriver(&argc, &argv) { data, size in fuzzInventoryINI(data, size) }
+}

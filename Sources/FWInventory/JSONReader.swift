@@ -1,0 +1,267 @@
+/// Python's `json.loads`, as Ansible reads JSON: `NaN`, `Infinity` and `-Infinity` accepted, numbers with a
+/// fraction or exponent are floats, the last of duplicate keys wins, and an object `{"__ansible_unsafe": s}`
+/// (how ansible-inventory writes Jinja-unsafe strings) is the string `s`.
+struct JSONReader {
+    struct Failure: Error {
+        var message: String
+        var line: Int
+        var column: Int
+    }
+
+    /// The parsed document and, when it is an object, the line of each of its top-level keys.
+    struct Document {
+        var value: InventoryValue
+        var keyLines: [String: Int]
+        /// The top-level keys in the order they first appear.
+        var keyOrder: [String]
+    }
+
+    private let bytes: [UInt8]
+    private var i = 0
+    private var line = 1
+    private var lineStart = 0
+    private var depth = 0
+    private var keyOrder: [String] = []
+    private static let maxDepth = 512
+
+    private init(_ bytes: [UInt8]) { self.bytes = bytes }
+
+    static func parse(_ bytes: [UInt8]) throws -> Document {
+        var reader = JSONReader(bytes)
+        reader.skipSpace()
+        var keyLines: [String: Int] = [:]
+        let value = try reader.parseValue(keyLines: &keyLines)
+        reader.skipSpace()
+        if reader.i < bytes.count { throw reader.failure("extra data after the JSON value") }
+        return Document(value: value, keyLines: keyLines, keyOrder: reader.keyOrder)
+    }
+
+    /// Whether the text could be JSON at all (Ansible tries JSON first, then YAML).
+    static func looksLikeJSON(_ bytes: [UInt8]) -> Bool {
+        for b in bytes {
+            switch b {
+            case 0x20, 0x09, 0x0A, 0x0D: continue
+            case UInt8(ascii: "{"), UInt8(ascii: "["), UInt8(ascii: "\""), UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+                UInt8(ascii: "t"), UInt8(ascii: "f"), UInt8(ascii: "n"), UInt8(ascii: "N"), UInt8(ascii: "I"):
+                return true
+            default: return false
+            }
+        }
+        return false
+    }
+
+    private func failure(_ message: String) -> Failure {
+        Failure(message: message, line: line, column: i - lineStart + 1)
+    }
+
+    private mutating func skipSpace() {
+        while i < bytes.count {
+            switch bytes[i] {
+            case 0x20, 0x09, 0x0D: i += 1
+            case 0x0A: i += 1; line += 1; lineStart = i
+            default: return
+            }
+        }
+    }
+
+    private mutating func expect(_ word: String) -> Bool {
+        let w = Array(word.utf8)
+        guard i + w.count <= bytes.count, Array(bytes[i..<i + w.count]) == w else { return false }
+        i += w.count
+        return true
+    }
+
+    private mutating func parseValue(keyLines: inout [String: Int]) throws -> InventoryValue {
+        guard i < bytes.count else { throw failure("expected a value, found the end of the text") }
+        switch bytes[i] {
+        case UInt8(ascii: "{"): return try parseObject(keyLines: &keyLines)
+        case UInt8(ascii: "["): return try parseArray()
+        case UInt8(ascii: "\""): return .string(try parseString())
+        case UInt8(ascii: "t"): if expect("true") { return .bool(true) }
+        case UInt8(ascii: "f"): if expect("false") { return .bool(false) }
+        case UInt8(ascii: "n"): if expect("null") { return .null }
+        case UInt8(ascii: "N"): if expect("NaN") { return .double(.nan) }
+        case UInt8(ascii: "I"): if expect("Infinity") { return .double(.infinity) }
+        case UInt8(ascii: "-"):
+            if expect("-Infinity") { return .double(-.infinity) }
+            return try parseNumber()
+        case UInt8(ascii: "0")...UInt8(ascii: "9"):
+            return try parseNumber()
+        default: break
+        }
+        throw failure("expected a JSON value")
+    }
+
+    private mutating func enter() throws {
+        depth += 1
+        if depth > Self.maxDepth { throw failure("JSON nested more than \(Self.maxDepth) levels deep") }
+        i += 1
+    }
+
+    private mutating func parseObject(keyLines: inout [String: Int]) throws -> InventoryValue {
+        let topLevel = depth == 0
+        try enter()
+        var dict: [String: InventoryValue] = [:]
+        var ignored: [String: Int] = [:]
+        skipSpace()
+        if i < bytes.count && bytes[i] == UInt8(ascii: "}") {
+            i += 1; depth -= 1
+            return .dict(dict)
+        }
+        while true {
+            skipSpace()
+            guard i < bytes.count, bytes[i] == UInt8(ascii: "\"") else { throw failure("expected a quoted key") }
+            let keyLine = line
+            let key = try parseString()
+            skipSpace()
+            guard i < bytes.count, bytes[i] == UInt8(ascii: ":") else { throw failure("expected ':' after a key") }
+            i += 1
+            skipSpace()
+            dict[key] = try parseValue(keyLines: &ignored)
+            if topLevel {
+                if keyLines[key] == nil { keyOrder.append(key) }
+                keyLines[key] = keyLine  // the last of duplicate keys is the one that counts
+            }
+            skipSpace()
+            guard i < bytes.count else { throw failure("expected ',' or '}'") }
+            if bytes[i] == UInt8(ascii: ",") { i += 1; continue }
+            if bytes[i] == UInt8(ascii: "}") { i += 1; break }
+            throw failure("expected ',' or '}'")
+        }
+        depth -= 1
+        if dict.count == 1, let unsafe = dict["__ansible_unsafe"], case .string = unsafe { return unsafe }
+        return .dict(dict)
+    }
+
+    private mutating func parseArray() throws -> InventoryValue {
+        try enter()
+        var items: [InventoryValue] = []
+        var ignored: [String: Int] = [:]
+        skipSpace()
+        if i < bytes.count && bytes[i] == UInt8(ascii: "]") {
+            i += 1; depth -= 1
+            return .list(items)
+        }
+        while true {
+            skipSpace()
+            items.append(try parseValue(keyLines: &ignored))
+            skipSpace()
+            guard i < bytes.count else { throw failure("expected ',' or ']'") }
+            if bytes[i] == UInt8(ascii: ",") { i += 1; continue }
+            if bytes[i] == UInt8(ascii: "]") { i += 1; break }
+            throw failure("expected ',' or ']'")
+        }
+        depth -= 1
+        return .list(items)
+    }
+
+    private mutating func parseNumber() throws -> InventoryValue {
+        let start = i
+        if bytes[i] == UInt8(ascii: "-") { i += 1 }
+        guard i < bytes.count, isDigit(bytes[i]) else { throw failure("expected a digit") }
+        if bytes[i] == UInt8(ascii: "0") { i += 1 } else { while i < bytes.count && isDigit(bytes[i]) { i += 1 } }
+        var isFloat = false
+        if i < bytes.count && bytes[i] == UInt8(ascii: ".") {
+            let dot = i
+            i += 1
+            guard i < bytes.count, isDigit(bytes[i]) else {
+                i = dot  // Python stops the number before a bare '.' (then reports extra data)
+                return try integerOrFloat(start, isFloat: false)
+            }
+            while i < bytes.count && isDigit(bytes[i]) { i += 1 }
+            isFloat = true
+        }
+        if i < bytes.count && (bytes[i] == UInt8(ascii: "e") || bytes[i] == UInt8(ascii: "E")) {
+            let e = i
+            i += 1
+            if i < bytes.count && (bytes[i] == UInt8(ascii: "+") || bytes[i] == UInt8(ascii: "-")) { i += 1 }
+            if i < bytes.count && isDigit(bytes[i]) {
+                while i < bytes.count && isDigit(bytes[i]) { i += 1 }
+                isFloat = true
+            } else {
+                i = e
+            }
+        }
+        return try integerOrFloat(start, isFloat: isFloat)
+    }
+
+    private func integerOrFloat(_ start: Int, isFloat: Bool) throws -> InventoryValue {
+        let text = String(decoding: bytes[start..<i], as: UTF8.self)
+        if !isFloat, let int = Int(text) { return .int(int) }
+        guard let double = Double(text) else { throw failure("invalid number '\(text)'") }
+        return .double(double)  // floats, and integers beyond 64 bits
+    }
+
+    private func isDigit(_ b: UInt8) -> Bool { b >= 0x30 && b <= 0x39 }
+
+    private mutating func parseString() throws -> String {
+        i += 1  // opening quote
+        let start = i
+        // Fast path: no escapes.
+        while i < bytes.count {
+            let b = bytes[i]
+            if b == UInt8(ascii: "\"") {
+                let s = String(decoding: bytes[start..<i], as: UTF8.self)
+                i += 1
+                return s
+            }
+            if b == UInt8(ascii: "\\") { break }
+            if b < 0x20 { throw failure("control character in a string") }
+            i += 1
+        }
+        var out = Array(bytes[start..<i])
+        while i < bytes.count {
+            let b = bytes[i]
+            if b == UInt8(ascii: "\"") {
+                i += 1
+                return String(decoding: out, as: UTF8.self)
+            }
+            if b < 0x20 { throw failure("control character in a string") }
+            if b != UInt8(ascii: "\\") { out.append(b); i += 1; continue }
+            i += 1
+            guard i < bytes.count else { break }
+            let e = bytes[i]
+            i += 1
+            switch e {
+            case UInt8(ascii: "\""): out.append(0x22)
+            case UInt8(ascii: "\\"): out.append(0x5C)
+            case UInt8(ascii: "/"): out.append(0x2F)
+            case UInt8(ascii: "b"): out.append(0x08)
+            case UInt8(ascii: "f"): out.append(0x0C)
+            case UInt8(ascii: "n"): out.append(0x0A)
+            case UInt8(ascii: "r"): out.append(0x0D)
+            case UInt8(ascii: "t"): out.append(0x09)
+            case UInt8(ascii: "u"):
+                var scalar = try hex4()
+                if (0xD800..<0xDC00).contains(scalar), i + 1 < bytes.count, bytes[i] == UInt8(ascii: "\\"),
+                    bytes[i + 1] == UInt8(ascii: "u")
+                {
+                    let save = i
+                    i += 2
+                    let low = try hex4()
+                    if (0xDC00..<0xE000).contains(low) {
+                        scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+                    } else {
+                        i = save
+                    }
+                }
+                // A lone surrogate cannot be a Swift character: it becomes U+FFFD.
+                out.append(contentsOf: String(Character(Unicode.Scalar(scalar) ?? "\u{FFFD}")).utf8)
+            default:
+                throw failure("invalid escape '\\\(Character(Unicode.Scalar(e)))' in a string")
+            }
+        }
+        throw failure("unterminated string")
+    }
+
+    private mutating func hex4() throws -> UInt32 {
+        guard i + 4 <= bytes.count else { throw failure("invalid \\u escape") }
+        var v: UInt32 = 0
+        for _ in 0..<4 {
+            guard let d = PythonLiteral.hexValue(Unicode.Scalar(bytes[i])) else { throw failure("invalid \\u escape") }
+            v = v * 16 + d
+            i += 1
+        }
+        return v
+    }
+}

@@ -1,0 +1,231 @@
+import Foundation
+
+/// group_vars/ and host_vars/ beside each inventory source, found and read as Ansible's `host_group_vars` plugin
+/// does: `NAME`, `NAME.yml`, `NAME.yaml` or `NAME.json` (the first that exists wins), and when that is a
+/// directory, every file in it (recursively, in name order; hidden files, backups `~` and other extensions
+/// skipped). Each file is JSON or YAML holding a mapping of variables.
+struct VarsFiles {
+    enum Kind: String {
+        case group = "group_vars"
+        case host = "host_vars"
+    }
+
+    static let extensions = [".yml", ".yaml", ".json"]
+
+    /// The directories given (inventory directories or the directories of inventory files).
+    let bases: [String]
+    /// Directory listings, read once: `base/group_vars` -> its entries.
+    private var listings: [String: Set<String>] = [:]
+    /// Entries that were read for some group or host, to find the unused ones.
+    private var used: Set<String> = []
+
+    /// Files read ahead, in parallel, while the inventory sources are parsed.
+    private var prefetched: VarsFilePrefetch?
+
+    init(bases: [String]) {
+        self.bases = bases
+    }
+
+    /// Starts reading every vars file under the bases on worker threads. Errors are kept until the file is
+    /// needed: a broken file for a group that does not exist is ignored, as in Ansible.
+    mutating func startPrefetch() {
+        var paths: [String] = []
+        for base in bases {
+            for kind in [Kind.group, .host] {
+                let directory = (base as NSString).appendingPathComponent(kind.rawValue)
+                for entry in entries(of: directory).sorted() where !entry.hasPrefix(".") && !entry.hasSuffix("~") {
+                    let ext = InventoryLoader.fileExtension(entry)
+                    guard ext.isEmpty || Self.extensions.contains(ext) else { continue }
+                    paths += Self.files(at: (directory as NSString).appendingPathComponent(entry))
+                }
+            }
+        }
+        if !paths.isEmpty { prefetched = VarsFilePrefetch(paths: paths) }
+    }
+
+    private func readUsingPrefetch(_ path: String) throws -> VarTable? {
+        if let result = prefetched?.result(for: path) { return try result.get() }
+        return try Self.read(path)
+    }
+
+    private mutating func entries(of directory: String) -> Set<String> {
+        if let cached = listings[directory] { return cached }
+        var isDirectory: ObjCBool = false
+        let names: Set<String>
+        if FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue,
+            let list = try? FileManager.default.contentsOfDirectory(atPath: directory)
+        {
+            names = Set(list)
+        } else {
+            names = []
+        }
+        listings[directory] = names
+        return names
+    }
+
+    /// The vars files of a group or host, per base, in load order; each file's variables with their lines.
+    mutating func load(kind: Kind, name: String) throws -> [[VarTable]] {
+        // Names that are not plain file names (a host called "../x" or "/srv/chroot") never name a vars file.
+        guard !name.isEmpty, !name.utf8.contains(UInt8(ascii: "/")), name != ".", name != ".." else { return bases.map { _ in [] } }
+        var result: [[VarTable]] = []
+        for base in bases {
+            let directory = (base as NSString).appendingPathComponent(kind.rawValue)
+            let names = entries(of: directory)
+            var tables: [VarTable] = []
+            if !names.isEmpty, let entry = ([""] + Self.extensions).lazy.map({ name + $0 }).first(where: names.contains) {
+                used.insert((directory as NSString).appendingPathComponent(entry))
+                for file in Self.files(at: (directory as NSString).appendingPathComponent(entry)) {
+                    if let table = try readUsingPrefetch(file) { tables.append(table) }
+                }
+            }
+            result.append(tables)
+        }
+        return result
+    }
+
+    /// A file, or every vars file under a directory.
+    static func files(at path: String) -> [String] {
+        var visited: Set<String> = []
+        return files(at: path, visited: &visited)
+    }
+
+    private static func files(at path: String, visited: inout Set<String>) -> [String] {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { return [] }
+        guard isDirectory.boolValue else { return [path] }
+        guard visited.insert((path as NSString).resolvingSymlinksInPath).inserted else { return [] }  // a link loop
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
+        var found: [String] = []
+        for name in names.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }) {
+            if name.hasPrefix(".") || name.hasSuffix("~") { continue }
+            let full = (path as NSString).appendingPathComponent(name)
+            let ext = InventoryLoader.fileExtension(name)
+            var entryIsDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: full, isDirectory: &entryIsDirectory) else { continue }
+            if entryIsDirectory.boolValue {
+                if ext.isEmpty { found += files(at: full, visited: &visited) }
+            } else if ext.isEmpty || extensions.contains(ext) {
+                found.append(full)
+            }
+        }
+        return found
+    }
+
+    /// One vars file: nil when empty (Ansible skips empty files), else its top-level variables.
+    static func read(_ path: String) throws -> VarTable? {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw InventoryError("cannot read vars file", at: FileLocation(file: path), hint: "check its permissions")
+        }
+        let bytes = [UInt8](data)
+        if bytes.starts(with: Array("$ANSIBLE_VAULT;".utf8)) {
+            throw InventoryError(
+                "the vars file is encrypted with ansible-vault, which fwctl cannot decrypt", at: FileLocation(file: path),
+                hint: "keep secrets fwctl does not need in a separate file, or decrypt this one")
+        }
+        guard let text = String(validating: bytes, as: UTF8.self) else {
+            throw InventoryError("the vars file is not valid UTF-8", at: FileLocation(file: path), hint: "save it as UTF-8")
+        }
+        var value: InventoryValue
+        var keyLines: [String: Int]
+        if JSONReader.looksLikeJSON(bytes), let document = try? JSONReader.parse(bytes) {
+            (value, keyLines) = (document.value, document.keyLines)
+        } else {
+            do {
+                let document = try YAMLReader.parse(text)
+                (value, keyLines) = (document.value, document.keyLines)
+            } catch let failure as YAMLReader.Failure {
+                throw InventoryError(failure.message, at: FileLocation(file: path, line: failure.line, column: failure.column))
+            }
+        }
+        switch value {
+        case .dict(let vars):
+            if vars.isEmpty { return nil }
+            var table = VarTable()
+            for (key, v) in vars {
+                table.set(key, v, at: FileLocation(file: path, line: keyLines[key]))
+            }
+            return table
+        case .null, .bool(false), .int(0), .string(""), .list([]):
+            return nil  // Python-false content is skipped, as Ansible does
+        case .double(let d) where d == 0:
+            return nil
+        default:
+            throw InventoryError(
+                "a vars file must hold a mapping of variables, not \(value.kindDescription)", at: FileLocation(file: path),
+                hint: "write it as 'name: value' lines")
+        }
+    }
+
+    /// Files under group_vars/ and host_vars/ that belong to no group or host, or that are shadowed by another
+    /// file of the same name (`web` wins over `web.yml`): legal, but their vars are never used.
+    mutating func unusedFileWarnings(groups: Set<String>, hosts: Set<String>) -> [String] {
+        var warnings: [String] = []
+        for base in bases {
+            for kind in [Kind.group, .host] {
+                let directory = (base as NSString).appendingPathComponent(kind.rawValue)
+                for entry in entries(of: directory).sorted() where !entry.hasPrefix(".") && !entry.hasSuffix("~") {
+                    let full = (directory as NSString).appendingPathComponent(entry)
+                    if used.contains(full) { continue }
+                    let ext = InventoryLoader.fileExtension(entry)
+                    guard ext.isEmpty || Self.extensions.contains(ext) else { continue }
+                    let name = Self.extensions.contains(ext) ? String(entry.dropLast(ext.count)) : entry
+                    let known = kind == .group ? groups.contains(name) : hosts.contains(name)
+                    if known {
+                        warnings.append("\(full): not read, because another file for \(kind == .group ? "group" : "host") '\(name)' comes first (NAME, NAME.yml, NAME.yaml, NAME.json)")
+                    } else {
+                        warnings.append("\(full): there is no \(kind == .group ? "group" : "host") named '\(name)' in the inventory, so these vars are not used")
+                    }
+                }
+            }
+        }
+        return warnings
+    }
+}
+
+/// Reads vars files on a few threads (with large stacks: YAML parsing recurses per nesting level).
+final class VarsFilePrefetch: @unchecked Sendable {
+    private let lock = NSLock()
+    private var results: [String: Result<VarTable?, InventoryError>] = [:]
+    private let finished = DispatchGroup()
+    private let paths: [String]
+    private var next = 0
+
+    init(paths: [String]) {
+        self.paths = paths
+        let workers = max(1, min(ProcessInfo.processInfo.activeProcessorCount, 4, paths.count / 16 + 1))
+        for _ in 0..<workers {
+            finished.enter()
+            let thread = Thread { [self] in
+                while true {
+                    lock.lock()
+                    guard next < paths.count else { lock.unlock(); break }
+                    let path = paths[next]
+                    next += 1
+                    lock.unlock()
+                    let result: Result<VarTable?, InventoryError>
+                    do {
+                        result = .success(try VarsFiles.read(path))
+                    } catch let error as InventoryError {
+                        result = .failure(error)
+                    } catch {
+                        result = .failure(InventoryError("\(error)", at: FileLocation(file: path)))
+                    }
+                    lock.lock()
+                    results[path] = result
+                    lock.unlock()
+                }
+                finished.leave()
+            }
+            thread.stackSize = LargeStack.size / 4
+            thread.start()
+        }
+    }
+
+    /// The file's result once all are read, or nil if it was not among the prefetched files.
+    func result(for path: String) -> Result<VarTable?, InventoryError>? {
+        finished.wait()
+        lock.lock()
+        defer { lock.unlock() }
+        return results[path]
+    }
+}

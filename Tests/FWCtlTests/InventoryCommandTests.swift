@@ -1,0 +1,108 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// `fwctl inventory`, run as a user runs it.
+@Suite struct InventoryCommandTests {
+    let fwctl = RepoPaths.fwctl.path
+    let example = RepoPaths.root.appendingPathComponent("inventory/example").path
+    let fixtures = RepoPaths.root.appendingPathComponent("Tests/FWInventoryTests/Fixtures").path
+
+    func run(_ arguments: [String], environment: [String: String]? = nil) throws -> ProcessResult {
+        var env = ProcessInfo.processInfo.environment
+        env["FWCTL_INVENTORY"] = nil
+        for (key, value) in environment ?? [:] { env[key] = value }
+        return try runProcess(fwctl, arguments, environment: env)
+    }
+
+    @Test func graphOfTheExampleFleet() throws {
+        let result = try run(["inventory", "-i", example, "--graph"])
+        #expect(result.status == 0, "\(result.stderrText)")
+        #expect(result.stderr.isEmpty)
+        expectGolden(result.stdoutText, named: "inventory-example-graph.txt")
+    }
+
+    @Test func listOfTheExampleFleet() throws {
+        let result = try run(["inventory", "-i", example, "--list"])
+        #expect(result.status == 0, "\(result.stderrText)")
+        expectGolden(result.stdoutText, named: "inventory-example-list.json")
+    }
+
+    @Test func hostShowsMergedVars() throws {
+        let result = try run(["inventory", "-i", example, "--host", "db1"])
+        #expect(result.status == 0, "\(result.stderrText)")
+        expectGolden(result.stdoutText, named: "inventory-example-host-db1.json")
+    }
+
+    @Test func limitSelectsHosts() throws {
+        let list = try run(["inventory", "-i", example, "--list", "--limit", "db:&prod:!db2"])
+        #expect(list.status == 0)
+        #expect(list.stdoutText.contains("\"db1\": {"))
+        #expect(list.stdoutText.contains("\"db3\": {"))
+        #expect(!list.stdoutText.contains("\"db2\""))
+        #expect(!list.stdoutText.contains("\"web1\""))
+        let graph = try run(["inventory", "-i", example, "--graph", "prod", "--limit", "web1,app1"])
+        #expect(graph.stdoutText == "@prod:\n  |--@web:\n  |  |--web1\n  |--@app:\n  |  |--app1\n  |--@db:\n  |--@cache:\n")
+    }
+
+    @Test func theInventoryMayComeFromTheEnvironment() throws {
+        let result = try run(["inventory", "--graph", "db"], environment: ["FWCTL_INVENTORY": example])
+        #expect(result.status == 0)
+        #expect(result.stdoutText == "@db:\n  |--db1\n  |--db2\n  |--db3\n")
+    }
+
+    @Test func usageErrorsExit64() throws {
+        let missing = try run(["inventory", "--list"])
+        #expect(missing.status == 64)
+        #expect(missing.stderrText.contains("-i PATH"))
+        let both = try run(["inventory", "-i", example, "--list", "--graph"])
+        #expect(both.status == 64)
+        #expect(both.stderrText.contains("--list, --graph [GROUP] and --host NAME"))
+        #expect(try run(["inventory", "-i", example, "--list", "web"]).status == 64)
+    }
+
+    @Test func inputErrorsExit2WithFileAndLine() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fwctl-invcmd-\(getpid())-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let file = dir.appendingPathComponent("hosts")
+        try Data("[web]\nw1\n[dbs:vars]\nport=5432\n".utf8).write(to: file)
+        let bad = try run(["inventory", "-i", file.path, "--list"])
+        #expect(bad.status == 2)
+        #expect(bad.stdout.isEmpty)
+        #expect(bad.stderrText.contains("\(file.path):3: section [dbs:vars]"))
+
+        let nothing = try run(["inventory", "-i", example, "--list", "--limit", "dbb"])
+        #expect(nothing.status == 2)
+        #expect(nothing.stderrText.contains("'dbb'"))
+        #expect(nothing.stderrText.contains("did you mean 'db'?"))
+
+        let group = try run(["inventory", "-i", example, "--host", "web"])
+        #expect(group.status == 2)
+        #expect(group.stderrText.contains("matches 5 hosts"))
+
+        let noGraph = try run(["inventory", "-i", example, "--graph", "nosuch"])
+        #expect(noGraph.status == 2)
+
+        let absent = try run(["inventory", "-i", dir.appendingPathComponent("absent").path, "--list"])
+        #expect(absent.status == 2)
+        #expect(absent.stderrText.contains("does not exist"))
+    }
+
+    @Test func warningsGoToStderrAndJSONToStdout() throws {
+        let result = try run(["inventory", "-i", "\(fixtures)/precedence/hosts", "--host", "w2"])
+        #expect(result.status == 0)
+        #expect(result.stderrText.contains("warning: "))
+        #expect(result.stderrText.contains("nosuchgroup"))
+        #expect(result.stdoutText.hasPrefix("{\n"))
+        let quiet = try run(["inventory", "-i", "\(fixtures)/precedence/hosts", "--host", "w2", "--quiet"])
+        #expect(quiet.stderr.isEmpty)
+    }
+
+    @Test func scriptsAndHostListsAreSources() throws {
+        let script = try run(["inventory", "-i", "\(fixtures)/script/inventory.sh", "--graph", "web"])
+        #expect(script.stdoutText == "@web:\n  |--@canary:\n  |  |--w3\n  |--w1\n  |--w2\n")
+        let list = try run(["inventory", "-i", "h1,[2001:db8::1]:2222,", "--host", "2001:db8::1"])
+        #expect(list.stdoutText == "{\n    \"ansible_port\": 2222\n}\n")
+    }
+}

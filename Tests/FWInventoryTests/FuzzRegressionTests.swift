@@ -1,0 +1,27 @@
+import Foundation
+import Testing
+import TestSupport
+
+@testable import FWInventory
+
+/// Inputs the fuzzer (Fuzz/, `make fuzz-inventory`) found to crash or hang the INI parser, kept so they never
+/// come back. Each must now parse or fail with an InventoryError, quickly; then every view of it must work.
+@Suite struct FuzzRegressionTests {
+    static let directory = RepoPaths.directory(of: #filePath).appendingPathComponent("FuzzRegressions")
+
+    static var inputs: [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []).filter { !$0.hasPrefix(".") }.sorted()
+    }
+
+    @Test func thereAreRegressionInputs() {
+        #expect(!Self.inputs.isEmpty, "Tests/FWInventoryTests/FuzzRegressions/ should hold the fuzzer's findings")
+    }
+
+    @Test(arguments: inputs)
+    func inputIsHandledWithoutCrashing(_ name: String) throws {
+        let data = try Data(contentsOf: Self.directory.appendingPathComponent(name))
+        let start = Date()
+        FuzzTarget.exercise(Array(data))
+        #expect(Date().timeIntervalSince(start) < 5, "\(name) took too long")
+    }
+}

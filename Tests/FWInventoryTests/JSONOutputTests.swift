@@ -1,0 +1,132 @@
+import Testing
+
+@testable import FWInventory
+
+/// JSON exactly as Python's `json.dumps(sort_keys=True, indent=4)` writes it (ansible-inventory's output).
+@Suite struct JSONOutputTests {
+    static let floats: [(Double, String)] = [
+        (1000.0, "1000.0"), (1.5, "1.5"), (0.1, "0.1"), (1e16, "1e+16"), (1234567890123456.0, "1234567890123456.0"),
+        (0.0001, "0.0001"), (0.00001, "1e-05"), (1.5e-7, "1.5e-07"), (-0.0, "-0.0"), (.leastNonzeroMagnitude, "5e-324"),
+        (1.7976931348623157e308, "1.7976931348623157e+308"), (123456789012345678.0, "1.2345678901234568e+17"),
+        (.infinity, "Infinity"), (-.infinity, "-Infinity"), (.nan, "NaN"), (100.0, "100.0"), (2.5e-4, "0.00025"),
+    ]
+
+    @Test(arguments: floats)
+    func floatsAreWrittenAsPythonWritesThem(_ value: Double, _ text: String) {
+        #expect(PythonNumberFormat.json(value) == text)
+    }
+
+    @Test func complexNumbersAsPythonStrings() {
+        #expect(PythonNumberFormat.complexRepr(real: 0, imag: 1) == "1j")
+        #expect(PythonNumberFormat.complexRepr(real: -0.0, imag: -1) == "(-0-1j)")
+        #expect(PythonNumberFormat.complexRepr(real: 1, imag: 2.5) == "(1+2.5j)")
+    }
+
+    @Test func indentedOutputSortsKeysByCodePointAndEscapesOnlyWhatJSONNeeds() {
+        let value: InventoryValue = ["b": [1, "x"], "B": [:], "_a": [], "é": "\"\\\n\u{1}é☺"]
+        #expect(value.jsonText() == """
+            {
+                "B": {},
+                "_a": [],
+                "b": [
+                    1,
+                    "x"
+                ],
+                "\u{e9}": "\\"\\\\\\n\\u0001\u{e9}\u{263a}"
+            }
+            """)
+        #expect(value.description == #"{"B": {}, "_a": [], "b": [1, "x"], "é": "\"\\\n\u0001é☺"}"#)
+    }
+
+    @Test func listShowsGroupsHostvarsAndEmptyGroupsAsAnsibleDoes() throws {
+        let inventory = try ini("""
+            u1
+            [web]
+            w1 a=1
+            w2
+            [empty]
+            [prod:children]
+            web
+            """)
+        #expect(inventory.listJSON() == """
+            {
+                "_meta": {
+                    "hostvars": {
+                        "w1": {
+                            "a": 1
+                        }
+                    },
+                    "profile": "inventory_legacy"
+                },
+                "all": {
+                    "children": [
+                        "ungrouped",
+                        "empty",
+                        "prod"
+                    ]
+                },
+                "prod": {
+                    "children": [
+                        "web"
+                    ]
+                },
+                "ungrouped": {
+                    "hosts": [
+                        "u1"
+                    ]
+                },
+                "web": {
+                    "hosts": [
+                        "w1",
+                        "w2"
+                    ]
+                }
+            }
+
+            """)
+        let limited = inventory.listJSON(hosts: try inventory.select("w2"))
+        #expect(!limited.contains("\"w1\""))
+        #expect(!limited.contains("\"ungrouped\": {"))
+        #expect(limited.contains("\"hostvars\": {}"))
+    }
+
+    @Test func graphAndHost() throws {
+        let inventory = try ini("u1\n[web]\nw1 a=1\n[prod:children]\nweb\n[prod:vars]\nb=[1]\n")
+        #expect(try inventory.graph() == """
+            @all:
+              |--@ungrouped:
+              |  |--u1
+              |--@prod:
+              |  |--@web:
+              |  |  |--w1
+
+            """)
+        #expect(try inventory.graph(from: "prod") == "@prod:\n  |--@web:\n  |  |--w1\n")
+        #expect(try inventory.hostJSON("w1") == "{\n    \"a\": 1,\n    \"b\": [\n        1\n    ]\n}\n")
+        #expect(try inventory.hostJSON("u1") == "{}\n")
+        #expect(throws: InventoryError.self) { try inventory.graph(from: "nosuch") }
+    }
+}
+
+@Suite struct JSONReaderTests {
+    @Test func readsPythonJSON() throws {
+        let doc = try JSONReader.parse(Array(#"{"a": 1, "b": 1.0, "c": 1e3, "d": [true, null], "e": "\u00e9\ud83d\ude00", "f": NaN, "a": 2, "u": {"__ansible_unsafe": "x"}}"#.utf8))
+        #expect(doc.value["a"] == 2)
+        #expect(doc.value["b"] == 1.0)
+        #expect(doc.value["c"] == 1000.0)
+        #expect(doc.value["d"] == [true, nil])
+        #expect(doc.value["e"] == "é😀")
+        #expect(doc.value["f"]?.doubleValue?.isNaN == true)
+        #expect(doc.value["u"] == "x")
+        #expect(doc.keyOrder == ["a", "b", "c", "d", "e", "f", "u"])
+    }
+
+    @Test func rejectsInvalidJSONWithAPosition() throws {
+        let failure = try #require(throws: JSONReader.Failure.self) { try JSONReader.parse(Array("{\n  \"a\": [1,\n}".utf8)) }
+        #expect(failure.line == 3)
+        #expect(throws: JSONReader.Failure.self) { try JSONReader.parse(Array("{} x".utf8)) }
+        #expect(throws: JSONReader.Failure.self) { try JSONReader.parse(Array("\"a\u{1}\"".utf8)) }
+        let deep = String(repeating: "[", count: 600) + String(repeating: "]", count: 600)
+        #expect(throws: JSONReader.Failure.self) { try JSONReader.parse(Array(deep.utf8)) }
+    }
+}
