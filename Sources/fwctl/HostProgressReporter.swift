@@ -37,3 +37,10 @@ final class HostProgressReporter: Sendable {
         }
     }
 }
+
+/// Some hosts failed: the subcommand exits 1 after its report (each host's reason has been printed already).
+struct HostsFailed: Error, CustomStringConvertible {
+    var failed: Int
+    var total: Int
+    var description: String { "\(failed) of \(total) host\(total == 1 ? "" : "s") failed" }
+}

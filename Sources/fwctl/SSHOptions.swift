@@ -1,4 +1,5 @@
 import ArgumentParser
+import FWInventory
 import FWSSH
 import Foundation
 import Logging
@@ -16,7 +17,7 @@ struct SSHConnectionOptions: ParsableArguments {
     @Option(help: ArgumentHelp("How many hosts to work on at once (1-1024).", valueName: "n"))
     var parallel = 32
 
-    @Option(help: ArgumentHelp("Give up on a host after this many seconds, connecting included.", valueName: "seconds"))
+    @Option(help: ArgumentHelp("Give up on a host after this many seconds, connecting included (ping: 30).", valueName: "seconds"))
     var timeout: Double?
 
     func validate() throws {
@@ -39,4 +40,13 @@ struct SSHConnectionOptions: ParsableArguments {
     }
 
     var runner: HostRunner { HostRunner(parallelism: parallel) }
+}
+
+extension SSHTarget {
+    /// A host's inventory connection vars (ansible_host, ansible_port, ansible_user, ansible_ssh_private_key_file)
+    /// as a target. Without ansible_user, the local user name, as in Ansible and OpenSSH.
+    init(_ connection: Connection) {
+        self.init(name: connection.name, address: connection.address, port: connection.effectivePort,
+                  user: connection.user, identityFiles: connection.privateKeyFile.map { [$0] } ?? [])
+    }
 }
