@@ -109,7 +109,7 @@ final class SSHDFixture: @unchecked Sendable {
 
             let logPath = dir.appendingPathComponent("sshd.log")
             let process = try Daemon(try which("sshd"), ["-D", "-e", "-f", configPath.path], logPath: logPath.path)
-            if Self.waitUntilListening(port: port, address: listen[0], process: process) {
+            if Self.waitUntilListening(port: port, address: listen[0], process: process, pidFile: "\(dir.path)/sshd.pid") {
                 self.port = port
                 self.process = process
                 return
@@ -188,10 +188,13 @@ final class SSHDFixture: @unchecked Sendable {
         return Int(UInt16(bigEndian: address.sin_port))
     }
 
-    private static func waitUntilListening(port: Int, address: String, process: Daemon) -> Bool {
+    /// Ready when our sshd has written its pid file (it does so after binding its sockets) and the port answers.
+    /// The pid check matters: the port was free when picked, but another test's sshd could have taken it since.
+    private static func waitUntilListening(port: Int, address: String, process: Daemon, pidFile: String) -> Bool {
         let until = Date().addingTimeInterval(10)
         while Date() < until && process.isRunning {
-            if canConnect(address: address, port: port) { return true }
+            let pid = (try? String(contentsOfFile: pidFile, encoding: .utf8)).flatMap { Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+            if pid == process.pid && canConnect(address: address, port: port) { return true }
             usleep(20_000)
         }
         return false
