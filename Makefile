@@ -19,7 +19,7 @@ DEB_BENCH    := pssh iperf3 hyperfine python3-venv
 PY_ANSIBLE   := ansible-core==2.19.14
 PY_TEMPLATE  := Jinja2==3.1.6 chevron==0.14.0
 
-.PHONY: all deps deps-test deps-bench venv-test build run test bench bench-template bench-inventory \
+.PHONY: all deps deps-test deps-bench venv-test build run test bench bench-template bench-inventory bench-ssh \
 	fuzz fuzz-template fuzz-inventory clean
 
 all: build
@@ -46,7 +46,7 @@ test: deps-test venv-test
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 
-bench: deps-bench build bench-template bench-inventory
+bench: deps-bench build bench-template bench-inventory bench-ssh
 
 # The template engine against swift-mustache (Swift), Jinja2 and chevron (Python) on the same rule template.
 BENCH_TEMPLATE_OUT := .build/bench-template
@@ -55,6 +55,11 @@ bench-template: deps-bench
 	$(SWIFT) build --package-path Benchmarks -c release --product TemplateBench
 	Benchmarks/.build/release/TemplateBench Benchmarks/template $(BENCH_TEMPLATE_OUT)
 	.venv/bin/python Benchmarks/template/bench_jinja2.py Benchmarks/template $(BENCH_TEMPLATE_OUT)
+
+# SSH: 100 x (connect + auth + `true`) against a loopback sshd the script starts, at parallelism 1 and 32:
+# fwctl ping against OpenSSH's ssh (loop / xargs -P 32) and parallel-ssh. Needs root (it runs sshd).
+bench-ssh: deps-bench build
+	Benchmarks/ssh/run.sh $(FWCTL) .build/bench-ssh
 
 # Parse and merge a generated 10,000-host inventory: fwctl against ansible-inventory on the same files.
 bench-inventory: deps-bench build

@@ -45,11 +45,16 @@ let package = Package(
             name: "FWPolicy",
             dependencies: ["FWTemplate", "FWInventory", "CFWSystem"]
         ),
+        // SSH transport: the only importer of CLibSSH2; takes plain targets, imports no other fwctl module.
+        .target(
+            name: "FWSSH",
+            dependencies: ["CLibSSH2", logging]
+        ),
 
         // MARK: Command-line front end
         .executableTarget(
             name: "fwctl",
-            dependencies: [argumentParser, logging, "FWTemplate", "FWInventory", "FWPolicy", .product(name: "Yams", package: "Yams")]
+            dependencies: [argumentParser, logging, "FWTemplate", "FWInventory", "FWPolicy", "FWSSH", .product(name: "Yams", package: "Yams")]
         ),
 
         // MARK: Tests
@@ -76,6 +81,10 @@ let package = Package(
             name: "FWTemplateTests",
             dependencies: ["FWTemplate", "TestSupport"],
             exclude: ["FuzzRegressions"]
+        ),
+        .testTarget(
+            name: "FWSSHTests",
+            dependencies: ["FWSSH", "TestSupport", logging]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -18,7 +18,8 @@ import TestSupport
     /// Every file below a folder with its bytes, to prove a failed run changed nothing.
     func snapshot(_ folder: URL) -> [String: Data] {
         var files: [String: Data] = [:]
-        for case let path as String in FileManager.default.enumerator(atPath: folder.path) ?? NSEnumerator().makeIterator() as! FileManager.DirectoryEnumerator {
+        let paths = FileManager.default.enumerator(atPath: folder.path)?.allObjects as? [String] ?? []
+        for path in paths {
             var isDirectory: ObjCBool = false
             let full = folder.appendingPathComponent(path)
             if FileManager.default.fileExists(atPath: full.path, isDirectory: &isDirectory), !isDirectory.boolValue {

@@ -1,0 +1,99 @@
+@testable import FWSSH
+import Foundation
+import Testing
+
+/// Pieces that need no server.
+@Suite struct UnitTests {
+    @Test func sha256MatchesKnownVectors() {
+        func hex(_ bytes: [UInt8]) -> String { bytes.map { String(format: "%02x", $0) }.joined() }
+        #expect(hex(SHA256.hash([])) == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+        #expect(hex(SHA256.hash(Array("abc".utf8))) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        #expect(hex(SHA256.hash(Array("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq".utf8)))
+                == "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1")
+        #expect(hex(SHA256.hash([UInt8](repeating: 0x61, count: 1_000_000)))
+                == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
+    }
+
+    @Test func fingerprintIsOpenSSHFormat() throws {
+        let key = try #require(PublicKey(base64: "AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl"))
+        #expect(key.type == "ssh-ed25519")
+        #expect(key.fingerprint.hasPrefix("SHA256:"))
+        #expect(!key.fingerprint.hasSuffix("="))
+        #expect(key.fingerprint.count == 7 + 43)
+    }
+
+    @Test func knownHostsLinesAreSorted() {
+        let key = "AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl"
+        let text = """
+            # comment
+
+            @cert-authority *.example ssh-ed25519 \(key)
+            @revoked * ssh-ed25519 \(key)
+            web1,10.0.0.1 ssh-ed25519 \(key) comment here
+            web2 sk-ssh-ed25519@openssh.com \(key)
+            short line
+            |1|abc=|def= ssh-ed25519 \(key)\r
+            web3 ssh-rsa !!!
+            *.example ecdsa-sha2-nistp256 \(key)
+            """
+        let snapshot = KnownHostsSnapshot(path: "kh", contents: text)
+        #expect(snapshot.entries.map(\.number) == [5, 8, 10])
+        #expect(snapshot.entries[1].text == "|1|abc=|def= ssh-ed25519 \(key)")
+        #expect(snapshot.revoked.map(\.number) == [4])
+        #expect(snapshot.skipped.map(\.line) == [3, 6, 7, 9, 10])
+        #expect(snapshot.skipped.first { $0.line == 6 }?.reason.contains("sk-ssh-ed25519@openssh.com") == true)
+    }
+
+    @Test func knownHostsNamesFollowOpenSSH() {
+        #expect(SSHTarget(name: "a", address: "Web1.Example", port: 22, user: "u").knownHostsName == "web1.example")
+        #expect(SSHTarget(name: "a", address: "10.0.0.1", port: 2222, user: "u").knownHostsName == "[10.0.0.1]:2222")
+        #expect(SSHTarget(name: "a", address: "[2001:db8::1]", port: 22, user: "u").knownHostsName == "2001:db8::1")
+        #expect(SSHTarget(name: "a", address: "2001:db8::1", port: 2200, user: "u").knownHostsName == "[2001:db8::1]:2200")
+        #expect(SSHTarget(name: "web1").address == "web1")
+    }
+
+    @Test func shellQuotingSurvivesTheShell() throws {
+        for text in ["plain", "it's", "a b", "$(rm -rf /)", "`x`", "\"q\"", "'", "''", "back\\slash", "new\nline"] {
+            let quoted = SSHSession.shellQuoted(text)
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/bin/sh")
+            process.arguments = ["-c", "printf %s \(quoted)"]
+            let pipe = Pipe()
+            process.standardOutput = pipe
+            try process.run()
+            let output = pipe.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            #expect(String(decoding: output, as: UTF8.self) == text)
+        }
+    }
+
+    @Test func privateKeyFilesAreInspectedWithoutDecrypting() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fwssh-unit-\(getpid())-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/ssh-keygen") else { return }
+        for (type, passphrase, expectedType) in [("ed25519", "", "ssh-ed25519"), ("ed25519", "secret", "ssh-ed25519"),
+                                                 ("ecdsa", "", "ecdsa-sha2-nistp256"), ("rsa", "", "ssh-rsa")] {
+            let path = dir.appendingPathComponent("\(type)-\(passphrase.isEmpty ? "plain" : "enc")").path
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/ssh-keygen")
+            process.arguments = ["-q", "-t", type] + (type == "rsa" ? ["-b", "1024"] : []) + ["-N", passphrase, "-f", path]
+            try process.run()
+            process.waitUntilExit()
+            try FileManager.default.removeItem(atPath: path + ".pub")  // the type must come from the key file itself
+            let info = try #require(PrivateKeyFile.inspect(path))
+            #expect(info.keyType == expectedType)
+            #expect(info.encrypted == !passphrase.isEmpty)
+        }
+        #expect(PrivateKeyFile.inspect(dir.appendingPathComponent("absent").path) == nil)
+    }
+
+    @Test func durationsReadWell() {
+        #expect(Duration.milliseconds(800).humanReadable == "800 ms")
+        #expect(Duration.seconds(5).humanReadable == "5 s")
+        #expect(Duration.milliseconds(1500).humanReadable == "1.5 s")
+        #expect(Deadline.after(.seconds(-1)).hasPassed)
+        #expect(Deadline.after(.seconds(-1)).pollMilliseconds == 0)
+        #expect(Deadline.after(.seconds(10)).pollMilliseconds > 9000)
+    }
+}

@@ -1,0 +1,90 @@
+import FWSSH
+import Foundation
+import Testing
+import TestSupport
+
+/// Uploads: exact modes, atomic replacement, SCP where SFTP is off.
+@Suite struct UploadTests {
+    private func mode(_ path: String) throws -> Int {
+        try #require(FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int)
+    }
+
+    private func inode(_ path: String) throws -> UInt64 {
+        try #require((FileManager.default.attributesOfItem(atPath: path)[.systemFileNumber] as? NSNumber)?.uint64Value)
+    }
+
+    private func leftovers(in directory: URL) throws -> [String] {
+        try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.contains(".fwctl-") }
+    }
+
+    @Test(arguments: [true, false])
+    func modesAndAtomicReplace(sftp: Bool) throws {
+        try Integration.require(.root, .command("sshd"), .command("ssh-keygen"))
+        let sshd = try SSHDFixture(hostKeys: [.ed25519], sftp: sftp)
+        defer { sshd.stop() }
+        let session = try sshd.connect()
+        defer { session.close() }
+        let target = sshd.dir.appendingPathComponent("out")
+        try FileManager.default.createDirectory(at: target, withIntermediateDirectories: true)
+        let expectedMethod: UploadMethod = sftp ? .sftp : .scp
+
+        // Default mode 0600, whatever the umask.
+        let rules = target.appendingPathComponent("rules.v4").path
+        #expect(try session.upload(Data("*filter\nCOMMIT\n".utf8), to: rules) == expectedMethod)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: rules)) == Data("*filter\nCOMMIT\n".utf8))
+        #expect(try mode(rules) == 0o600)
+
+        // An explicit mode.
+        let script = target.appendingPathComponent("revert.sh").path
+        try session.upload(Data("#!/bin/sh\n".utf8), to: script, mode: 0o755)
+        #expect(try mode(script) == 0o755)
+        let shared = target.appendingPathComponent("shared.txt").path
+        try session.upload(Data("x".utf8), to: shared, mode: 0o644)
+        #expect(try mode(shared) == 0o644)
+
+        // An existing file with another mode gets the requested one, and is replaced, not rewritten in place:
+        // a new inode, the new content, no temporary file left.
+        let existing = target.appendingPathComponent("existing").path
+        try Data("old content that is longer".utf8).write(to: URL(fileURLWithPath: existing))
+        chmod(existing, 0o666)
+        let oldInode = try inode(existing)
+        let payload = Data((0..<300_000).map { UInt8(truncatingIfNeeded: $0) })
+        try session.upload(payload, to: existing, mode: 0o640)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: existing)) == payload)
+        #expect(try mode(existing) == 0o640)
+        #expect(try inode(existing) != oldInode)
+
+        // Empty files and awkward names work too.
+        let odd = target.appendingPathComponent("it's a \"file\" $(x)").path
+        try session.upload(Data(), to: odd, mode: 0o600)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: odd)).isEmpty)
+        #expect(try leftovers(in: target).isEmpty)
+    }
+
+    @Test func failuresNameThePathAndLeaveNothingBehind() throws {
+        try Integration.require(.root, .command("sshd"), .command("ssh-keygen"))
+        let sshd = try SSHDFixture(hostKeys: [.ed25519])
+        defer { sshd.stop() }
+        let session = try sshd.connect()
+        defer { session.close() }
+        let missing = sshd.dir.appendingPathComponent("no/such/dir/file").path
+        let error = try #require(throws: SSHError.self) { try session.upload(Data("x".utf8), to: missing) }
+        #expect(error.step == .upload)
+        #expect(error.message.contains("no such directory"))
+
+        // A directory in the way is not replaced (mv -T refuses), and the temporary file is removed.
+        let directory = sshd.dir.appendingPathComponent("adir")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let blocked = try #require(throws: SSHError.self) { try session.upload(Data("x".utf8), to: directory.path) }
+        #expect(blocked.step == .upload)
+        #expect(blocked.message.contains("renaming"))
+        var isDirectory: ObjCBool = false
+        #expect(FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDirectory) && isDirectory.boolValue)
+        #expect(try leftovers(in: sshd.dir).isEmpty)
+
+        let badMode = try #require(throws: SSHError.self) { try session.upload(Data(), to: "/tmp/x", mode: 0o17777) }
+        #expect(badMode.message.contains("not a file mode"))
+        // The session is still fine after all that.
+        #expect(try session.exec("true").succeeded)
+    }
+}
