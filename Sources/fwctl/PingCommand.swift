@@ -87,15 +87,10 @@ struct PingRow: Encodable {
     static func table(_ rows: [PingRow], colour: Bool) -> String {
         let header = ["HOST", "ADDRESS", "RESULT", "TIME"]
         let cells = rows.map { [$0.host, $0.endpoint, $0.result, String(format: "%.3f s", $0.seconds)] }
-        let widths = (0..<header.count).map { column in ([header] + cells).map { $0[column].count }.max() ?? 0 }
-        func line(_ values: [String], ok: Bool?) -> String {
-            values.enumerated().map { column, value in
-                let padded = column == values.count - 1 ? value : value.padding(toLength: widths[column], withPad: " ", startingAt: 0)
-                guard column == 2, let ok else { return padded }
-                return Terminal.paint(padded, ok ? .green : .red, enabled: colour)
-            }.joined(separator: "  ") + "\n"
+        return TextTable.render([header] + cells) { row, column, padded in
+            guard row > 0, column == 2 else { return padded }
+            return Terminal.paint(padded, rows[row - 1].ok ? .green : .red, enabled: colour)
         }
-        return line(header, ok: nil) + zip(rows, cells).map { line($1, ok: $0.ok) }.joined()
     }
 
     static func json(_ rows: [PingRow]) throws -> Data {

@@ -54,15 +54,7 @@ struct RenderSummary {
             lines.append([row.host, row.target ?? "-", row.rulesV4.map(String.init) ?? "-",
                           row.rulesV6.map(String.init) ?? "-", row.sets.map(String.init) ?? "-", last])
         }
-        let widths = (0..<header.count).map { column in lines.map { $0[column].count }.max() ?? 0 }
-        var text = ""
-        for line in lines {
-            let cells = line.enumerated().map { index, cell in
-                index == line.count - 1 ? cell : cell.padding(toLength: widths[index], withPad: " ", startingAt: 0)
-            }
-            text += cells.joined(separator: "  ") + "\n"
-        }
-        return text
+        return TextTable.render(lines)
     }
 
     func json() -> String {
