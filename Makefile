@@ -13,13 +13,14 @@ DEB_BUILD    := pkg-config libssh2-1-dev
 # Integration tests: a real sshd, real netfilter, real ufw, namespaces, relays.
 DEB_TEST     := openssh-server openssh-client iptables nftables ipset ufw iproute2 iputils-ping socat python3-venv
 # Benchmarks: the tools fwctl is compared with.
-DEB_BENCH    := pssh iperf3 hyperfine python3-venv
+DEB_BENCH    := pssh iperf3 hyperfine python3-venv time
 
 # Python reference tools the tests and benchmarks compare fwctl with (into the git-ignored .venv).
 PY_ANSIBLE   := ansible-core==2.19.14
 PY_TEMPLATE  := Jinja2==3.1.6 chevron==0.14.0
+PY_AERLEON   := aerleon==1.18.0
 
-.PHONY: all deps deps-test deps-bench venv-test build run test bench bench-template bench-inventory bench-ssh \
+.PHONY: all deps deps-test deps-bench venv-test build run test bench bench-template bench-inventory bench-render bench-ssh \
 	fuzz fuzz-template fuzz-inventory clean
 
 all: build
@@ -46,7 +47,7 @@ test: deps-test venv-test
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 
-bench: deps-bench build bench-template bench-inventory bench-ssh
+bench: deps-bench build bench-template bench-inventory bench-render bench-ssh
 
 # The template engine against swift-mustache (Swift), Jinja2 and chevron (Python) on the same rule template.
 BENCH_TEMPLATE_OUT := .build/bench-template
@@ -65,6 +66,12 @@ bench-ssh: deps-bench build
 bench-inventory: deps-bench build
 	@scripts/ensure-venv $(PY_ANSIBLE)
 	scripts/bench-inventory $(FWCTL)
+
+# Render a generated 10,000-host, 200-group fleet (own targets, then each target for all), and Aerleon generating
+# the same rules for 100 of its hosts; ms per host and ratios. Outputs go to /dev/shm (see BENCHMARKS.md).
+bench-render: deps-bench build
+	@scripts/ensure-venv $(PY_AERLEON)
+	scripts/bench-render $(FWCTL)
 
 # Fuzzing: each target is an executable of the Fuzz/ package, built with libFuzzer, run for FUZZ_SECONDS.
 # New corpus entries go to Fuzz/corpus-NAME/ and crashes to Fuzz/crashes/ (both git-ignored); the seeds in

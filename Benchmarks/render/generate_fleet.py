@@ -4,8 +4,9 @@ policy in group_vars/, the shape a real fleet has: service groups inside sites, 
 ports from a few other services, management from the bastions, some dual-stack hosts.
 
 Usage: generate_fleet.py DIR [HOSTS] [GROUPS]
-Also writes DIR.sample.json: for a sample of hosts, the resolved policy (sources and ports per rule), which the
-Aerleon side of the benchmark turns into the same rules.
+Also writes DIR.sample.json (beside DIR: an inventory directory reads every file in it): for a sample of 100 hosts,
+the resolved policy (sources and ports per rule) and the addresses of the groups it names, which the Aerleon side
+of the benchmark (bench_aerleon.py) turns into the same rules.
 """
 import json, os, random, sys
 
@@ -56,7 +57,8 @@ policies = {}
 for n, s in enumerate(services):
     rules = []
     for r in range(3):
-        sources = random.sample(services, 2) + [f"198.51.100.{random.randint(0, 255)}"]
+        # Two other services and a partner network outside the inventory.
+        sources = random.sample(services, 2) + [f"198.51.100.{random.randint(0, 15) * 16}/28"]
         ports = [random.randint(1000, 9000), f"{20000 + r * 100}:{20050 + r * 100}"]
         rules.append({"from": sources, "proto": random.choice(["tcp", "udp"]), "ports": ports, "comment": f"rule {r} of {s}"})
     policies[s] = rules
@@ -66,22 +68,30 @@ for n, s in enumerate(services):
             f.write(f"    - from: {json.dumps(rule['from'])}\n      proto: {rule['proto']}\n"
                     f"      ports: {json.dumps(rule['ports'])}\n      comment: {rule['comment']}\n")
 
-# The sample for Aerleon: every 100th host, its rules with sources resolved to addresses.
+# The sample for Aerleon: every 100th host with its rules (the inventory's references in `from`, the addresses they
+# resolve to in `sources`), and the addresses of every group those rules name, so that Aerleon's definitions can
+# name the same groups as the inventory does.
 def resolve(source):
+    if source == "bastion":
+        return [a for b in range(4) for a in addresses[f"bastion{b}"]]
     if source in members:
         return [a for m in members[source] for a in addresses[m]]
     return [source]
 
-sample = []
-for h in range(0, hosts, hosts // 100):
+sample = {"hosts": [], "groups": {"bastion": resolve("bastion")}}
+for h in range(0, hosts, max(1, hosts // 100)):
     name = f"host{h:05d}"
     s = services[h % len(services)]
-    rules = [{"name": "management", "sources": [a for b in range(4) for a in addresses[f"bastion{b}"]],
-              "proto": "tcp", "ports": [22]},
-             {"name": "ping", "sources": [], "proto": "icmp", "ports": []}]
+    rules = [{"name": "management", "from": ["bastion"], "sources": resolve("bastion"), "proto": "tcp", "ports": [22],
+              "comment": "fwctl management"},
+             {"name": "ping", "from": ["any"], "sources": [], "proto": "icmp", "ports": [], "comment": "ping"}]
     for r, rule in enumerate(policies[s]):
-        rules.append({"name": f"rule{r}", "sources": [a for src in rule["from"] for a in resolve(src)],
-                      "proto": rule["proto"], "ports": rule["ports"]})
-    sample.append({"host": name, "rules": rules})
+        rules.append({"name": f"rule{r}", "from": rule["from"],
+                      "sources": [a for src in rule["from"] for a in resolve(src)],
+                      "proto": rule["proto"], "ports": rule["ports"], "comment": rule["comment"]})
+        for src in rule["from"]:
+            if src in members:
+                sample["groups"][src] = resolve(src)
+    sample["hosts"].append({"host": name, "service": s, "rules": rules})
 with open(f"{root}.sample.json", "w") as f:
     json.dump(sample, f)
