@@ -17,7 +17,7 @@ struct TemplateData {
     private static let ruleLayout = TemplateObject.Layout([
         "management", "loopback", "established", "neighbourDiscovery", "allow", "hasMatches",
         "proto", "tcp", "udp", "icmp", "anyProto",
-        "hasPorts", "singlePort", "multiport", "port", "ports",
+        "hasPorts", "singlePort", "multiport", "port", "ports", "portList",
         "interface", "comment", "commentHex",
         "anySource", "set", "hasAddresses", "addresses", "matches", "icmpTypes",
     ])
@@ -108,8 +108,10 @@ struct TemplateData {
             .bool(!rule.ports.isEmpty),
             .bool(singlePort),
             .bool(!rule.ports.isEmpty && !singlePort),
-            singlePort ? .int(Int(rule.ports[0].low)) : false,
+            // Numbers as text: interpolated once per source line, formatting them each time would cost.
+            singlePort ? .string(rule.ports[0].description) : false,
             .list(ports),
+            rule.ports.isEmpty ? false : .string(rule.ports.map(\.description).joined(separator: ",")),
             rule.interface.map(TemplateValue.string) ?? false,
             rule.comment.map(TemplateValue.string) ?? false,
             rule.comment.map { .string(Self.hex($0)) } ?? false,

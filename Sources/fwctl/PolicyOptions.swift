@@ -29,11 +29,15 @@ struct PolicyOptions: ParsableArguments {
         if let fromEnvironment = ProcessInfo.processInfo.environment["FWCTL_TEMPLATES"], !fromEnvironment.isEmpty {
             return fromEnvironment
         }
-        let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+        // The executable's real folder (symlinks resolved): bin/ when installed, .build/<triple>/<config>/ in the
+        // repository (where .build/<config> is a symlink to it).
+        let executablePath = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        let executable = URL(fileURLWithPath: executablePath).deletingLastPathComponent()
         let candidates = [
             URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent("templates"),
-            executable.appendingPathComponent("../share/fwctl/templates"),  // installed: bin/ and share/fwctl/
-            executable.appendingPathComponent("../../templates"),          // built in the repository: .build/<config>/
+            executable.appendingPathComponent("../share/fwctl/templates"),
+            executable.appendingPathComponent("../../../templates"),
+            executable.appendingPathComponent("../../templates"),
         ]
         for candidate in candidates
         where FileManager.default.fileExists(atPath: candidate.appendingPathComponent("iptables/rules.v4.mustache").path) {

@@ -46,7 +46,7 @@ struct RenderSummary {
         for row in rows {
             let last: String
             switch row.status {
-            case "rendered": last = (row.files ?? []).map { ($0 as NSString).lastPathComponent }.joined(separator: " ")
+            case "rendered": last = (row.files ?? []).map { $0.split(separator: "/").last.map(String.init) ?? $0 }.joined(separator: " ")
             case "unmanaged": last = "skipped: no firewall var"
             case "ok": last = "ok"
             default: last = "\(row.status): \(row.problems?.count ?? 0) problem\(row.problems?.count == 1 ? "" : "s")"

@@ -2,15 +2,22 @@
 /// padded. `paint` may colour a cell after padding (colour codes would upset the widths before).
 enum TextTable {
     static func render(_ rows: [[String]], paint: (_ row: Int, _ column: Int, _ padded: String) -> String = { $2 }) -> String {
+        // Widths in Unicode scalars: cheap to count (a render summary has a row per host), right for the names
+        // and numbers these tables hold.
         let columns = rows.map(\.count).max() ?? 0
-        let widths = (0..<columns).map { column in rows.map { column < $0.count ? $0[column].count : 0 }.max() ?? 0 }
+        var widths = [Int](repeating: 0, count: columns)
+        for row in rows {
+            for (column, cell) in row.enumerated() { widths[column] = max(widths[column], cell.unicodeScalars.count) }
+        }
         var text = ""
         for (rowIndex, row) in rows.enumerated() {
-            let cells = row.enumerated().map { column, cell in
-                let padded = column == row.count - 1 ? cell : cell.padding(toLength: widths[column], withPad: " ", startingAt: 0)
-                return paint(rowIndex, column, padded)
+            for (column, cell) in row.enumerated() {
+                if column > 0 { text += "  " }
+                let last = column == row.count - 1
+                let padding = last ? "" : String(repeating: " ", count: widths[column] - cell.unicodeScalars.count)
+                text += paint(rowIndex, column, cell + padding)
             }
-            text += cells.joined(separator: "  ") + "\n"
+            text += "\n"
         }
         return text
     }

@@ -132,6 +132,19 @@ import TestSupport
         #expect(written.isEmpty)
     }
 
+    @Test func templatesAreFoundBesideTheExecutableFromAnyFolder() throws {
+        let folder = try TemporaryFolder("fwctl-anywhere")
+        defer { folder.remove() }
+        var env = ProcessInfo.processInfo.environment
+        env["FWCTL_TEMPLATES"] = nil
+        env["FWCTL_INVENTORY"] = nil
+        let result = try runProcess(fwctl, ["check", "-i", example], environment: env, currentDirectory: folder.url)
+        #expect(result.status == 0, "\(result.stderrText)")
+        let missing = try runProcess(fwctl, ["check", "-i", example, "--templates", folder.path("none")], environment: env)
+        #expect(missing.status == 2)
+        #expect(missing.stderrText.contains("none"))
+    }
+
     @Test func checkFindsLockoutsAndExitsOne() throws {
         let folder = try TemporaryFolder("fwctl-lockout", files: [
             "inventory.yml": """

@@ -6,4 +6,7 @@
 /* Swaps two paths in one atomic step (renameat2 with RENAME_EXCHANGE). Returns 0, or -1 with errno set. */
 int fw_rename_exchange(const char *from, const char *to);
 
+/* Renames only if `to` does not exist (renameat2 with RENAME_NOREPLACE); fails with EEXIST otherwise. */
+int fw_rename_noreplace(const char *from, const char *to);
+
 #endif
