@@ -15,12 +15,11 @@ enum Fixtures {
 
 /// A temporary directory unique to one test, removed by `cleanup()`.
 struct TemporaryDirectory {
-    private static let counter = Counter()
     let url: URL
 
     init(_ label: String = "inv") throws {
         url = FileManager.default.temporaryDirectory
-            .appendingPathComponent("fwctl-\(label)-\(getpid())-\(Self.counter.next())")
+            .appendingPathComponent("fwctl-\(label)-\(getpid())-\(UniqueNumber.next())")
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
     }
 
@@ -40,15 +39,6 @@ struct TemporaryDirectory {
         try? FileManager.default.removeItem(at: url)
     }
 
-    final class Counter: @unchecked Sendable {
-        private let lock = NSLock()
-        private var value = 0
-        func next() -> Int {
-            lock.lock(); defer { lock.unlock() }
-            value += 1
-            return value
-        }
-    }
 }
 
 /// Parses INI text, recording the error as a test issue when it fails.

@@ -13,7 +13,6 @@ public final class NetworkLab: @unchecked Sendable {
         public var ipv6: String?
     }
 
-    private static let counter = Counter()
     private static let prefix = "fwt"
     /// Programs run in namespaces come from the system folders, whatever PATH the test runner has.
     static let path = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -30,7 +29,7 @@ public final class NetworkLab: @unchecked Sendable {
     /// Creates the switch namespace and its bridge. Requires root and iproute2.
     public init() throws {
         Self.removeStaleNamespaces()
-        id = "\(Self.prefix)\(getpid())x\(Self.counter.next())"
+        id = "\(Self.prefix)\(getpid())x\(UniqueNumber.next())"
         switchNamespace = "\(id)-sw"
         try Self.ip(["netns", "add", switchNamespace])
         do {
@@ -150,11 +149,5 @@ public final class NetworkLab: @unchecked Sendable {
         guard result.status == 0 else {
             throw ProcessRunnerError(description: "ip \(arguments.joined(separator: " ")): \(result.stderrText)")
         }
-    }
-
-    private final class Counter: @unchecked Sendable {
-        private let lock = NSLock()
-        private var value = 0
-        func next() -> Int { lock.withLock { value += 1; return value } }
     }
 }

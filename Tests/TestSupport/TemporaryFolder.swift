@@ -7,7 +7,7 @@ public struct TemporaryFolder: Sendable {
 
     /// Creates `<tmp>/<prefix>-<pid>-<n>/` holding `files` (relative path -> text; subfolders are created).
     public init(_ prefix: String, files: [String: String] = [:]) throws {
-        url = FileManager.default.temporaryDirectory.appendingPathComponent("\(prefix)-\(getpid())-\(Self.counter.next())")
+        url = FileManager.default.temporaryDirectory.appendingPathComponent("\(prefix)-\(getpid())-\(UniqueNumber.next())")
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         for (path, text) in files {
             let file = url.appendingPathComponent(path)
@@ -20,16 +20,4 @@ public struct TemporaryFolder: Sendable {
     public func path(_ name: String) -> String { url.appendingPathComponent(name).path }
 
     public func remove() { try? FileManager.default.removeItem(at: url) }
-
-    private static let counter = Counter()
-
-    private final class Counter: @unchecked Sendable {
-        private let lock = NSLock()
-        private var value = 0
-        func next() -> Int {
-            lock.lock(); defer { lock.unlock() }
-            value += 1
-            return value
-        }
-    }
 }
