@@ -28,7 +28,7 @@ struct CheckCommand: ParsableCommand {
             let fleet = try policyOptions.fleetRender(log: log)
             let results = fleet.run(hosts: selected.map(\.name), inventory: inventory)
             let summary = RenderSummary(results: results, outputDirectory: nil)
-            _ = Terminal.writeStdout(Array((json ? summary.json() : summary.table()).utf8))
+            try Terminal.writeResults(json ? summary.json() : summary.table())
             if let status = reportPolicyProblems(results) { throw ExitCode(status) }
         }
     }

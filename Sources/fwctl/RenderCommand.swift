@@ -41,7 +41,7 @@ struct RenderCommand: ParsableCommand {
             }
             try tree.commit()
             let summary = RenderSummary(results: results, outputDirectory: output)
-            _ = Terminal.writeStdout(Array((json ? summary.json() : summary.table()).utf8))
+            try Terminal.writeResults(json ? summary.json() : summary.table())
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e9
             log.info("rendered \(summary.rendered.count) hosts to \(output)/ in \(String(format: "%.2f", seconds)) s")
         }
