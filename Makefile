@@ -13,7 +13,7 @@ DEB_BUILD    := pkg-config libssh2-1-dev
 # Integration tests: a real sshd, real netfilter, real ufw, namespaces, relays.
 DEB_TEST     := openssh-server openssh-client iptables nftables ipset ufw iproute2 iputils-ping socat python3-venv
 # Benchmarks: the tools fwctl is compared with.
-DEB_BENCH    := pssh iperf3 hyperfine python3-venv time
+DEB_BENCH    := pssh iperf3 hyperfine time
 
 # Python reference tools the tests and benchmarks compare fwctl with (into the git-ignored .venv).
 PY_ANSIBLE   := ansible-core==2.19.14

@@ -4,7 +4,9 @@ import Foundation
 import Glibc
 #endif
 
-/// The addresses of every host and group of an inventory, computed once per run and then read from many threads.
+/// Every host's merged vars and the addresses of every host and group of an inventory, computed once per run and
+/// then read from many threads: the vars are merged once per host, and rules of thousands of hosts refer to the
+/// same groups.
 ///
 /// A host's addresses are its `ansible_host` (else its inventory name) when that is an IP literal, plus its
 /// `fw_addresses` list. A DNS name is an error naming the host unless name resolution was asked for. A group's
@@ -17,6 +19,9 @@ public struct AddressBook: Sendable {
         case systemResolver
     }
 
+    private let hostVars: [String: HostVars]
+    /// The SSH port of each host (`ansible_port`, else 22), or the inventory's error about it.
+    private let sshPorts: [String: Result<UInt16, PolicyError>]
     private let hostAddresses: [String: Result<[IPNetwork], PolicyError>]
     private let groupMembers: [String: [String]]
     /// Each group's addresses, sorted and without duplicates, computed once: rules of thousands of hosts refer to
@@ -25,12 +30,21 @@ public struct AddressBook: Sendable {
     private let resolutions = ResolutionCache()
 
     public init(inventory: Inventory, resolution: Resolution = .literalsOnly) {
+        var hostVars: [String: HostVars] = [:]
+        var sshPorts: [String: Result<UInt16, PolicyError>] = [:]
         var hostAddresses: [String: Result<[IPNetwork], PolicyError>] = [:]
         let hosts = inventory.hosts
-        let vars = inventory.vars(of: hosts)
-        for (host, hostVars) in zip(hosts, vars) {
+        for (host, vars) in zip(hosts, inventory.vars(of: hosts)) {
+            hostVars[host.name] = vars
+            sshPorts[host.name] = Result { () throws(PolicyError) in
+                do {
+                    return UInt16(try inventory.connection(of: host.name).effectivePort)
+                } catch {
+                    throw PolicyError(host: host.name, message: "\(error)")
+                }
+            }
             hostAddresses[host.name] = Result { () throws(PolicyError) in
-                try Self.addresses(of: hostVars, resolution: resolution)
+                try Self.addresses(of: vars, resolution: resolution)
             }
         }
         var groupMembers: [String: [String]] = [:]
@@ -42,12 +56,23 @@ public struct AddressBook: Sendable {
             sources.add(members.flatMap { (try? hostAddresses[$0]?.get()) ?? [] })
             groupAddresses[group.name] = sources
         }
+        self.hostVars = hostVars
+        self.sshPorts = sshPorts
         self.hostAddresses = hostAddresses
         self.groupMembers = groupMembers
         self.groupAddresses = groupAddresses
     }
 
     public func isHost(_ name: String) -> Bool { hostAddresses[name] != nil }
+
+    /// A host's merged vars, with the vars of each of its scopes.
+    public func vars(ofHost name: String) -> HostVars? { hostVars[name] }
+
+    /// The port SSH listens on at the host: what deploy connects to and the management rule opens.
+    func sshPort(ofHost name: String) throws(PolicyError) -> UInt16 {
+        guard let result = sshPorts[name] else { throw PolicyError(message: "no host named '\(name)' in the inventory") }
+        return try result.get()
+    }
     public func isGroup(_ name: String) -> Bool { groupMembers[name] != nil }
 
     /// A host's own addresses (the first is the one deploy connects to), or the error explaining why there are none.

@@ -26,49 +26,53 @@ public struct FleetRender: Sendable {
 
     public var compiler: PolicyCompiler
     public var renderer: FirewallRenderer
+    public var resolution: AddressBook.Resolution
 
-    public init(compiler: PolicyCompiler, renderer: FirewallRenderer) {
+    public init(compiler: PolicyCompiler, renderer: FirewallRenderer, resolution: AddressBook.Resolution = .literalsOnly) {
         self.compiler = compiler
         self.renderer = renderer
+        self.resolution = resolution
     }
 
     /// Compiles and renders each host; `sink` (if given) receives each rendered host as soon as it is ready, from
-    /// any thread (used to stage files while other hosts still render).
+    /// any thread (used to stage files while other hosts still render). A failing sink fails that host with an
+    /// `.output` problem.
     public func run(
-        hosts: [String], inventory: Inventory, addressBook: AddressBook,
-        sink: (@Sendable (String, [RenderedFile]) throws -> Void)? = nil
+        hosts: [String], inventory: Inventory, sink: (@Sendable (String, [RenderedFile]) throws -> Void)? = nil
     ) -> [HostResult] {
+        let addressBook = AddressBook(inventory: inventory, resolution: resolution)
         let results = ResultSlots(count: hosts.count)
-        let compiler = self.compiler
-        let renderer = self.renderer
         // Chunks keep scheduling overhead low when there are thousands of small hosts.
         let chunk = max(1, hosts.count / 64)
         let chunks = (hosts.count + chunk - 1) / chunk
         DispatchQueue.concurrentPerform(iterations: chunks) { c in
             for index in (c * chunk)..<min(hosts.count, (c + 1) * chunk) {
                 let host = hosts[index]
-                let outcome: Outcome
-                do throws(PolicyErrors) {
-                    if let firewall = try compiler.compile(host: host, inventory: inventory, addressBook: addressBook) {
-                        do {
-                            let files = try renderer.render(firewall)
-                            try sink?(host, files)
-                            outcome = .rendered(firewall, files.map { FileSummary(name: $0.name, byteCount: $0.bytes.count) })
-                        } catch let error as TemplateError {
-                            outcome = .failed([PolicyError(.template, host: host, message: "\(error)")])
-                        } catch {
-                            outcome = .failed([PolicyError(.template, host: host, message: "\(error)")])
-                        }
-                    } else {
-                        outcome = .unmanaged
-                    }
-                } catch {
-                    outcome = .failed(error.errors)
-                }
-                results.store(HostResult(host: host, outcome: outcome), at: index)
+                results.store(HostResult(host: host, outcome: outcome(of: host, addressBook: addressBook, sink: sink)), at: index)
             }
         }
         return results.values()
+    }
+
+    private func outcome(of host: String, addressBook: AddressBook,
+                         sink: (@Sendable (String, [RenderedFile]) throws -> Void)?) -> Outcome {
+        do throws(PolicyErrors) {
+            guard let firewall = try compiler.compile(host: host, addressBook: addressBook) else { return .unmanaged }
+            let files: [RenderedFile]
+            do {
+                files = try renderer.render(firewall)
+            } catch {
+                throw PolicyErrors([PolicyError(.template, host: host, message: "\(error)")])
+            }
+            do {
+                try sink?(host, files)
+            } catch {
+                throw PolicyErrors([PolicyError(.output, host: host, message: "\(error)")])
+            }
+            return .rendered(firewall, files.map { FileSummary(name: $0.name, byteCount: $0.bytes.count) })
+        } catch {
+            return .failed(error.errors)
+        }
     }
 }
 

@@ -59,8 +59,6 @@ public struct FirewallRule: Hashable, Sendable {
     public var sources: Sources
     public var interface: String?
     public var comment: String?
-    /// Where the rule came from, for messages: `group_vars/db.yml: firewall.allow[0]`.
-    public var origin: String
 }
 
 /// The compiled firewall of one host: every rule typed and validated, split by family.

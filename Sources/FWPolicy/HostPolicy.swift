@@ -1,4 +1,5 @@
 import FWInventory
+import FWTemplate
 
 /// A host's firewall policy as written in the inventory, gathered over all its groups and the host itself, type
 /// checked but not yet resolved to addresses.
@@ -194,7 +195,7 @@ enum HostPolicyReader {
         var comment: String?
         if let value = table["comment"] {
             if let text = value.stringValue, let problem = commentProblem(text) {
-                fail("\(path).comment", problem, "use letters, digits, spaces and . _ : / - , + @ = % only")
+                fail("\(path).comment", problem, "use letters, digits, spaces and \(RuleSafety.allowedPunctuation.dropFirst().map(String.init).joined(separator: " ")) only")
                 ok = false
             } else if let text = value.stringValue {
                 comment = text.isEmpty ? nil : text
@@ -215,17 +216,11 @@ enum HostPolicyReader {
             || $0 == 0x5F || $0 == 0x2E || $0 == 0x2D }
     }
 
-    /// Why a comment cannot go into a rule file, or nil when it can.
+    /// Why a comment cannot go into a rule file, or nil when it can: the template engine's rule-safe set, checked
+    /// here already so the message can name the inventory entry rather than a template line.
     static func commentProblem(_ text: String) -> String? {
         if text.utf8.count > maxCommentBytes { return "is longer than \(maxCommentBytes) bytes" }
-        for scalar in text.unicodeScalars {
-            let v = scalar.value
-            let allowed = (v >= 0x30 && v <= 0x39) || (v >= 0x41 && v <= 0x5A) || (v >= 0x61 && v <= 0x7A)
-                || " ._:/-,+@=%".unicodeScalars.contains(scalar)
-            if !allowed {
-                return "contains \(scalar.value < 0x80 ? "\"\(scalar.escaped(asASCII: true))\"" : "U+\(String(scalar.value, radix: 16, uppercase: true))"), which cannot appear in a rule file"
-            }
-        }
-        return nil
+        guard let unsafe = RuleSafety.firstUnsafeCharacter(in: text) else { return nil }
+        return "contains \(unsafe.description), which cannot appear in a rule file"
     }
 }

@@ -50,19 +50,6 @@ public enum IPNetwork: Hashable, Sendable, Comparable, CustomStringConvertible {
     /// Always with the prefix: `203.0.113.5/32`.
     public var cidrText: String { "\(addressText)/\(prefix)" }
 
-    public func contains(_ other: IPNetwork) -> Bool {
-        switch (self, other) {
-        case let (.v4(a, p), .v4(b, q)):
-            guard q >= p else { return false }
-            return p == 0 || (a ^ b) >> (32 - UInt32(p)) == 0
-        case let (.v6(a, p), .v6(b, q)):
-            guard q >= p else { return false }
-            return p == 0 || (a ^ b) >> (128 - UInt128(p)) == 0
-        default:
-            return false
-        }
-    }
-
     public static func < (lhs: IPNetwork, rhs: IPNetwork) -> Bool {
         switch (lhs, rhs) {
         case let (.v4(a, p), .v4(b, q)): return a != b ? a < b : p < q

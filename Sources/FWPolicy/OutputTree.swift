@@ -15,10 +15,6 @@ public final class OutputTree: @unchecked Sendable {
     private var staged: [String] = []
     private var finished = false
 
-    public convenience init(root: URL) throws {
-        try self.init(root: root.path)
-    }
-
     public init(root: String) throws {
         self.root = root
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)

@@ -8,10 +8,9 @@ public struct PolicyCompiler: Sendable {
     /// What `firewall.target` is replaced with (`render --target`), if anything.
     public var forcedTarget: FirewallTarget?
 
-    /// ICMPv6 types IPv6 needs to find neighbours and routers (router and neighbour solicitation/advertisement).
-    public static let neighbourDiscoveryTypes: [(type: Int, name: String)] = [
-        (133, "nd-router-solicit"), (134, "nd-router-advert"), (135, "nd-neighbor-solicit"), (136, "nd-neighbor-advert"),
-    ]
+    /// ICMPv6 types IPv6 needs to find neighbours and routers: router solicitation and advertisement, neighbour
+    /// solicitation and advertisement (RFC 4861).
+    public static let neighbourDiscoveryTypes = [133, 134, 135, 136]
 
     public init(setThreshold: Int = 16, forcedTarget: FirewallTarget? = nil) {
         self.setThreshold = setThreshold
@@ -19,8 +18,8 @@ public struct PolicyCompiler: Sendable {
     }
 
     /// Compiles one host. Returns nil for a host without any `firewall` var (fwctl leaves it alone).
-    public func compile(host: String, inventory: Inventory, addressBook: AddressBook) throws(PolicyErrors) -> HostFirewall? {
-        guard let vars = inventory.vars(of: host) else {
+    public func compile(host: String, addressBook: AddressBook) throws(PolicyErrors) -> HostFirewall? {
+        guard let vars = addressBook.vars(ofHost: host) else {
             throw PolicyErrors([PolicyError(host: host, message: "no such host in the inventory")])
         }
         var errors: [PolicyError] = []
@@ -34,10 +33,9 @@ public struct PolicyCompiler: Sendable {
         var sshPort: UInt16 = 22
         var ownAddresses: [IPNetwork] = []
         do {
-            let connection = try inventory.connection(of: host)
-            sshPort = UInt16(connection.effectivePort)
+            sshPort = try addressBook.sshPort(ofHost: host)
         } catch {
-            errors.append(PolicyError(host: host, message: "\(error)"))
+            errors.append(error)
         }
         do {
             ownAddresses = try addressBook.addresses(ofHost: host)
@@ -46,14 +44,13 @@ public struct PolicyCompiler: Sendable {
         }
 
         let useSets = policy.target != .ufw
-        var builder = RuleListBuilder(host: host, target: policy.target, setThreshold: useSets ? setThreshold : Int.max)
+        var builder = RuleListBuilder(setThreshold: useSets ? setThreshold : Int.max)
 
         // Management first: SSH from the management sources.
         let management = resolve(policy.management, host: host, book: addressBook, errors: &errors)
         for family in IPNetwork.Family.allCases {
             builder.add(kind: .management, family: family, proto: .tcp, ports: [PortRange(low: Int(sshPort), high: Int(sshPort))!],
-                        sources: management, setLabel: "mgmt", interface: nil, comment: "fwctl management",
-                        origin: "firewall.management")
+                        sources: management, setLabel: "mgmt", interface: nil, comment: "fwctl management")
             builder.addFixed(.loopback, family: family)
             builder.addFixed(.established, family: family)
             if family == .v6 { builder.addFixed(.neighbourDiscovery, family: .v6) }
@@ -67,8 +64,7 @@ public struct PolicyCompiler: Sendable {
                 for proto in protocols {
                     for ports in portGroups {
                         builder.add(kind: .allow, family: family, proto: proto, ports: ports, sources: sources,
-                                    setLabel: label, interface: entry.interface, comment: entry.comment,
-                                    origin: "\(entry.origin)")
+                                    setLabel: label, interface: entry.interface, comment: entry.comment)
                     }
                 }
             }
@@ -174,26 +170,17 @@ struct ResolvedSources: Sendable {
 
 /// Accumulates a host's rules, turning large source lists into named sets and dropping exact duplicates.
 struct RuleListBuilder {
-    let host: String
-    let target: FirewallTarget
     let setThreshold: Int
     private(set) var rules: [FirewallRule] = []
     private(set) var sets: [AddressSet] = []
 
-    init(host: String, target: FirewallTarget, setThreshold: Int) {
-        self.host = host
-        self.target = target
-        self.setThreshold = setThreshold
-    }
-
     mutating func addFixed(_ kind: FirewallRule.Kind, family: IPNetwork.Family) {
         append(FirewallRule(kind: kind, family: family, proto: kind == .neighbourDiscovery ? .icmp : .any, ports: [],
-                            sources: .any, interface: nil, comment: nil, origin: "fwctl"))
+                            sources: .any, interface: nil, comment: nil))
     }
 
     mutating func add(kind: FirewallRule.Kind, family: IPNetwork.Family, proto: RuleProtocol, ports: [PortRange],
-                      sources resolved: ResolvedSources, setLabel: String?, interface: String?, comment: String?,
-                      origin: String) {
+                      sources resolved: ResolvedSources, setLabel: String?, interface: String?, comment: String?) {
         let sources: FirewallRule.Sources
         if resolved.any {
             sources = .any
@@ -207,7 +194,7 @@ struct RuleListBuilder {
             }
         }
         append(FirewallRule(kind: kind, family: family, proto: proto, ports: ports, sources: sources,
-                            interface: interface, comment: comment, origin: origin))
+                            interface: interface, comment: comment))
     }
 
     /// Adds the rule unless an identical one is there (a host in two groups that both allow the same thing).

@@ -10,6 +10,8 @@ public struct PolicyError: Error, Sendable, Hashable, CustomStringConvertible {
         case lockout
         /// A template failed on this host's data.
         case template
+        /// The host's files could not be written.
+        case output
     }
 
     public var kind: Kind
@@ -73,8 +75,9 @@ public struct PolicyErrors: Error, Sendable, CustomStringConvertible {
 
     public init(_ errors: [PolicyError]) { self.errors = errors }
 
-    /// True when every problem is a lockout (the input is valid, but a check failed).
-    public var onlyLockouts: Bool { errors.allSatisfy { $0.kind == .lockout } }
+    /// True when some problem is in the input (policy or templates), as opposed to a failed check or a failed
+    /// write: the two get different exit statuses.
+    public var includesInvalidInput: Bool { errors.contains { $0.kind == .invalid || $0.kind == .template } }
 
     public var description: String {
         grouped().map { $0.error.describe(hosts: $0.hosts) }.joined(separator: "\n")

@@ -27,9 +27,9 @@ struct TemplateData {
     private static let anyMatch: TemplateValue = .list([.object(TemplateObject(matchLayout, [false, false]))])
     private static let icmpTypes: TemplateValue = {
         let types = PolicyCompiler.neighbourDiscoveryTypes
-        let layout = TemplateObject.Layout(["type", "name", "first", "last"])
-        return .list(types.enumerated().map { index, entry in
-            .object(TemplateObject(layout, [.int(entry.type), .string(entry.name), .bool(index == 0), .bool(index == types.count - 1)]))
+        let layout = TemplateObject.Layout(["type", "first", "last"])
+        return .list(types.enumerated().map { index, type in
+            .object(TemplateObject(layout, [.int(type), .bool(index == 0), .bool(index == types.count - 1)]))
         })
     }()
 

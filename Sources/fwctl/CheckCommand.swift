@@ -25,10 +25,10 @@ struct CheckCommand: ParsableCommand {
         let log = global.bootstrapLogging()
         try reportingErrors {
             let (inventory, selected) = try inventoryOptions.loadSelected(log: log)
-            let (fleet, book) = try policyOptions.fleetRender(for: inventory, log: log)
-            let results = fleet.run(hosts: selected.map(\.name), inventory: inventory, addressBook: book)
+            let fleet = try policyOptions.fleetRender(log: log)
+            let results = fleet.run(hosts: selected.map(\.name), inventory: inventory)
             let summary = RenderSummary(results: results, outputDirectory: nil)
-            _ = Terminal.writeStdout(Array((json ? summary.json() : summary.table()).utf8))
+            try Terminal.writeResults(json ? summary.json() : summary.table())
             if let status = reportPolicyProblems(results) { throw ExitCode(status) }
         }
     }

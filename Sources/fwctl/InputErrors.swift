@@ -1,10 +1,8 @@
 // Library error types caused by the user's input (inventory, policy, template): they exit with status 2.
 // One line per type, so each library's errors are classified in one place.
 import FWInventory
-import FWPolicy
 import FWTemplate
 
 extension InventoryError: InvalidInputError {}
-extension PolicyErrors: InvalidInputError {}
 extension TemplateError: InvalidInputError {}
 extension TemplateDataError: InvalidInputError {}

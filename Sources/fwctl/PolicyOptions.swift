@@ -46,19 +46,18 @@ struct PolicyOptions: ParsableArguments {
         throw ValidationError("no templates folder found: pass --templates DIR (or set FWCTL_TEMPLATES)")
     }
 
-    /// Everything needed to compile and render: the inventory's address book, the compiler and the templates.
-    func fleetRender(for inventory: Inventory, log: Logger) throws -> (FleetRender, AddressBook) {
+    /// The compiler and the loaded templates, set up as the options say.
+    func fleetRender(log: Logger) throws -> FleetRender {
         let directory = try templatesDirectory()
         log.debug("templates", metadata: ["dir": "\(directory)"])
         let renderer = try FirewallRenderer(templatesDirectory: directory, generator: "fwctl \(FWCtlVersion.string)")
-        let compiler = PolicyCompiler(forcedTarget: target)
-        let book = AddressBook(inventory: inventory, resolution: resolve ? .systemResolver : .literalsOnly)
-        return (FleetRender(compiler: compiler, renderer: renderer), book)
+        return FleetRender(compiler: PolicyCompiler(forcedTarget: target), renderer: renderer,
+                           resolution: resolve ? .systemResolver : .literalsOnly)
     }
 }
 
 /// Prints the policy problems of a run on stderr, one per line, and gives the exit status they call for:
-/// 2 when an input is invalid, 1 when the input is valid but a check (anti-lockout) failed.
+/// 2 when an input is invalid, 1 when the input is valid but a check (anti-lockout) or a write failed.
 func reportPolicyProblems(_ results: [FleetRender.HostResult]) -> Int32? {
     var problems: [PolicyError] = []
     for result in results {
@@ -71,5 +70,5 @@ func reportPolicyProblems(_ results: [FleetRender.HostResult]) -> Int32? {
     }
     let hosts = Set(results.filter { if case .failed = $0.outcome { true } else { false } }.map(\.host))
     Terminal.writeStderr("fwctl: \(problems.count) problem\(problems.count == 1 ? "" : "s") on \(hosts.count) host\(hosts.count == 1 ? "" : "s")\n")
-    return PolicyErrors(problems).onlyLockouts ? ExitStatus.failure : ExitStatus.invalidInput
+    return PolicyErrors(problems).includesInvalidInput ? ExitStatus.invalidInput : ExitStatus.failure
 }

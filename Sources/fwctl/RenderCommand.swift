@@ -29,9 +29,9 @@ struct RenderCommand: ParsableCommand {
         try reportingErrors {
             let started = DispatchTime.now()
             let (inventory, selected) = try inventoryOptions.loadSelected(log: log)
-            let (fleet, book) = try policyOptions.fleetRender(for: inventory, log: log)
-            let tree = try OutputTree(root: URL(fileURLWithPath: output))
-            let results = fleet.run(hosts: selected.map(\.name), inventory: inventory, addressBook: book) { host, files in
+            let fleet = try policyOptions.fleetRender(log: log)
+            let tree = try OutputTree(root: output)
+            let results = fleet.run(hosts: selected.map(\.name), inventory: inventory) { host, files in
                 try tree.stage(host: host, files: files)
             }
             if let status = reportPolicyProblems(results) {
@@ -41,7 +41,7 @@ struct RenderCommand: ParsableCommand {
             }
             try tree.commit()
             let summary = RenderSummary(results: results, outputDirectory: output)
-            _ = Terminal.writeStdout(Array((json ? summary.json() : summary.table()).utf8))
+            try Terminal.writeResults(json ? summary.json() : summary.table())
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e9
             log.info("rendered \(summary.rendered.count) hosts to \(output)/ in \(String(format: "%.2f", seconds)) s")
         }

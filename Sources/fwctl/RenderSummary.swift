@@ -3,10 +3,18 @@ import Foundation
 
 /// What render and check print on stdout: one row per host, as a table or as JSON.
 struct RenderSummary {
+    enum Status: String, Codable {
+        /// render wrote the host's files; check found nothing wrong.
+        case rendered, ok
+        /// The host has no firewall var.
+        case unmanaged
+        /// The policy or a template is wrong; the rules would lock the operators out; the files could not be written.
+        case invalid, lockout, failed
+    }
+
     struct Row: Codable {
         var host: String
-        /// rendered (render), ok (check), unmanaged (no firewall var), invalid, lockout
-        var status: String
+        var status: Status
         var target: String?
         var rulesV4: Int?
         var rulesV6: Int?
@@ -26,16 +34,17 @@ struct RenderSummary {
             switch result.outcome {
             case .rendered(let firewall, let files):
                 return Row(
-                    host: result.host, status: outputDirectory == nil ? "ok" : "rendered",
+                    host: result.host, status: outputDirectory == nil ? .ok : .rendered,
                     target: firewall.target.rawValue, rulesV4: firewall.rules(.v4).count,
                     rulesV6: firewall.rules(.v6).count, sets: firewall.sets.count,
                     files: files.map { file in outputDirectory.map { "\($0)/\(result.host)/\(file.name)" } ?? file.name },
                     problems: nil)
             case .unmanaged:
-                return Row(host: result.host, status: "unmanaged")
+                return Row(host: result.host, status: .unmanaged)
             case .failed(let errors):
-                let lockout = errors.allSatisfy { $0.kind == .lockout }
-                return Row(host: result.host, status: lockout ? "lockout" : "invalid", problems: errors.map(\.description))
+                let status: Status = PolicyErrors(errors).includesInvalidInput ? .invalid
+                    : errors.allSatisfy { $0.kind == .lockout } ? .lockout : .failed
+                return Row(host: result.host, status: status, problems: errors.map(\.description))
             }
         }
     }
@@ -46,10 +55,11 @@ struct RenderSummary {
         for row in rows {
             let last: String
             switch row.status {
-            case "rendered": last = (row.files ?? []).map { $0.split(separator: "/").last.map(String.init) ?? $0 }.joined(separator: " ")
-            case "unmanaged": last = "skipped: no firewall var"
-            case "ok": last = "ok"
-            default: last = "\(row.status): \(row.problems?.count ?? 0) problem\(row.problems?.count == 1 ? "" : "s")"
+            case .rendered: last = (row.files ?? []).map { $0.split(separator: "/").last.map(String.init) ?? $0 }.joined(separator: " ")
+            case .unmanaged: last = "skipped: no firewall var"
+            case .ok: last = "ok"
+            case .invalid, .lockout, .failed:
+                last = "\(row.status.rawValue): \(row.problems?.count ?? 0) problem\(row.problems?.count == 1 ? "" : "s")"
             }
             lines.append([row.host, row.target ?? "-", row.rulesV4.map(String.init) ?? "-",
                           row.rulesV6.map(String.init) ?? "-", row.sets.map(String.init) ?? "-", last])

@@ -5,6 +5,11 @@ import Darwin
 #endif
 
 /// What the terminal can show. Colour only on a TTY, never with NO_COLOR (https://no-color.org) or TERM=dumb.
+struct StdoutWriteError: Error, CustomStringConvertible {
+    var reason: String
+    var description: String { "cannot write the results to stdout: \(reason)" }
+}
+
 enum Terminal {
     static let stderrSupportsColour: Bool = supportsColour(fd: 2)
     static let stdoutSupportsColour: Bool = supportsColour(fd: 1)
@@ -33,6 +38,12 @@ enum Terminal {
     /// Writes exact bytes to stdout, unbuffered; false if stdout failed (e.g. a closed pipe or a full disk).
     static func writeStdout(_ bytes: [UInt8]) -> Bool {
         writeAll(fd: 1, bytes)
+    }
+
+    /// Writes a command's results to stdout; throws (exit 1, with the reason) when they cannot all be written, so
+    /// `fwctl render > summary.txt` on a full disk does not end as a success.
+    static func writeResults(_ text: String) throws {
+        guard writeStdout(Array(text.utf8)) else { throw StdoutWriteError(reason: String(cString: strerror(errno))) }
     }
 
     private static func writeAll(fd: Int32, _ bytes: [UInt8]) -> Bool {

@@ -145,6 +145,12 @@ import TestSupport
         #expect(missing.stderrText.contains("none"))
     }
 
+    @Test func resultsThatCannotBeWrittenAreAFailure() throws {
+        let result = try runShell("FWCTL_TEMPLATES='\(templates)' '\(fwctl)' check -i '\(example)' > /dev/full")
+        #expect(result.status == 1)
+        #expect(result.stderrText.contains("cannot write the results to stdout"))
+    }
+
     @Test func checkFindsLockoutsAndExitsOne() throws {
         let folder = try TemporaryFolder("fwctl-lockout", files: [
             "inventory.yml": """

@@ -124,4 +124,44 @@ import Testing
         #expect(host.sshPort == 2222)
         #expect(host.rules(.v4)[0].ports == [PortRange(low: 2222, high: 2222)!])
     }
+
+    @Test func theSameRuleFromTwoGroupsIsWrittenOnce() throws {
+        let inventory = try PolicyFixtures.inventory("""
+            all:
+              vars:
+                firewall:
+                  management: [192.0.2.0/24]
+                  allow: [{from: any, ports: [80], comment: web}]
+              children:
+                prod:
+                  hosts:
+                    h1: {ansible_host: 192.0.2.1}
+                  vars:
+                    firewall:
+                      allow:
+                        - {from: any, ports: [80], comment: web}
+                        - {from: any, ports: [80], comment: web again}
+            """)
+        let host = try #require(try PolicyFixtures.compile("h1", in: inventory))
+        // all's rule and prod's identical rule collapse; a different comment makes a different rule.
+        #expect(host.rules(.v4).filter { $0.kind == .allow }.map(\.comment) == ["web", "web again"])
+    }
+}
+
+@Suite struct FleetRenderTests {
+    @Test func aFailedWriteIsAnOutputProblemNotAnInputOne() throws {
+        struct DiskFull: Error {}
+        let inventory = try PolicyFixtures.inventory(PolicyFixtures.fleet)
+        let renderer = try FirewallRenderer(templatesDirectory: RenderFixtures.templates, generator: "fwctl")
+        let fleet = FleetRender(compiler: PolicyCompiler(), renderer: renderer)
+        let results = fleet.run(hosts: ["web1", "db1"], inventory: inventory) { host, _ in
+            if host == "db1" { throw DiskFull() }
+        }
+        guard case .rendered = results[0].outcome, case .failed(let errors) = results[1].outcome else {
+            Issue.record("expected web1 rendered and db1 failed: \(results.map(\.outcome))")
+            return
+        }
+        #expect(errors.map(\.kind) == [.output])
+        #expect(!PolicyErrors(errors).includesInvalidInput)
+    }
 }

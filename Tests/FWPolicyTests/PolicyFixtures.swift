@@ -11,7 +11,7 @@ enum PolicyFixtures {
     static func compile(_ host: String, in inventory: Inventory, setThreshold: Int = 16,
                         target: FirewallTarget? = nil) throws -> HostFirewall? {
         let compiler = PolicyCompiler(setThreshold: setThreshold, forcedTarget: target)
-        return try compiler.compile(host: host, inventory: inventory, addressBook: AddressBook(inventory: inventory))
+        return try compiler.compile(host: host, addressBook: AddressBook(inventory: inventory))
     }
 
     /// The errors compiling a host produces (empty when it compiles).

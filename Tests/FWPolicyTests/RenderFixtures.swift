@@ -1,5 +1,6 @@
 import FWInventory
 import Foundation
+import Testing
 import TestSupport
 @testable import FWPolicy
 
@@ -7,15 +8,22 @@ import TestSupport
 enum RenderFixtures {
     static let templates = RepoPaths.root.appendingPathComponent("templates").path
 
+    /// Every managed host's firewall and files, in inventory order; throws the problems if any host fails. The
+    /// generator string is fixed so golden files do not change with the version number.
     static func render(_ inventory: Inventory, target: FirewallTarget? = nil) throws -> [(HostFirewall, [RenderedFile])] {
-        let renderer = try FirewallRenderer(templatesDirectory: templates, generator: "fwctl test")
+        let renderer = try FirewallRenderer(templatesDirectory: templates, generator: "fwctl")
         let fleet = FleetRender(compiler: PolicyCompiler(forcedTarget: target), renderer: renderer)
         let collected = CollectedFiles()
-        let results = fleet.run(hosts: inventory.hosts.map(\.name), inventory: inventory,
-                                addressBook: AddressBook(inventory: inventory)) { host, files in collected.add(host, files) }
+        let results = fleet.run(hosts: inventory.hosts.map(\.name), inventory: inventory) { host, files in
+            collected.add(host, files)
+        }
         return try results.compactMap { result in
             switch result.outcome {
-            case .rendered(let firewall, _): return (firewall, collected.files(of: result.host))
+            case .rendered(let firewall, let summaries):
+                // The summaries a render reports must describe the files it handed to the sink.
+                let files = collected.files(of: result.host)
+                #expect(summaries == files.map { FleetRender.FileSummary(name: $0.name, byteCount: $0.bytes.count) })
+                return (firewall, files)
             case .unmanaged: return nil
             case .failed(let errors): throw PolicyErrors(errors)
             }
