@@ -34,6 +34,9 @@ enum LibSSH2 {
 
     static let eagain = LIBSSH2_ERROR_EAGAIN
 
+    /// LIBSSH2_CHANNEL_WINDOW_DEFAULT, which does not import into Swift (a function-like expression in the header).
+    static let channelWindow: UInt32 = 2 * 1024 * 1024
+
     /// Codes after which the transport is gone (as opposed to one request failing).
     static func isConnectionError(_ rc: Int32) -> Bool {
         rc == LIBSSH2_ERROR_SOCKET_DISCONNECT || rc == LIBSSH2_ERROR_SOCKET_SEND || rc == LIBSSH2_ERROR_SOCKET_RECV

@@ -65,7 +65,7 @@ extension SSHSession {
     func openChannel(_ step: SSHError.Step, until deadline: Deadline) throws -> OpaquePointer {
         if let brokenReason { throw SSHError(step, host: hostName, "the connection is no longer usable: \(brokenReason)") }
         let channel = try retryPointer(step, until: deadline) {
-            libssh2_channel_open_ex(raw, "session", 7, FW_CHANNEL_WINDOW_DEFAULT, UInt32(LIBSSH2_CHANNEL_PACKET_DEFAULT), nil, 0)
+            libssh2_channel_open_ex(raw, "session", 7, LibSSH2.channelWindow, UInt32(LIBSSH2_CHANNEL_PACKET_DEFAULT), nil, 0)
         }
         guard let channel else {
             throw SSHError(step, host: hostName, "the server refused a new channel: \(LibSSH2.lastError(raw).message) (MaxSessions?)")
@@ -92,8 +92,8 @@ extension SSHSession {
             if !eofSent {
                 if let input, written < input.count {
                     let n = input.withUnsafeBytes { bytes in
-                        fw_channel_write(channel, bytes.baseAddress!.advanced(by: written).assumingMemoryBound(to: CChar.self),
-                                         min(bytes.count - written, 1 << 20))
+                        libssh2_channel_write_ex(channel, 0, bytes.baseAddress!.advanced(by: written).assumingMemoryBound(to: CChar.self),
+                                                 min(bytes.count - written, 1 << 20))
                     }
                     if n > 0 {
                         written += n

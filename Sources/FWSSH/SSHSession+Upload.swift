@@ -117,7 +117,7 @@ extension SSHSession {
         // Non-zero times make libssh2 run `scp -p -t`, which sets the exact mode rather than mode & ~umask.
         let now = time(nil)
         let channel = try retryPointer(.upload, until: deadline) {
-            fw_scp_send(raw, path, Int32(mode & 0o777), Int64(data.count), now, now)
+            libssh2_scp_send64(raw, path, Int32(mode & 0o777), Int64(data.count), now, now)
         }
         guard let channel else {
             throw SSHError(.upload, host: hostName, "SCP to \(path) was refused: \(LibSSH2.lastError(raw).message)")
