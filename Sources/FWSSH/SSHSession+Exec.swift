@@ -48,7 +48,7 @@ extension SSHSession {
                 throw SSHError(.exec, host: hostName, "the server refused to start `\(shown)`: \(LibSSH2.describe(rc, raw))")
             }
             let output = try pump(channel, input: stdin, step: .exec, until: deadline, what: shown)
-            let exit = try finish(channel, step: .exec, until: deadline)
+            let exit = try finish(channel, step: .exec, until: deadline, what: shown)
             log.trace("ran `\(shown)`: \(exit.status.map { "status \($0)" } ?? exit.signal ?? "?")")
             return ExecResult(status: exit.status, signal: exit.signal, stdout: output.stdout, stderr: output.stderr)
         } catch var error as SSHError {
@@ -119,6 +119,7 @@ extension SSHSession {
                         continue
                     }
                     if n < 0 && Int32(n) != LibSSH2.eagain {
+                        noteIfBroken(Int32(n))
                         throw SSHError(step, host: hostName, "reading the output of `\(what)` failed: \(LibSSH2.describe(Int32(n), raw))")
                     }
                     break
@@ -133,10 +134,15 @@ extension SSHSession {
     }
 
     /// Closes the channel, waits for the server's close, then reads the exit status and signal (only now are they
-    /// final: before the close `get_exit_status` reads 0) and frees the channel.
-    func finish(_ channel: OpaquePointer, step: SSHError.Step, until deadline: Deadline) throws -> (status: Int32?, signal: String?) {
-        _ = try retry(step, until: deadline) { libssh2_channel_close(channel) }
-        _ = try retry(step, until: deadline) { libssh2_channel_wait_closed(channel) }
+    /// final: before the close `get_exit_status` reads 0) and frees the channel. A channel that never closed (the
+    /// connection failed after the command's output ended) is an error: its exit status would read as 0.
+    func finish(_ channel: OpaquePointer, step: SSHError.Step, until deadline: Deadline, what: String) throws -> (status: Int32?, signal: String?) {
+        var rc = try retry(step, until: deadline) { libssh2_channel_close(channel) }
+        if rc == 0 { rc = try retry(step, until: deadline) { libssh2_channel_wait_closed(channel) } }
+        if rc != 0 {
+            noteIfBroken(rc)
+            throw SSHError(step, host: hostName, "the connection failed before `\(what)` reported its exit status: \(LibSSH2.describe(rc, raw)); it may or may not have finished on the host")
+        }
         var signalPointer: UnsafeMutablePointer<CChar>?
         var signalLength = 0
         var signal: String?
@@ -159,14 +165,18 @@ extension SSHSession {
     func abandon(_ channel: OpaquePointer) {
         let grace = Deadline.after(.milliseconds(200))
         do {
-            let rc = try retry(.exec, until: grace) { libssh2_channel_close(channel) }
-            if rc != 0 && LibSSH2.isConnectionError(rc) {
-                brokenReason = "the connection failed: \(LibSSH2.describe(rc, raw))"
-            }
+            noteIfBroken(try retry(.exec, until: grace) { libssh2_channel_close(channel) })
             _ = try retry(.exec, until: grace) { libssh2_channel_free(channel) }
         } catch {
             log.debug("left a channel whose command is still running to be freed with the session")
         }
+    }
+
+    /// Remembers a failure of the transport itself (as opposed to one request failing), so that later calls on
+    /// this session fail at once with its reason.
+    func noteIfBroken(_ rc: Int32) {
+        guard brokenReason == nil, LibSSH2.isConnectionError(rc) else { return }
+        brokenReason = LibSSH2.describe(rc, raw)
     }
 
     static func abbreviated(_ command: String) -> String {

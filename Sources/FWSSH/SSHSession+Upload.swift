@@ -127,7 +127,7 @@ extension SSHSession {
             var payload = data
             payload.append(0)
             let output = try pump(channel, input: payload, step: .upload, until: deadline, what: "scp -t \(path)")
-            let exit = try finish(channel, step: .upload, until: deadline)
+            let exit = try finish(channel, step: .upload, until: deadline, what: "scp -t \(path)")
             guard exit.status == 0, exit.signal == nil else {
                 let said = String(decoding: output.stdout.filter { $0 >= 0x20 } + output.stderr, as: UTF8.self)
                 throw SSHError(.upload, host: hostName, "scp to \(path) failed (exit status \(exit.status.map(String.init) ?? exit.signal ?? "?")): \(said)")
