@@ -122,23 +122,25 @@ extension SSHSession {
         guard let channel else {
             throw SSHError(.upload, host: hostName, "SCP to \(path) was refused: \(LibSSH2.lastError(raw).message)")
         }
+        let result: ExecResult
         do {
             // The SCP protocol ends a file with one zero byte; without it the remote scp exits 1.
             var payload = data
             payload.append(0)
             let output = try pump(channel, input: payload, step: .upload, until: deadline, what: "scp -t \(path)")
             let exit = try finish(channel, step: .upload, until: deadline, what: "scp -t \(path)")
-            guard exit.status == 0, exit.signal == nil else {
-                let said = String(decoding: output.stdout.filter { $0 >= 0x20 } + output.stderr, as: UTF8.self)
-                throw SSHError(.upload, host: hostName, "scp to \(path) failed (exit status \(exit.status.map(String.init) ?? exit.signal ?? "?")): \(said)")
-            }
-            if mode & 0o7000 != 0 {
-                let chmod = try exec("chmod \(String(mode, radix: 8)) -- \(Self.shellQuoted(path))", timeout: deadline.remaining)
-                guard chmod.succeeded else { throw SSHError(.upload, host: hostName, "chmod on \(path) failed: \(chmod.stderrText)") }
-            }
+            result = ExecResult(status: exit.status, signal: exit.signal, stdout: output.stdout, stderr: output.stderr)
         } catch {
-            abandon(channel)
+            abandon(channel)  // only here: once finish has returned, the channel is freed
             throw error
+        }
+        guard result.succeeded else {
+            let said = String(decoding: result.stdout.filter { $0 >= 0x20 } + result.stderr, as: UTF8.self)
+            throw SSHError(.upload, host: hostName, "scp to \(path) failed (\(result.outcomeDescription)): \(said.trimmingCharacters(in: .whitespacesAndNewlines))")
+        }
+        if mode & 0o7000 != 0 {
+            let chmod = try exec("chmod \(String(mode, radix: 8)) -- \(Self.shellQuoted(path))", timeout: deadline.remaining)
+            guard chmod.succeeded else { throw SSHError(.upload, host: hostName, "chmod on \(path) failed: \(chmod.stderrText)") }
         }
     }
 

@@ -74,8 +74,10 @@ final class SSHDFixture: @unchecked Sendable {
     ///   - listen: addresses for `ListenAddress` (all on the same port).
     ///   - hostKeys: the host keys sshd offers.
     ///   - sftp: false leaves the SFTP subsystem out (uploads must fall back to SCP).
+    ///   - programs: shell scripts (name -> text) found first on the PATH of commands run through this sshd, to
+    ///     stand in for a host's own programs (`scp`).
     init(listen: [String] = ["127.0.0.1"], hostKeys: [TestKeys.HostKey] = [.ed25519, .ecdsa], sftp: Bool = true,
-         authorized: [TestKeys.ClientKey] = [.ed25519, .ecdsa, .rsa, .encrypted]) throws {
+         authorized: [TestKeys.ClientKey] = [.ed25519, .ecdsa, .rsa, .encrypted], programs: [String: String] = [:]) throws {
         let sequence = Self.counter.withLock { $0 += 1; return $0 }
         dir = FileManager.default.temporaryDirectory.appendingPathComponent("fwssh-sshd-\(getpid())-\(sequence)")
         try? FileManager.default.removeItem(at: dir)
@@ -87,6 +89,14 @@ final class SSHDFixture: @unchecked Sendable {
 
         let authorizedKeys = try authorized.map { try TestKeys.publicKey(TestKeys.client($0)) }.joined(separator: "\n") + "\n"
         try authorizedKeys.write(to: dir.appendingPathComponent("authorized_keys"), atomically: true, encoding: .utf8)
+
+        let bin = dir.appendingPathComponent("bin")
+        try FileManager.default.createDirectory(at: bin, withIntermediateDirectories: true)
+        for (name, script) in programs {
+            let path = bin.appendingPathComponent(name).path
+            try script.write(toFile: path, atomically: true, encoding: .utf8)
+            chmod(path, 0o755)
+        }
 
         var lastLog = ""
         for _ in 0..<5 {
@@ -101,7 +111,7 @@ final class SSHDFixture: @unchecked Sendable {
                 "MaxStartups 400", "MaxSessions 100", "MaxAuthTries 10", "UseDNS no", "PrintMotd no", "LogLevel VERBOSE",
                 // Debian's bash sources ~/.bashrc for commands run by sshd; root's may be slow (pyenv init takes
                 // 0.3 s here). Commands run with HOME in the fixture's directory instead.
-                "SetEnv HOME=\(dir.path)",
+                "SetEnv HOME=\(dir.path) PATH=\(bin.path):/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
             ]
             if sftp { config.append("Subsystem sftp internal-sftp") }
             let configPath = dir.appendingPathComponent("sshd_config")
