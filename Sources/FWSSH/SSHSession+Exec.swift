@@ -38,7 +38,8 @@ extension SSHSession {
     /// `.timeout` error. The channel is then closed, but the remote process may keep running until it next writes
     /// (SSH has no portable way to kill it): wrap long commands in `timeout(1)` on the host.
     public func exec(_ command: String, stdin: Data? = nil, timeout: Duration? = nil) throws -> ExecResult {
-        let deadline = self.deadline.capped(after: timeout ?? options.commandTimeout)
+        let budget = timeout ?? options.commandTimeout
+        let deadline = self.deadline.capped(after: budget)
         let channel = try openChannel(.exec, until: deadline)
         let shown = Self.abbreviated(command)
         do {
@@ -54,7 +55,9 @@ extension SSHSession {
         } catch var error as SSHError {
             abandon(channel)
             if error.step == .timeout {
-                error.message = "`\(shown)` did not finish within \((timeout ?? options.commandTimeout).humanReadable) (or the per-host timeout); it may still be running on the host"
+                // Name the bound that ended the wait: the command's own timeout, or what was left of the host's.
+                let within = deadline == self.deadline ? "what was left of the per-host timeout" : budget.humanReadable
+                error.message = "`\(shown)` did not finish within \(within); it may still be running on the host"
             }
             throw error
         }

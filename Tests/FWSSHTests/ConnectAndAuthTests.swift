@@ -191,6 +191,7 @@ import TestSupport
         let started = ContinuousClock.now
         let error = try connectFailing(port: silent.port, connectTimeout: .seconds(30), deadline: .after(.milliseconds(500)))
         #expect(error.step == .timeout)
+        #expect(error.during == .handshake)
         #expect(ContinuousClock.now - started < .seconds(10))
     }
 

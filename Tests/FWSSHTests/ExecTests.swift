@@ -107,6 +107,8 @@ import TestSupport
         let started = ContinuousClock.now
         let error = try #require(throws: SSHError.self) { try session.exec("sleep 30", timeout: .seconds(60)) }
         #expect(error.step == .timeout)
+        #expect(error.during == .exec)
+        #expect(error.message.contains("`sleep 30` did not finish within what was left of the per-host timeout"))
         #expect(ContinuousClock.now - started < .seconds(10))
     }
 }
