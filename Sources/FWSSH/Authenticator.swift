@@ -114,7 +114,7 @@ struct Authenticator {
         while true {
             var passphrase: String?
             if key.encrypted {
-                guard let (given, _) = options.passphrases.provide(path, attempt) else {
+                guard let given = options.passphrases.provide(path, attempt) else {
                     let why = attempt == 1 ? "encrypted and no passphrase: \(options.passphrases.unavailableHint)" : "wrong passphrase"
                     attempts.files.append("\(path) (\(type), \(why))")
                     return false
