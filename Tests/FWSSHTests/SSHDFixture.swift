@@ -67,8 +67,8 @@ final class SSHDFixture: @unchecked Sendable {
     let port: Int
     let listenAddresses: [String]
     let hostKeys: [TestKeys.HostKey]
+    private let folder: TemporaryFolder
     private let process: Daemon
-    private static let counter = Mutex(0)
 
     /// - Parameters:
     ///   - listen: addresses for `ListenAddress` (all on the same port).
@@ -78,10 +78,8 @@ final class SSHDFixture: @unchecked Sendable {
     ///     stand in for a host's own programs (`scp`).
     init(listen: [String] = ["127.0.0.1"], hostKeys: [TestKeys.HostKey] = [.ed25519, .ecdsa], sftp: Bool = true,
          authorized: [TestKeys.ClientKey] = [.ed25519, .ecdsa, .rsa, .encrypted], programs: [String: String] = [:]) throws {
-        let sequence = Self.counter.withLock { $0 += 1; return $0 }
-        dir = FileManager.default.temporaryDirectory.appendingPathComponent("fwssh-sshd-\(getpid())-\(sequence)")
-        try? FileManager.default.removeItem(at: dir)
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        folder = try TemporaryFolder("fwssh-sshd")
+        dir = folder.url
         listenAddresses = listen
         self.hostKeys = hostKeys
         // sshd's privilege separation directory; a fresh container may not have it.
@@ -127,13 +125,13 @@ final class SSHDFixture: @unchecked Sendable {
             process.stop()
             lastLog = (try? String(contentsOf: logPath, encoding: .utf8)) ?? ""
         }
-        try? FileManager.default.removeItem(at: dir)
+        folder.remove()
         throw FixtureError("sshd did not start listening:\n\(lastLog)")
     }
 
     func stop() {
         process.stop()
-        try? FileManager.default.removeItem(at: dir)
+        folder.remove()
     }
 
     var log: String { (try? String(contentsOf: dir.appendingPathComponent("sshd.log"), encoding: .utf8)) ?? "" }
