@@ -3,7 +3,8 @@ import Foundation
 
 /// What a command left behind.
 public struct ExecResult: Sendable, Equatable {
-    /// The exit status, or nil when the command was killed by a signal (or the server sent none).
+    /// The exit status, or nil when the command was killed by a signal. A server that closes the channel without
+    /// sending a status reads as 0: libssh2 1.10 cannot tell the two apart.
     public var status: Int32?
     /// The signal that killed the command, as the server names it ("TERM", "KILL"), or nil.
     public var signal: String?
