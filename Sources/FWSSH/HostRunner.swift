@@ -6,7 +6,8 @@ public enum HostOutcome<Value: Sendable>: Sendable {
     case success(Value)
     /// The operation threw: an `SSHError` (with its step) or the caller's own error.
     case failure(any Error)
-    /// The host's deadline passed (an `SSHError` with `step == .timeout`).
+    /// A timeout ended the host's work: the connect or handshake timeout, a command's own timeout or the host's
+    /// deadline (an `SSHError` with `step == .timeout`; `during` says which step).
     case timedOut(SSHError)
 
     public var value: Value? {
