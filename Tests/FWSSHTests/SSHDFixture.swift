@@ -109,7 +109,7 @@ final class SSHDFixture: @unchecked Sendable {
                 "MaxStartups 400", "MaxSessions 100", "MaxAuthTries 10", "UseDNS no", "PrintMotd no", "LogLevel VERBOSE",
                 // Debian's bash sources ~/.bashrc for commands run by sshd; root's may be slow (pyenv init takes
                 // 0.3 s here). Commands run with HOME in the fixture's directory instead.
-                "SetEnv HOME=\(dir.path) PATH=\(bin.path):/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+                "SetEnv HOME=\(dir.path) PATH=\(bin.path):/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
             ]
             if sftp { config.append("Subsystem sftp internal-sftp") }
             let configPath = dir.appendingPathComponent("sshd_config")
