@@ -16,7 +16,8 @@ for p, fwctl, others in [(1, "fwctl ping, p=1", ["ssh loop, p=1", "ssh loop, p=1
                          (32, "fwctl ping, p=32", ["ssh xargs -P 32", "ssh xargs -P 32, curve25519", "pssh -p 32"])]:
     for name in [fwctl] + others:
         r = results[name]
-        ratio = "—" if name == fwctl else f"{mean(name) / mean(fwctl):.1f}x faster"
+        ratio = mean(name) / mean(fwctl)
+        ratio = "—" if name == fwctl else f"{ratio:.1f}x faster" if ratio >= 1 else f"{1 / ratio:.1f}x slower"
         cpu = (r["user"] + r["system"]) / sessions * 1000
         print(f"| {name} | {p} | {r['mean']:.3f} s ± {r['stddev'] or 0:.3f} | "
               f"{r['mean'] / sessions * 1000:.1f} ms | {cpu:.1f} ms | {ratio} |")

@@ -21,7 +21,7 @@ struct Authenticator {
     func authenticate() throws {
         let methods: String
         let userLength = UInt32(user.utf8.count)
-        if let list = try listPointer({ libssh2_userauth_list(raw, user, userLength) }) {
+        if let list = try session.retryPointer(.auth, { libssh2_userauth_list(raw, user, userLength) }) {
             methods = String(cString: list)
         } else if libssh2_userauth_authenticated(raw) != 0 {
             return  // the server accepted "none"
@@ -46,14 +46,6 @@ struct Authenticator {
             if try authenticateWithFile(path, explicit: explicit.contains(path), &attempts) { return }
         }
         throw refusal(attempts)
-    }
-
-    private func listPointer(_ body: () -> UnsafeMutablePointer<CChar>?) throws -> UnsafeMutablePointer<CChar>? {
-        while true {
-            if let list = body() { return list }
-            if libssh2_session_last_errno(raw) != LibSSH2.eagain { return nil }
-            try session.waitSocket(.auth, until: session.deadline)
-        }
     }
 
     // MARK: Agent
@@ -114,7 +106,7 @@ struct Authenticator {
         while true {
             var passphrase: String?
             if key.encrypted {
-                guard let (given, _) = options.passphrases.provide(path, attempt) else {
+                guard let given = options.passphrases.provide(path, attempt) else {
                     let why = attempt == 1 ? "encrypted and no passphrase: \(options.passphrases.unavailableHint)" : "wrong passphrase"
                     attempts.files.append("\(path) (\(type), \(why))")
                     return false

@@ -7,8 +7,6 @@ public struct Deadline: Sendable, Comparable, Hashable {
 
     public static func after(_ duration: Duration) -> Deadline { Deadline(.now + duration) }
 
-    public static var now: Deadline { Deadline(.now) }
-
     /// Time left; zero or negative once passed.
     public var remaining: Duration { instant - .now }
 

@@ -49,11 +49,5 @@ enum SSHWire {
             defer { offset += Int(length) }
             return Array(bytes[offset..<offset + Int(length)])
         }
-
-        mutating func skip(_ count: Int) -> Bool {
-            guard count <= bytes.count - offset else { return false }
-            offset += count
-            return true
-        }
     }
 }

@@ -6,7 +6,8 @@ public enum HostOutcome<Value: Sendable>: Sendable {
     case success(Value)
     /// The operation threw: an `SSHError` (with its step) or the caller's own error.
     case failure(any Error)
-    /// The host's deadline passed (an `SSHError` with `step == .timeout`).
+    /// A timeout ended the host's work: the connect or handshake timeout, a command's own timeout or the host's
+    /// deadline (an `SSHError` with `step == .timeout`; `during` says which step).
     case timedOut(SSHError)
 
     public var value: Value? {
@@ -34,20 +35,17 @@ public struct HostResult<Value: Sendable>: Sendable {
     public let elapsed: Duration
 }
 
-/// Reported as hosts start and finish, one call at a time (never concurrently), from worker threads.
+/// Reported as each host finishes, one call at a time (never concurrently), from worker threads.
 public struct HostProgress: Sendable {
-    public enum Event: Sendable {
-        case started
-        case finished(succeeded: Bool, reason: String?)
-    }
-
     public let index: Int
     public let target: SSHTarget
-    public let event: Event
+    public let succeeded: Bool
+    /// A short reason for a failure ("unreachable", "host key unknown", ...; `SSHError.reason`), nil on success.
+    public let reason: String?
+    /// How many hosts have finished, this one included.
     public let finishedCount: Int
     public let total: Int
-    /// Set for `.finished`.
-    public let elapsed: Duration?
+    public let elapsed: Duration
 }
 
 /// Runs an operation on many hosts at once, with at most `parallelism` at a time, each on its own POSIX thread,
@@ -71,9 +69,6 @@ public struct HostRunner: Sendable {
         let work: @Sendable () -> Void = {
             while let index = state.claim() {
                 let target = targets[index]
-                state.report(progress, finishing: false) { finished in
-                    HostProgress(index: index, target: target, event: .started, finishedCount: finished, total: total, elapsed: nil)
-                }
                 let started = ContinuousClock.now
                 let outcome: HostOutcome<Value>
                 do {
@@ -85,9 +80,9 @@ public struct HostRunner: Sendable {
                 }
                 let elapsed = ContinuousClock.now - started
                 state.store(HostResult(index: index, target: target, outcome: outcome, elapsed: elapsed))
-                state.report(progress, finishing: true) { finished in
+                state.reportFinished(progress) { finished in
                     let reason = outcome.error.map { ($0 as? SSHError)?.reason ?? "\($0)" }
-                    return HostProgress(index: index, target: target, event: .finished(succeeded: outcome.succeeded, reason: reason),
+                    return HostProgress(index: index, target: target, succeeded: outcome.succeeded, reason: reason,
                                         finishedCount: finished, total: total, elapsed: elapsed)
                 }
             }
@@ -117,25 +112,6 @@ public struct HostRunner: Sendable {
             return try operation(session)
         }
     }
-
-    /// For async callers: the same work on the same worker threads; the awaiting task is suspended, not blocked.
-    public func run<Value: Sendable>(
-        _ targets: [SSHTarget],
-        options: SSHOptions,
-        progress: (@Sendable (HostProgress) -> Void)? = nil,
-        _ operation: @escaping @Sendable (SSHSession) throws -> Value
-    ) async -> [HostResult<Value>] {
-        await withCheckedContinuation { continuation in
-            let coordinator = WorkerThread(stackSize: 256 << 10) {
-                continuation.resume(returning: self.run(targets, options: options, progress: progress, operation))
-            }
-            if let coordinator {
-                coordinator.detach()  // it ends by itself once it has resumed the continuation
-            } else {
-                continuation.resume(returning: self.run(targets, options: options, progress: progress, operation))
-            }
-        }
-    }
 }
 
 /// Shared by the worker threads of one run. All mutable state sits behind Mutexes, so it is Sendable as is.
@@ -163,11 +139,11 @@ private final class RunState<Value: Sendable>: Sendable {
         slots.withLock { $0[result.index] = result }
     }
 
-    /// Counts a finished host (when `finishing`) and calls `progress` under the same lock, so calls never overlap
-    /// and finished counts arrive in order.
-    func report(_ progress: (@Sendable (HostProgress) -> Void)?, finishing: Bool, _ make: (Int) -> HostProgress) {
+    /// Counts a finished host and calls `progress` under the same lock, so calls never overlap and finished counts
+    /// arrive in order.
+    func reportFinished(_ progress: (@Sendable (HostProgress) -> Void)?, _ make: (Int) -> HostProgress) {
         progressLock.withLock { finished in
-            if finishing { finished += 1 }
+            finished += 1
             progress?(make(finished))
         }
     }

@@ -28,7 +28,6 @@ struct KnownHostsSnapshot: Sendable {
     var revoked: [Revoked] = []
     /// Lines left out, with the reason (logged at debug level).
     var skipped: [(line: Int, reason: String)] = []
-    var exists = false
 
     /// Key types libssh2 1.10 parses in known_hosts.
     static let supportedKeyTypes: Set<String> = [
@@ -38,7 +37,6 @@ struct KnownHostsSnapshot: Sendable {
     init(path: String, contents: String?) {
         self.path = path
         guard let contents else { return }
-        exists = true
         var number = 0
         // "\r\n" is one Character in Swift, so both line ends are named: files edited on Windows still work.
         for line in contents.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }) {

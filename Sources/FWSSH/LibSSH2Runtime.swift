@@ -26,13 +26,23 @@ enum LibSSH2 {
         return (code, String(decoding: bytes, as: UTF8.self))
     }
 
-    /// Describes a libssh2 return code together with the session's last message.
+    /// Describes a libssh2 return code together with the session's last message. libssh2 returns the socket
+    /// errors without setting a message, so those are named here.
     static func describe(_ rc: Int32, _ session: OpaquePointer) -> String {
         let last = lastError(session)
-        return last.code == rc ? "\(last.message) (libssh2 \(rc))" : "libssh2 error \(rc)"
+        if last.code == rc { return "\(last.message) (libssh2 \(rc))" }
+        switch rc {
+        case LIBSSH2_ERROR_SOCKET_RECV: return "the server closed or reset the connection (libssh2 \(rc))"
+        case LIBSSH2_ERROR_SOCKET_DISCONNECT: return "the server closed the connection (libssh2 \(rc))"
+        case LIBSSH2_ERROR_SOCKET_SEND: return "sending on the connection failed (libssh2 \(rc))"
+        default: return "libssh2 error \(rc)"
+        }
     }
 
     static let eagain = LIBSSH2_ERROR_EAGAIN
+
+    /// LIBSSH2_CHANNEL_WINDOW_DEFAULT, which does not import into Swift (a function-like expression in the header).
+    static let channelWindow: UInt32 = 2 * 1024 * 1024
 
     /// Codes after which the transport is gone (as opposed to one request failing).
     static func isConnectionError(_ rc: Int32) -> Bool {

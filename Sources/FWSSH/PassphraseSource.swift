@@ -8,30 +8,24 @@ import Glibc
 /// key on the controlling terminal with echo off; the answer is kept in memory for the other hosts of this run.
 /// Passphrases are never logged or put in an error message.
 public struct PassphraseSource: Sendable {
-    public enum Origin: Sendable { case environment, terminal, fixed }
-
     /// `(key path, attempt)` -> passphrase; attempt counts from 1 and grows after a wrong passphrase.
-    let provide: @Sendable (String, Int) -> (String, Origin)?
+    let provide: @Sendable (String, Int) -> String?
     /// What to say when no passphrase was available.
     let unavailableHint: String
 
-    public init(hint: String, _ provide: @escaping @Sendable (String, Int) -> (String, Origin)?) {
+    public init(hint: String, _ provide: @escaping @Sendable (String, Int) -> String?) {
         self.provide = provide
         unavailableHint = hint
     }
 
     public static let none = PassphraseSource(hint: "no passphrase source") { _, _ in nil }
 
-    public static func fixed(_ passphrase: String) -> PassphraseSource {
-        PassphraseSource(hint: "fixed passphrase") { _, attempt in attempt == 1 ? (passphrase, .fixed) : nil }
-    }
-
     public static func environmentOrTerminal(_ environment: [String: String], variable: String = "FWCTL_SSH_PASSPHRASE") -> PassphraseSource {
         let fromEnvironment = environment[variable]
         return PassphraseSource(hint: "set \(variable) or run fwctl on a terminal to be asked") { keyPath, attempt in
-            if let fromEnvironment { return attempt == 1 ? (fromEnvironment, .environment) : nil }
+            if let fromEnvironment { return attempt == 1 ? fromEnvironment : nil }
             guard attempt <= 3 else { return nil }
-            return TerminalPrompt.shared.passphrase(for: keyPath, fresh: attempt > 1).map { ($0, .terminal) }
+            return TerminalPrompt.shared.passphrase(for: keyPath, fresh: attempt > 1)
         }
     }
 }

@@ -2,14 +2,13 @@ import Foundation
 
 /// What can be told about a private key file without decrypting it: its key type and whether it is encrypted.
 struct PrivateKeyFile {
-    var path: String
     var keyType: String?
     var encrypted: Bool
 
     /// nil when the file cannot be read.
     static func inspect(_ path: String) -> PrivateKeyFile? {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return nil }
-        var file = PrivateKeyFile(path: path, keyType: nil, encrypted: false)
+        var file = PrivateKeyFile(keyType: nil, encrypted: false)
         if text.contains("-----BEGIN OPENSSH PRIVATE KEY-----") {
             file.readOpenSSHFormat(text)
         } else if text.contains("-----BEGIN RSA PRIVATE KEY-----") {

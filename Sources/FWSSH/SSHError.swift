@@ -1,6 +1,6 @@
 /// Every failure FWSSH reports: which step of talking to which host failed, and a message a person can act on.
 public struct SSHError: Error, CustomStringConvertible, Sendable, Equatable {
-    public enum Step: String, Sendable, CaseIterable {
+    public enum Step: String, Sendable {
         case connect, handshake, hostKey, auth, exec, upload, timeout
 
         /// How the step reads at the start of a message.

@@ -8,7 +8,8 @@ public struct SSHOptions: Sendable {
     /// Like OpenSSH's `StrictHostKeyChecking=accept-new`: record keys of hosts not in known_hosts. A changed key
     /// is refused all the same.
     public var acceptNewHostKeys = false
-    /// Name resolution plus TCP connect.
+    /// The TCP connect, and again the SSH handshake after it, each within the host's deadline. Name resolution
+    /// (getaddrinfo) has no timeout of its own.
     public var connectTimeout: Duration = .seconds(10)
     /// Everything done with one host, from connect to close (the default deadline of a session).
     public var hostTimeout: Duration = .seconds(300)

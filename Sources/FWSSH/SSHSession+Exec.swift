@@ -3,7 +3,8 @@ import Foundation
 
 /// What a command left behind.
 public struct ExecResult: Sendable, Equatable {
-    /// The exit status, or nil when the command was killed by a signal (or the server sent none).
+    /// The exit status, or nil when the command was killed by a signal. A server that closes the channel without
+    /// sending a status reads as 0: libssh2 1.10 cannot tell the two apart.
     public var status: Int32?
     /// The signal that killed the command, as the server names it ("TERM", "KILL"), or nil.
     public var signal: String?
@@ -38,7 +39,8 @@ extension SSHSession {
     /// `.timeout` error. The channel is then closed, but the remote process may keep running until it next writes
     /// (SSH has no portable way to kill it): wrap long commands in `timeout(1)` on the host.
     public func exec(_ command: String, stdin: Data? = nil, timeout: Duration? = nil) throws -> ExecResult {
-        let deadline = self.deadline.capped(after: timeout ?? options.commandTimeout)
+        let budget = timeout ?? options.commandTimeout
+        let deadline = self.deadline.capped(after: budget)
         let channel = try openChannel(.exec, until: deadline)
         let shown = Self.abbreviated(command)
         do {
@@ -48,13 +50,15 @@ extension SSHSession {
                 throw SSHError(.exec, host: hostName, "the server refused to start `\(shown)`: \(LibSSH2.describe(rc, raw))")
             }
             let output = try pump(channel, input: stdin, step: .exec, until: deadline, what: shown)
-            let exit = try finish(channel, step: .exec, until: deadline)
+            let exit = try finish(channel, step: .exec, until: deadline, what: shown)
             log.trace("ran `\(shown)`: \(exit.status.map { "status \($0)" } ?? exit.signal ?? "?")")
             return ExecResult(status: exit.status, signal: exit.signal, stdout: output.stdout, stderr: output.stderr)
         } catch var error as SSHError {
             abandon(channel)
             if error.step == .timeout {
-                error.message = "`\(shown)` did not finish within \((timeout ?? options.commandTimeout).humanReadable) (or the per-host timeout); it may still be running on the host"
+                // Name the bound that ended the wait: the command's own timeout, or what was left of the host's.
+                let within = deadline == self.deadline ? "what was left of the per-host timeout" : budget.humanReadable
+                error.message = "`\(shown)` did not finish within \(within); it may still be running on the host"
             }
             throw error
         }
@@ -65,7 +69,7 @@ extension SSHSession {
     func openChannel(_ step: SSHError.Step, until deadline: Deadline) throws -> OpaquePointer {
         if let brokenReason { throw SSHError(step, host: hostName, "the connection is no longer usable: \(brokenReason)") }
         let channel = try retryPointer(step, until: deadline) {
-            libssh2_channel_open_ex(raw, "session", 7, FW_CHANNEL_WINDOW_DEFAULT, UInt32(LIBSSH2_CHANNEL_PACKET_DEFAULT), nil, 0)
+            libssh2_channel_open_ex(raw, "session", 7, LibSSH2.channelWindow, UInt32(LIBSSH2_CHANNEL_PACKET_DEFAULT), nil, 0)
         }
         guard let channel else {
             throw SSHError(step, host: hostName, "the server refused a new channel: \(LibSSH2.lastError(raw).message) (MaxSessions?)")
@@ -92,8 +96,8 @@ extension SSHSession {
             if !eofSent {
                 if let input, written < input.count {
                     let n = input.withUnsafeBytes { bytes in
-                        fw_channel_write(channel, bytes.baseAddress!.advanced(by: written).assumingMemoryBound(to: CChar.self),
-                                         min(bytes.count - written, 1 << 20))
+                        libssh2_channel_write_ex(channel, 0, bytes.baseAddress!.advanced(by: written).assumingMemoryBound(to: CChar.self),
+                                                 min(bytes.count - written, 1 << 20))
                     }
                     if n > 0 {
                         written += n
@@ -119,6 +123,7 @@ extension SSHSession {
                         continue
                     }
                     if n < 0 && Int32(n) != LibSSH2.eagain {
+                        noteIfBroken(Int32(n))
                         throw SSHError(step, host: hostName, "reading the output of `\(what)` failed: \(LibSSH2.describe(Int32(n), raw))")
                     }
                     break
@@ -133,10 +138,15 @@ extension SSHSession {
     }
 
     /// Closes the channel, waits for the server's close, then reads the exit status and signal (only now are they
-    /// final: before the close `get_exit_status` reads 0) and frees the channel.
-    func finish(_ channel: OpaquePointer, step: SSHError.Step, until deadline: Deadline) throws -> (status: Int32?, signal: String?) {
-        _ = try retry(step, until: deadline) { libssh2_channel_close(channel) }
-        _ = try retry(step, until: deadline) { libssh2_channel_wait_closed(channel) }
+    /// final: before the close `get_exit_status` reads 0) and frees the channel. A channel that never closed (the
+    /// connection failed after the command's output ended) is an error: its exit status would read as 0.
+    func finish(_ channel: OpaquePointer, step: SSHError.Step, until deadline: Deadline, what: String) throws -> (status: Int32?, signal: String?) {
+        var rc = try retry(step, until: deadline) { libssh2_channel_close(channel) }
+        if rc == 0 { rc = try retry(step, until: deadline) { libssh2_channel_wait_closed(channel) } }
+        if rc != 0 {
+            noteIfBroken(rc)
+            throw SSHError(step, host: hostName, "the connection failed before `\(what)` reported its exit status: \(LibSSH2.describe(rc, raw)); it may or may not have finished on the host")
+        }
         var signalPointer: UnsafeMutablePointer<CChar>?
         var signalLength = 0
         var signal: String?
@@ -159,14 +169,18 @@ extension SSHSession {
     func abandon(_ channel: OpaquePointer) {
         let grace = Deadline.after(.milliseconds(200))
         do {
-            let rc = try retry(.exec, until: grace) { libssh2_channel_close(channel) }
-            if rc != 0 && LibSSH2.isConnectionError(rc) {
-                brokenReason = "the connection failed: \(LibSSH2.describe(rc, raw))"
-            }
+            noteIfBroken(try retry(.exec, until: grace) { libssh2_channel_close(channel) })
             _ = try retry(.exec, until: grace) { libssh2_channel_free(channel) }
         } catch {
             log.debug("left a channel whose command is still running to be freed with the session")
         }
+    }
+
+    /// Remembers a failure of the transport itself (as opposed to one request failing), so that later calls on
+    /// this session fail at once with its reason.
+    func noteIfBroken(_ rc: Int32) {
+        guard brokenReason == nil, LibSSH2.isConnectionError(rc) else { return }
+        brokenReason = LibSSH2.describe(rc, raw)
     }
 
     static func abbreviated(_ command: String) -> String {

@@ -9,8 +9,9 @@ public enum UploadMethod: String, Sendable {
 extension SSHSession {
     /// Writes `data` to `path` on the host with exactly `mode`, atomically: the bytes go to a new temporary file in
     /// the same directory (SFTP, or SCP where the server has no SFTP subsystem), get their mode set explicitly (an
-    /// open mode would not change an existing file's, and the umask would trim it), are synced, and then
-    /// `mv -f -T` renames the file over `path`. Readers see the old file or the new one, never a half-written one.
+    /// open mode would not change an existing file's, and the umask would trim it), are synced to disk (SFTP only,
+    /// with fsync@openssh.com where the server has it; SCP has no such step), and then `mv -f -T` renames the file
+    /// over `path`. Readers see the old file or the new one, never a half-written one.
     @discardableResult
     public func upload(_ data: Data, to path: String, mode: UInt32 = 0o600, timeout: Duration? = nil) throws -> UploadMethod {
         let deadline = self.deadline.capped(after: timeout ?? options.commandTimeout)
@@ -117,28 +118,30 @@ extension SSHSession {
         // Non-zero times make libssh2 run `scp -p -t`, which sets the exact mode rather than mode & ~umask.
         let now = time(nil)
         let channel = try retryPointer(.upload, until: deadline) {
-            fw_scp_send(raw, path, Int32(mode & 0o777), Int64(data.count), now, now)
+            libssh2_scp_send64(raw, path, Int32(mode & 0o777), Int64(data.count), now, now)
         }
         guard let channel else {
             throw SSHError(.upload, host: hostName, "SCP to \(path) was refused: \(LibSSH2.lastError(raw).message)")
         }
+        let result: ExecResult
         do {
             // The SCP protocol ends a file with one zero byte; without it the remote scp exits 1.
             var payload = data
             payload.append(0)
             let output = try pump(channel, input: payload, step: .upload, until: deadline, what: "scp -t \(path)")
-            let exit = try finish(channel, step: .upload, until: deadline)
-            guard exit.status == 0, exit.signal == nil else {
-                let said = String(decoding: output.stdout.filter { $0 >= 0x20 } + output.stderr, as: UTF8.self)
-                throw SSHError(.upload, host: hostName, "scp to \(path) failed (exit status \(exit.status.map(String.init) ?? exit.signal ?? "?")): \(said)")
-            }
-            if mode & 0o7000 != 0 {
-                let chmod = try exec("chmod \(String(mode, radix: 8)) -- \(Self.shellQuoted(path))", timeout: deadline.remaining)
-                guard chmod.succeeded else { throw SSHError(.upload, host: hostName, "chmod on \(path) failed: \(chmod.stderrText)") }
-            }
+            let exit = try finish(channel, step: .upload, until: deadline, what: "scp -t \(path)")
+            result = ExecResult(status: exit.status, signal: exit.signal, stdout: output.stdout, stderr: output.stderr)
         } catch {
-            abandon(channel)
+            abandon(channel)  // only here: once finish has returned, the channel is freed
             throw error
+        }
+        guard result.succeeded else {
+            let said = String(decoding: result.stdout.filter { $0 >= 0x20 } + result.stderr, as: UTF8.self)
+            throw SSHError(.upload, host: hostName, "scp to \(path) failed (\(result.outcomeDescription)): \(said.trimmingCharacters(in: .whitespacesAndNewlines))")
+        }
+        if mode & 0o7000 != 0 {
+            let chmod = try exec("chmod \(String(mode, radix: 8)) -- \(Self.shellQuoted(path))", timeout: deadline.remaining)
+            guard chmod.succeeded else { throw SSHError(.upload, host: hostName, "chmod on \(path) failed: \(chmod.stderrText)") }
         }
     }
 

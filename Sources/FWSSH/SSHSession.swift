@@ -203,7 +203,7 @@ public final class SSHSession {
     }
 
     /// As `retry`, for calls that return a pointer and report EAGAIN through the session's last errno.
-    func retryPointer(_ step: SSHError.Step, until deadline: Deadline? = nil, _ body: () -> OpaquePointer?) throws -> OpaquePointer? {
+    func retryPointer<Pointer>(_ step: SSHError.Step, until deadline: Deadline? = nil, _ body: () -> Pointer?) throws -> Pointer? {
         while true {
             if let pointer = body() { return pointer }
             if libssh2_session_last_errno(raw) != LibSSH2.eagain { return nil }

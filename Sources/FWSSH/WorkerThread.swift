@@ -14,11 +14,11 @@ final class WorkerThread {
     private var joined = false
 
     /// nil when the system refuses another thread (the caller then uses fewer).
-    init?(stackSize: Int = 1 << 20, _ body: @escaping @Sendable () -> Void) {
+    init?(_ body: @escaping @Sendable () -> Void) {
         var attributes = pthread_attr_t()
         pthread_attr_init(&attributes)
         defer { pthread_attr_destroy(&attributes) }
-        pthread_attr_setstacksize(&attributes, stackSize)
+        pthread_attr_setstacksize(&attributes, 1 << 20)
         let context = Unmanaged.passRetained(Body(body)).toOpaque()
         let rc = pthread_create(&thread, &attributes, { context in
             Unmanaged<Body>.fromOpaque(context!).takeRetainedValue().run()
@@ -28,13 +28,6 @@ final class WorkerThread {
             Unmanaged<Body>.fromOpaque(context).release()
             return nil
         }
-    }
-
-    /// Lets the thread end on its own; it cannot be joined afterwards.
-    func detach() {
-        guard !joined else { return }
-        joined = true
-        pthread_detach(thread)
     }
 
     func join() {

@@ -21,9 +21,9 @@ final class HostProgressReporter: Sendable {
     }
 
     private func report(_ progress: HostProgress) {
-        guard !quiet, case .finished(let succeeded, let reason) = progress.event else { return }
+        guard !quiet else { return }
         let failed = failures.withLock { count in
-            if !succeeded { count += 1 }
+            if !progress.succeeded { count += 1 }
             return count
         }
         if live {
@@ -31,9 +31,9 @@ final class HostProgressReporter: Sendable {
             Terminal.writeStderr("\r\u{1B}[K\(verb): \(progress.finishedCount)/\(progress.total) done\(failedText)")
             if progress.finishedCount == progress.total { Terminal.writeStderr("\n") }
         } else {
-            let result = succeeded ? "ok" : (reason ?? "failed")
-            let time = progress.elapsed.map { String(format: " (%.3f s)", $0.secondsDouble) } ?? ""
-            Terminal.writeStderr("fwctl: [\(progress.finishedCount)/\(progress.total)] \(progress.target.name): \(result)\(time)\n")
+            let result = progress.succeeded ? "ok" : (progress.reason ?? "failed")
+            let time = String(format: "%.3f s", progress.elapsed.secondsDouble)
+            Terminal.writeStderr("fwctl: [\(progress.finishedCount)/\(progress.total)] \(progress.target.name): \(result) (\(time))\n")
         }
     }
 }

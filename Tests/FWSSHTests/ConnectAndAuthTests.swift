@@ -89,15 +89,19 @@ import TestSupport
         defer { sshd.stop() }
         let agent = try SSHAgentFixture(directory: sshd.dir)
         defer { agent.stop() }
-        try agent.add(TestKeys.client(.ed25519))
+        try agent.add(TestKeys.client(.ecdsa))
         let knownHosts = try sshd.writeKnownHosts([try sshd.knownHostsLine(.ed25519)])
         let options = sshd.options(knownHosts: knownHosts, environment: ["SSH_AUTH_SOCK": agent.socket])
 
-        // No key file at all: only the agent can get in.
-        let session = try SSHSession.connect(to: try sshd.target(key: nil), options: options)
+        // The target's ed25519 key file would get in too, but the agent's ECDSA key is offered first.
+        let session = try SSHSession.connect(to: try sshd.target(key: .ed25519), options: options)
         defer { session.close() }
         #expect(try session.exec("echo $SSH_CONNECTION").stdoutText.hasPrefix("127.0.0.1 "))
-        #expect(sshd.log.contains("Accepted publickey for root"))
+        let agentKey = try runProcess("ssh-keygen", ["-l", "-E", "sha256", "-f", try TestKeys.client(.ecdsa) + ".pub"])
+        let fingerprint = try #require(agentKey.stdoutText.split(separator: " ").dropFirst().first.map(String.init))
+        #expect(sshd.log.contains("Accepted publickey for root from 127.0.0.1 port"))
+        #expect(sshd.log.contains("ssh2: ECDSA \(fingerprint)"))
+        #expect(!sshd.log.contains("ssh2: ED25519"))
 
         // An agent holding only a key the host does not know: the error counts what the agent offered.
         let other = try SSHAgentFixture(directory: sshd.dir, name: "agent2")
@@ -191,6 +195,7 @@ import TestSupport
         let started = ContinuousClock.now
         let error = try connectFailing(port: silent.port, connectTimeout: .seconds(30), deadline: .after(.milliseconds(500)))
         #expect(error.step == .timeout)
+        #expect(error.during == .handshake)
         #expect(ContinuousClock.now - started < .seconds(10))
     }
 
@@ -212,11 +217,12 @@ import TestSupport
         }
         #expect(badPort.step == .connect)
         #expect(badPort.message.contains("70000"))
+        // The empty label makes the resolver refuse the name itself: no DNS query leaves the machine.
         let badName = try #require(throws: SSHError.self) {
-            try SSHSession.connect(to: SSHTarget(name: "x", address: "no-such-host.invalid", user: "root"), options: options)
+            try SSHSession.connect(to: SSHTarget(name: "x", address: "no-such-host..invalid", user: "root"), options: options)
         }
         #expect(badName.step == .connect)
-        #expect(badName.message.contains("cannot resolve no-such-host.invalid"))
+        #expect(badName.message.contains("cannot resolve no-such-host..invalid"))
     }
 }
 

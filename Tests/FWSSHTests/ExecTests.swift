@@ -64,6 +64,23 @@ import TestSupport
         #expect(try session.exec("echo ok").stdoutText == "ok\n")
     }
 
+    @Test func aConnectionLostBeforeTheExitStatusIsAnErrorNotSuccess() throws {
+        try Integration.require(.root, .command("sshd"), .command("ssh-keygen"))
+        let sshd = try SSHDFixture(hostKeys: [.ed25519])
+        defer { sshd.stop() }
+        let session = try sshd.connect()
+        defer { session.close() }
+        // The command closes its output, so the server sends EOF; then the server's session process (the shell's
+        // parent) dies before any exit status is sent. libssh2 reads an exit status of 0 for such a channel.
+        let error = try #require(throws: SSHError.self) { try session.exec("exec >&- 2>&-; sleep 0.3; kill -KILL $PPID") }
+        #expect(error.step == .exec)
+        #expect(error.message.contains("before `exec >&- 2>&-; sleep 0.3; kill -KILL $PPID` reported its exit status"))
+        #expect(error.message.contains("closed or reset"))
+        // The session knows its connection is gone and says so at once.
+        let next = try #require(throws: SSHError.self) { try session.exec("true") }
+        #expect(next.message.contains("no longer usable"))
+    }
+
     @Test func commandTimeoutEndsTheWaitAndKeepsTheSession() throws {
         try Integration.require(.root, .command("sshd"), .command("ssh-keygen"))
         let sshd = try SSHDFixture(hostKeys: [.ed25519])
@@ -90,6 +107,8 @@ import TestSupport
         let started = ContinuousClock.now
         let error = try #require(throws: SSHError.self) { try session.exec("sleep 30", timeout: .seconds(60)) }
         #expect(error.step == .timeout)
+        #expect(error.during == .exec)
+        #expect(error.message.contains("`sleep 30` did not finish within what was left of the per-host timeout"))
         #expect(ContinuousClock.now - started < .seconds(10))
     }
 }

@@ -129,7 +129,8 @@ import TestSupport
             try sshd.knownHostsLine(.ed25519),
         ])
         let session = try SSHSession.connect(to: try sshd.target(), options: sshd.options(knownHosts: knownHosts))
-        session.close()
+        defer { session.close() }
+        #expect(session.hostKey.fingerprint == (try fingerprint(of: .ed25519)))
     }
 
     @Test func plainHostEntryDoesNotVouchForAnotherPort() throws {

@@ -67,19 +67,19 @@ final class SSHDFixture: @unchecked Sendable {
     let port: Int
     let listenAddresses: [String]
     let hostKeys: [TestKeys.HostKey]
+    private let folder: TemporaryFolder
     private let process: Daemon
-    private static let counter = Mutex(0)
 
     /// - Parameters:
     ///   - listen: addresses for `ListenAddress` (all on the same port).
     ///   - hostKeys: the host keys sshd offers.
     ///   - sftp: false leaves the SFTP subsystem out (uploads must fall back to SCP).
+    ///   - programs: shell scripts (name -> text) found first on the PATH of commands run through this sshd, to
+    ///     stand in for a host's own programs (`scp`).
     init(listen: [String] = ["127.0.0.1"], hostKeys: [TestKeys.HostKey] = [.ed25519, .ecdsa], sftp: Bool = true,
-         authorized: [TestKeys.ClientKey] = [.ed25519, .ecdsa, .rsa, .encrypted]) throws {
-        let sequence = Self.counter.withLock { $0 += 1; return $0 }
-        dir = FileManager.default.temporaryDirectory.appendingPathComponent("fwssh-sshd-\(getpid())-\(sequence)")
-        try? FileManager.default.removeItem(at: dir)
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+         authorized: [TestKeys.ClientKey] = [.ed25519, .ecdsa, .rsa, .encrypted], programs: [String: String] = [:]) throws {
+        folder = try TemporaryFolder("fwssh-sshd")
+        dir = folder.url
         listenAddresses = listen
         self.hostKeys = hostKeys
         // sshd's privilege separation directory; a fresh container may not have it.
@@ -87,6 +87,14 @@ final class SSHDFixture: @unchecked Sendable {
 
         let authorizedKeys = try authorized.map { try TestKeys.publicKey(TestKeys.client($0)) }.joined(separator: "\n") + "\n"
         try authorizedKeys.write(to: dir.appendingPathComponent("authorized_keys"), atomically: true, encoding: .utf8)
+
+        let bin = dir.appendingPathComponent("bin")
+        try FileManager.default.createDirectory(at: bin, withIntermediateDirectories: true)
+        for (name, script) in programs {
+            let path = bin.appendingPathComponent(name).path
+            try script.write(toFile: path, atomically: true, encoding: .utf8)
+            chmod(path, 0o755)
+        }
 
         var lastLog = ""
         for _ in 0..<5 {
@@ -101,7 +109,7 @@ final class SSHDFixture: @unchecked Sendable {
                 "MaxStartups 400", "MaxSessions 100", "MaxAuthTries 10", "UseDNS no", "PrintMotd no", "LogLevel VERBOSE",
                 // Debian's bash sources ~/.bashrc for commands run by sshd; root's may be slow (pyenv init takes
                 // 0.3 s here). Commands run with HOME in the fixture's directory instead.
-                "SetEnv HOME=\(dir.path)",
+                "SetEnv HOME=\(dir.path) PATH=\(bin.path):/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
             ]
             if sftp { config.append("Subsystem sftp internal-sftp") }
             let configPath = dir.appendingPathComponent("sshd_config")
@@ -117,13 +125,13 @@ final class SSHDFixture: @unchecked Sendable {
             process.stop()
             lastLog = (try? String(contentsOf: logPath, encoding: .utf8)) ?? ""
         }
-        try? FileManager.default.removeItem(at: dir)
+        folder.remove()
         throw FixtureError("sshd did not start listening:\n\(lastLog)")
     }
 
     func stop() {
         process.stop()
-        try? FileManager.default.removeItem(at: dir)
+        folder.remove()
     }
 
     var log: String { (try? String(contentsOf: dir.appendingPathComponent("sshd.log"), encoding: .utf8)) ?? "" }

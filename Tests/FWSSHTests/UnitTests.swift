@@ -1,6 +1,7 @@
 @testable import FWSSH
 import Foundation
 import Testing
+import TestSupport
 
 /// Pieces that need no server.
 @Suite struct UnitTests {
@@ -54,38 +55,25 @@ import Testing
 
     @Test func shellQuotingSurvivesTheShell() throws {
         for text in ["plain", "it's", "a b", "$(rm -rf /)", "`x`", "\"q\"", "'", "''", "back\\slash", "new\nline"] {
-            let quoted = SSHSession.shellQuoted(text)
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/bin/sh")
-            process.arguments = ["-c", "printf %s \(quoted)"]
-            let pipe = Pipe()
-            process.standardOutput = pipe
-            try process.run()
-            let output = pipe.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
-            #expect(String(decoding: output, as: UTF8.self) == text)
+            #expect(try runShell("printf %s \(SSHSession.shellQuoted(text))").stdoutText == text)
         }
     }
 
     @Test func privateKeyFilesAreInspectedWithoutDecrypting() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fwssh-unit-\(getpid())-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
-        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/ssh-keygen") else { return }
+        try Integration.require(.command("ssh-keygen"))
+        let folder = try TemporaryFolder("fwssh-unit")
+        defer { folder.remove() }
         for (type, passphrase, expectedType) in [("ed25519", "", "ssh-ed25519"), ("ed25519", "secret", "ssh-ed25519"),
                                                  ("ecdsa", "", "ecdsa-sha2-nistp256"), ("rsa", "", "ssh-rsa")] {
-            let path = dir.appendingPathComponent("\(type)-\(passphrase.isEmpty ? "plain" : "enc")").path
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/ssh-keygen")
-            process.arguments = ["-q", "-t", type] + (type == "rsa" ? ["-b", "1024"] : []) + ["-N", passphrase, "-f", path]
-            try process.run()
-            process.waitUntilExit()
+            let path = folder.path("\(type)-\(passphrase.isEmpty ? "plain" : "enc")")
+            let keygen = try runProcess("ssh-keygen", ["-q", "-t", type] + (type == "rsa" ? ["-b", "1024"] : []) + ["-N", passphrase, "-f", path])
+            try #require(keygen.status == 0, "ssh-keygen: \(keygen.stderrText)")
             try FileManager.default.removeItem(atPath: path + ".pub")  // the type must come from the key file itself
             let info = try #require(PrivateKeyFile.inspect(path))
             #expect(info.keyType == expectedType)
             #expect(info.encrypted == !passphrase.isEmpty)
         }
-        #expect(PrivateKeyFile.inspect(dir.appendingPathComponent("absent").path) == nil)
+        #expect(PrivateKeyFile.inspect(folder.path("absent")) == nil)
     }
 
     @Test func durationsReadWell() {

@@ -41,6 +41,10 @@ import TestSupport
         let shared = target.appendingPathComponent("shared.txt").path
         try session.upload(Data("x".utf8), to: shared, mode: 0o644)
         #expect(try mode(shared) == 0o644)
+        // Set-id bits too (SCP carries only 0777: they take a chmod after the copy).
+        let setgid = target.appendingPathComponent("setgid").path
+        try session.upload(Data("#!/bin/sh\n".utf8), to: setgid, mode: 0o2755)
+        #expect(try mode(setgid) == 0o2755)
 
         // An existing file with another mode gets the requested one, and is replaced, not rewritten in place:
         // a new inode, the new content, no temporary file left.
@@ -86,5 +90,28 @@ import TestSupport
         #expect(badMode.message.contains("not a file mode"))
         // The session is still fine after all that.
         #expect(try session.exec("true").succeeded)
+    }
+
+    @Test func aFailingScpIsReportedAndTheSessionLivesOn() throws {
+        try Integration.require(.root, .command("sshd"), .command("ssh-keygen"))
+        // An scp on the host that accepts the file as the protocol wants, then fails, as a full disk would.
+        let scp = """
+            #!/bin/sh
+            printf '\\0'; read -r times; printf '\\0'; read -r header; printf '\\0'
+            cat >/dev/null
+            echo "scp: write failed: No space left on device" >&2
+            exit 1
+            """
+        let sshd = try SSHDFixture(hostKeys: [.ed25519], sftp: false, programs: ["scp": scp])
+        defer { sshd.stop() }
+        let session = try sshd.connect()
+        defer { session.close() }
+        let path = sshd.dir.appendingPathComponent("tool").path
+        let error = try #require(throws: SSHError.self) { try session.upload(Data("x".utf8), to: path) }
+        #expect(error.step == .upload)
+        #expect(error.message.contains("exit status 1"))
+        #expect(error.message.contains("No space left on device"))
+        #expect(!FileManager.default.fileExists(atPath: path))
+        #expect(try session.exec("echo fine").stdoutText == "fine\n")
     }
 }
