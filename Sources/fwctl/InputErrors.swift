@@ -7,4 +7,4 @@ import FWTemplate
 extension InventoryError: InvalidInputError {}
 extension PolicyErrors: InvalidInputError {}
 extension TemplateError: InvalidInputError {}
-extension TemplateDataError: InvalidInputError {}
+extension TemplateDataFileError: InvalidInputError {}
