@@ -38,7 +38,9 @@ enum TemplateDataFile {
         throw TemplateDataFileError(file: path, message: "unknown data format; name the file .json, .yml or .yaml")
     }
 
-    /// A YAML node as a value, with YAML 1.2 core types for plain scalars (quoted scalars stay strings).
+    /// A YAML node as a value. Plain scalars get the types Yams' default resolver gives them, which are YAML 1.1's,
+    /// as Ansible (PyYAML) reads the inventory: `yes`/`on` are true, `0443` is the octal 291, `1_000` is 1000.
+    /// Quoted scalars and timestamps stay strings.
     static func value(of node: Node, budget: inout Int, file: String) throws -> TemplateValue {
         budget -= 1
         guard budget >= 0 else {
