@@ -98,11 +98,4 @@ import Testing
         #expect(try render("{{d}}", ["d": .double(.infinity)], options: .fwctl) == "inf")
         #expect(try render("{{d}}", ["d": 1e300], options: .fwctl) == "1e+300")
     }
-
-    @Test func nothingIsWrittenWhenAValueIsRefused() throws {
-        let template = try Template("ok {{a}} {{b}}", options: .fwctl)
-        var output: [UInt8] = Array("kept".utf8)
-        #expect(throws: TemplateError.self) { try template.render(["a": "fine", "b": "bad;"], appendingTo: &output) }
-        #expect(output == Array("kept".utf8))
-    }
 }

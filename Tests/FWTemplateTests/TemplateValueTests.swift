@@ -13,7 +13,6 @@ import Testing
         #expect(value["l"] == .list([.int(1), .string("a")]))
         #expect(value["o"]?["k"] == "v")
         #expect(value["missing"] == nil)
-        #expect(TemplateValue(strings: ["a", "b"]) == ["a", "b"])
     }
 
     @Test func objectsKeepOrderReplaceAndRemove() {
