@@ -46,6 +46,10 @@ import Testing
         #expect(error.kind == .unknownPartial)
         #expect((error.line, error.column) == (2, 3))
         #expect(error.message == "unknown partial 'chain'")
+        // One named inside a partial is located in that partial's file.
+        let inner = try #require(renderError("{{> p}}", [:], partials: ["p": "x\n {{> q}}"]))
+        #expect((inner.file, inner.line, inner.column) == ("p.mustache", 2, 2))
+        #expect(inner.help == "add q.mustache to the partials folder (known: main, p)")
     }
 
     @Test func errorsInsidePartialsNameThePartialFile() throws {
