@@ -32,14 +32,11 @@ import Testing
 
     @Test func exponentialSectionsStopAtTheIterationLimit() throws {
         let nested = String(repeating: "{{#l}}", count: 40) + String(repeating: "{{/l}}", count: 40)
-        let clock = ContinuousClock()
-        let start = clock.now
         var options = TemplateOptions.spec
         options.limits.iterations = 2_000_000
         let error = try #require(renderError(nested, ["l": [1, 2, 3]], options: options))
         #expect(error.kind == .limitExceeded)
         #expect(error.message.contains("section iterations"))
-        #expect(clock.now - start < .seconds(60))
     }
 
     @Test func exponentialPartialsStopToo() throws {

@@ -97,8 +97,8 @@ import Testing
         #expect(RuleSafety.firstUnsafeCharacter(in: value)?.description == shown)
     }
 
-    @Test func unsafeDoubleFormsAreRefusedToo() throws {
-        // Non-finite numbers have letters only, so they pass; the check is on the text actually written.
+    @Test func everyTextFormOfANumberIsRuleSafe() throws {
+        // Digits, '.', 'e', '+', '-' and the letters of inf and nan: all in the rule-safe set.
         #expect(try render("{{d}}", ["d": .double(.infinity)], options: .fwctl) == "inf")
         #expect(try render("{{d}}", ["d": 1e300], options: .fwctl) == "1e+300")
     }
