@@ -100,6 +100,17 @@ import TestSupport
         }
     }
 
+    /// The README's tour runs this example; its output is kept as a golden file.
+    @Test func theReadmeExampleRenders() throws {
+        let example = RepoPaths.root.appendingPathComponent("templates/example")
+        let result = try runProcess(fwctl, [
+            "template", "render", example.appendingPathComponent("allow-ssh.mustache").path,
+            "--data", example.appendingPathComponent("allow-ssh.yml").path,
+        ])
+        #expect(result.status == 0, "\(result.stderrText)")
+        expectGolden(result.stdoutText, named: "template-example-allow-ssh.txt")
+    }
+
     @Test func unknownEscapeModeIsAUsageError() throws {
         let result = try runProcess(fwctl, ["template", "render", "x.mustache", "--escape", "shell"])
         #expect(result.status == 64)
