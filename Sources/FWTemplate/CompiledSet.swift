@@ -86,7 +86,7 @@ final class CompiledSet: @unchecked Sendable {
 
     init(
         pool: [UInt8], instructions: [Instruction], names: [CompiledName], templates: [CompiledTemplate],
-        options: TemplateOptions
+        templateIndex: [String: Int], options: TemplateOptions
     ) {
         self.pool = .allocate(capacity: max(pool.count, 1))
         _ = self.pool.initialize(from: pool)
@@ -104,9 +104,7 @@ final class CompiledSet: @unchecked Sendable {
         _ = partHashes.initialize(from: keys.map(TemplateObject.hash))
         sizeHints = templates.map { _ in SizeHint() }
         self.templates = templates
-        var index: [String: Int] = [:]
-        for (i, template) in templates.enumerated() { index[template.name] = i }
-        templateIndex = index
+        self.templateIndex = templateIndex
         self.options = options
         escapeTable = .allocate(capacity: 256)
         for byte in 0..<256 {

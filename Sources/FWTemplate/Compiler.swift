@@ -44,29 +44,25 @@ struct Compiler {
             }
             index[template.name] = i
         }
+        // A partial the set lacks renders nothing (-1); strict mode refuses the set, naming the first one.
+        var unknown: (instruction: Int, name: String)? = nil
         for reference in partialReferences {
-            if let target = index[reference.name] {
-                instructions[reference.instruction].a = Int32(target)
-            } else if options.strict {
-                let site = Int(instructions[reference.instruction].site)
-                let owner = templates.lastIndex { $0.source.lowerBound <= site }!
-                let position = pool.withUnsafeBufferPointer {
-                    SourcePosition.of(site, in: $0, from: templates[owner].source.lowerBound)
-                }
-                let known = templates.map(\.name).sorted()
-                throw TemplateError(
-                    .unknownPartial, template: templates[owner].name, file: templates[owner].file,
-                    line: position.line, column: position.column,
-                    message: "unknown partial '\(reference.name)'",
-                    help: known.isEmpty
-                        ? "there are no partials; add \(reference.name).mustache to the partials folder"
-                        : "add \(reference.name).mustache to the partials folder (known: \(Self.list(known)))")
-            } else {
-                instructions[reference.instruction].a = -1
-            }
+            let target = index[reference.name]
+            instructions[reference.instruction].a = Int32(target ?? -1)
+            if target == nil && unknown == nil { unknown = reference }
         }
-        return CompiledSet(
-            pool: pool, instructions: instructions, names: names, templates: templates, options: options)
+        let set = CompiledSet(
+            pool: pool, instructions: instructions, names: names, templates: templates, templateIndex: index,
+            options: options)
+        if options.strict, let unknown {
+            let known = templates.map(\.name).sorted()
+            throw set.error(
+                .unknownPartial, at: unknown.instruction, message: "unknown partial '\(unknown.name)'",
+                help: known.isEmpty
+                    ? "there are no partials; add \(unknown.name).mustache to the partials folder"
+                    : "add \(unknown.name).mustache to the partials folder (known: \(Self.list(known)))")
+        }
+        return set
     }
 
     private static func list(_ names: [String]) -> String {

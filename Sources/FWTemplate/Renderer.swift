@@ -299,8 +299,8 @@ struct Renderer: ~Copyable {
 
     func unsafeValue(_ text: String, _ i: Int, _ instruction: Instruction) -> TemplateError {
         let name = set.names[Int(instruction.a)].text
-        let offset = RuleSafety.firstUnsafeCharacter(in: text)?.offset ?? 0
-        let character = RuleSafety.describeCharacter(atByte: offset, in: text)
+        // Rules escaping refused the text, so it has an unsafe character.
+        let (offset, character) = RuleSafety.firstUnsafeCharacter(in: text) ?? (0, "?")
         return set.error(
             .unsafeValue, at: i,
             message: "the value of '\(name)' contains \(character) at byte \(offset), which is not allowed in a rule file",

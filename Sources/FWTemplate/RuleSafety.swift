@@ -38,10 +38,10 @@ public enum RuleSafety {
         return nil
     }
 
-    /// Describes the character that starts at UTF-8 offset `offset` of `value`, escaped so it is visible.
-    static func describeCharacter(atByte offset: Int, in value: String) -> String {
+    /// Describes the character that starts at UTF-8 offset `offset` of `value`, escaped so it is visible. The
+    /// offset is that of the first unsafe byte: every byte before it is ASCII, so it starts a character.
+    private static func describeCharacter(atByte offset: Int, in value: String) -> String {
         let utf8 = value.utf8
-        guard offset < utf8.count else { return "end of value" }
         let index = utf8.index(utf8.startIndex, offsetBy: offset)
         let scalar = value.unicodeScalars[index]
         let code = String(scalar.value, radix: 16, uppercase: true)

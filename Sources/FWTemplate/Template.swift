@@ -22,8 +22,8 @@ public struct TemplateSource: Sendable, Equatable {
 
 /// A compiled template, ready to render any number of times, from any number of threads at once.
 ///
-/// Compile once (`Template(_:)`, or from a `TemplateSet`), then call `render(_:)` per data value. Rendering
-/// only reads the compiled form, so one `Template` can be shared freely between threads and tasks.
+/// Get it from a `TemplateSet` (compiled once), then call `render(_:)` per data value. Rendering only reads the
+/// compiled form, so one `Template` can be shared freely between threads and tasks.
 public struct Template: Sendable {
     let compiled: CompiledSet
     let index: Int
@@ -33,13 +33,6 @@ public struct Template: Sendable {
         self.index = index
     }
 
-    /// Compiles one template on its own. It has no partials: `{{> x}}` is an error in strict mode and renders
-    /// nothing in lenient mode; use a `TemplateSet` for templates with partials.
-    public init(_ text: String, name: String = "template", options: TemplateOptions = .fwctl) throws(TemplateError) {
-        let set = try TemplateSet([TemplateSource(name: name, text: text)], options: options)
-        self = try set.template(named: name)
-    }
-
     /// The template's name in its set.
     public var name: String { compiled.templates[index].name }
     /// The options it was compiled with.
@@ -47,25 +40,11 @@ public struct Template: Sendable {
 
     /// Renders `data` into a new byte array.
     public func render(_ data: TemplateValue) throws(TemplateError) -> [UInt8] {
-        let renderer = try rendered(data)
-        let bytes = renderer.output
-        return Array(bytes)
-    }
-
-    /// Renders `data`, appending to `output` (reuse one buffer across renders to avoid reallocating).
-    /// On an error `output` is left as it was: nothing is appended.
-    public func render(_ data: TemplateValue, appendingTo output: inout [UInt8]) throws(TemplateError) {
-        let renderer = try rendered(data)
-        let bytes = renderer.output
-        output.append(contentsOf: bytes)
-    }
-
-    private func rendered(_ data: TemplateValue) throws(TemplateError) -> Renderer {
         let hint = compiled.sizeHints[index]
         var renderer = Renderer(set: compiled, capacity: hint.bytes.load(ordering: .relaxed) + 256)
         try renderer.render(template: index, data: data)
         hint.bytes.store(renderer.count, ordering: .relaxed)
-        return renderer
+        return Array(renderer.output)
     }
 
     /// Renders `data` as a `String` (the output is UTF-8 because templates and values are).
@@ -106,7 +85,6 @@ public struct TemplateSet: Sendable {
 
     /// The names of the templates in the set, sorted.
     public var names: [String] { compiled.templates.map(\.name).sorted() }
-    public var options: TemplateOptions { compiled.options }
 
     /// The template called `name`.
     public func template(named name: String) throws(TemplateError) -> Template {

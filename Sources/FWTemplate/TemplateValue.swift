@@ -61,16 +61,6 @@ extension TemplateValue: ExpressibleByNilLiteral, ExpressibleByBooleanLiteral, E
     }
 }
 
-extension TemplateValue {
-    public init(_ value: String) { self = .string(value) }
-    public init(_ value: Int) { self = .int(value) }
-    public init(_ value: Bool) { self = .bool(value) }
-    public init(_ value: [TemplateValue]) { self = .list(value) }
-    public init(_ value: TemplateObject) { self = .object(value) }
-    /// A list of strings, the most common shape in rule data (addresses, ports, interfaces).
-    public init(strings: some Sequence<String>) { self = .list(strings.map { .string($0) }) }
-}
-
 /// A string-keyed object for `TemplateValue`, built for fast lookup by the renderer.
 ///
 /// Keys keep their first insertion order; setting an existing key replaces its value. Lookup compares a
@@ -141,11 +131,6 @@ public struct TemplateObject: Sendable, Equatable, ExpressibleByDictionaryLitera
         self.init(elements)
     }
 
-    /// An object from a Swift dictionary (keys in sorted order, so the result is deterministic).
-    public init(_ dictionary: [String: TemplateValue]) {
-        self.init(dictionary.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })
-    }
-
     /// A fixed list of keys with their hashes computed once, for building many objects with the same keys (a
     /// renderer's rule objects): such objects share the key arrays and cost one allocation for their values.
     public struct Layout: Sendable {
@@ -161,8 +146,6 @@ public struct TemplateObject: Sendable, Equatable, ExpressibleByDictionaryLitera
             index = keys.count > TemplateObject.indexThreshold
                 ? Dictionary(uniqueKeysWithValues: zip(keys, keys.indices)) : nil
         }
-
-        public var count: Int { keys.count }
     }
 
     /// An object with the layout's keys and these values, in the same order.
@@ -172,7 +155,6 @@ public struct TemplateObject: Sendable, Equatable, ExpressibleByDictionaryLitera
     }
 
     public var count: Int { storage.keys.count }
-    public var isEmpty: Bool { storage.keys.isEmpty }
     /// The keys in insertion order.
     public var keys: [String] { storage.keys }
     /// The key-value pairs in insertion order.

@@ -5,4 +5,4 @@ import FWTemplate
 
 extension InventoryError: InvalidInputError {}
 extension TemplateError: InvalidInputError {}
-extension TemplateDataError: InvalidInputError {}
+extension TemplateDataFileError: InvalidInputError {}

@@ -50,7 +50,7 @@ struct TemplateRenderCommand: ParsableCommand {
             sources.append(try TemplateSource(contentsOfFile: file))
             log.debug("compiling \(sources.count) template(s)", metadata: ["escape": "\(escape.rawValue)", "strict": "\(!lenient)"])
             let set = try TemplateSet(sources, options: options)
-            let values = try data.map(TemplateData.load) ?? [:]
+            let values = try data.map(TemplateDataFile.load) ?? [:]
             let output = try set.template(named: file).render(values)
             guard Terminal.writeStdout(output) else {
                 throw ExitCode(ExitStatus.failure)

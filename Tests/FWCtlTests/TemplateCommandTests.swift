@@ -17,6 +17,7 @@ import TestSupport
         #expect(result.stderr.isEmpty)
     }
 
+    /// Plain YAML scalars are typed as YAML 1.1 (as Ansible reads them): 0443 is octal; quoted, it stays text.
     @Test func rendersYAMLDataWithPartialsFromAFolder() throws {
         let folder = try TemporaryFolder("fwctl-template", files: [
             "rules.v4.mustache": "*filter\n{{#rules}}\n  {{> iptables/rule}}\n{{/rules}}\nCOMMIT\n",
@@ -28,6 +29,9 @@ import TestSupport
                     sources: [192.0.2.10, "2001:db8::/32"]
                   - port: 0443
                     comment: "0443"
+                    sources: [198.51.100.7]
+                  - port: 80
+                    comment: none
                     sources: []
                 """,
         ])
@@ -41,6 +45,7 @@ import TestSupport
             *filter
               -A INPUT -s 192.0.2.10 --dport 22 -m comment --comment "ssh from the office"
               -A INPUT -s 2001:db8::/32 --dport 22 -m comment --comment "ssh from the office"
+              -A INPUT -s 198.51.100.7 --dport 291 -m comment --comment "0443"
             COMMIT
 
             """)
@@ -95,6 +100,17 @@ import TestSupport
         }
     }
 
+    /// The README's tour runs this example; its output is kept as a golden file.
+    @Test func theReadmeExampleRenders() throws {
+        let example = RepoPaths.root.appendingPathComponent("templates/example")
+        let result = try runProcess(fwctl, [
+            "template", "render", example.appendingPathComponent("allow-ssh.mustache").path,
+            "--data", example.appendingPathComponent("allow-ssh.yml").path,
+        ])
+        #expect(result.status == 0, "\(result.stderrText)")
+        expectGolden(result.stdoutText, named: "template-example-allow-ssh.txt")
+    }
+
     @Test func unknownEscapeModeIsAUsageError() throws {
         let result = try runProcess(fwctl, ["template", "render", "x.mustache", "--escape", "shell"])
         #expect(result.status == 64)
@@ -106,7 +122,8 @@ import TestSupport
         #expect(help.status == 0)
         #expect(help.stdoutText.contains("default: rules"))
         #expect(help.stdoutText.contains("strict"))
+        // A subcommand line, not just the word: "template" is also in the exit-status table.
         let main = try runProcess(fwctl, ["--help"])
-        #expect(main.stdoutText.contains("template"))
+        #expect(main.stdoutText.split(separator: "\n").contains { $0.hasPrefix("  template ") })
     }
 }

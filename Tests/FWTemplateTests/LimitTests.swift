@@ -32,14 +32,11 @@ import Testing
 
     @Test func exponentialSectionsStopAtTheIterationLimit() throws {
         let nested = String(repeating: "{{#l}}", count: 40) + String(repeating: "{{/l}}", count: 40)
-        let clock = ContinuousClock()
-        let start = clock.now
         var options = TemplateOptions.spec
         options.limits.iterations = 2_000_000
         let error = try #require(renderError(nested, ["l": [1, 2, 3]], options: options))
         #expect(error.kind == .limitExceeded)
         #expect(error.message.contains("section iterations"))
-        #expect(clock.now - start < .seconds(60))
     }
 
     @Test func exponentialPartialsStopToo() throws {
@@ -85,7 +82,8 @@ import Testing
             do {
                 _ = try render(input, ["a": true])
             } catch let error as TemplateError {
-                #expect(!error.description.isEmpty)
+                // Every such error points into the template (the description alone is never empty: it has the file).
+                #expect(error.line >= 1 && error.column >= 1, "\(error)")
             }
         }
     }

@@ -26,5 +26,3 @@ func renderError(
         return nil
     }
 }
-
-let strictHTML = TemplateOptions(escaping: .html, strict: true)

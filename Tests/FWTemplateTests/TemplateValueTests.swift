@@ -13,7 +13,6 @@ import Testing
         #expect(value["l"] == .list([.int(1), .string("a")]))
         #expect(value["o"]?["k"] == "v")
         #expect(value["missing"] == nil)
-        #expect(TemplateValue(strings: ["a", "b"]) == ["a", "b"])
     }
 
     @Test func objectsKeepOrderReplaceAndRemove() {
@@ -39,6 +38,31 @@ import Testing
         #expect(object["key500"] == nil)
         #expect(object["key501"] == 501)
         #expect(try render("{{key999}} {{key3}}", .object(object), options: .fwctl) == "999 3")
+    }
+
+    @Test func layoutObjectsLookUpLikeOthersAndCopyOnWrite() throws {
+        let layout = TemplateObject.Layout(["port", "proto", "sources"])
+        var a = TemplateObject(layout, [22, "tcp", ["192.0.2.1"]])
+        let b = TemplateObject(layout, [80, "udp", []])
+        let built: TemplateObject = ["sources": ["192.0.2.1"], "proto": "tcp", "port": 22]
+        #expect(a == built)
+        #expect(try render("{{#r}}{{proto}}/{{port}};{{/r}}", ["r": [.object(a), .object(b)]], options: .fwctl) == "tcp/22;udp/80;")
+        // Objects share the layout's keys: a key set on one changes neither the layout nor the others.
+        a.set("comment", "ssh")
+        a.set("port", 2222)
+        #expect(a.keys == ["port", "proto", "sources", "comment"])
+        #expect(b.keys == ["port", "proto", "sources"])
+        #expect(b["comment"] == nil && b["port"] == 80)
+        #expect(TemplateObject(layout, [1, 2, 3]).keys == ["port", "proto", "sources"])
+    }
+
+    @Test func layoutsWithManyKeysLookUpEveryKey() throws {
+        // Past the index threshold a layout also carries a dictionary index, shared by its objects.
+        let keys = (0..<200).map { "k\($0)" }
+        let object = TemplateObject(TemplateObject.Layout(keys), keys.indices.map { .int($0) })
+        for i in stride(from: 0, to: 200, by: 7) { #expect(object["k\(i)"] == .int(i)) }
+        #expect(object["k200"] == nil)
+        #expect(try render("{{k199}} {{k0}}", .object(object), options: .fwctl) == "199 0")
     }
 
     @Test func decodesJSONWithIntegersBooleansAndNulls() throws {

@@ -3,23 +3,28 @@
 // µs per render (median of several timed runs after a warm-up). Writes the data as JSON and each engine's
 // output, so bench_jinja2.py can render Jinja2 and chevron on the same data and compare the bytes.
 //
-// usage: TemplateBench TEMPLATE_DIR OUT_DIR
+// usage: TemplateBench TEMPLATE_DIR OUT_DIR [--profile=RENDERS]
+// With --profile=RENDERS it only renders with FWTemplate that many times and writes nothing, for a profiler.
 import FWTemplate
 import Foundation
 import Mustache
 
 let arguments = CommandLine.arguments
-guard arguments.count == 3 || arguments.count == 4 else {
-    FileHandle.standardError.write(Data("usage: TemplateBench TEMPLATE_DIR OUT_DIR [--profile N]\n".utf8))
+let profileRenders = arguments.count == 4 && arguments[3].hasPrefix("--profile=")
+    ? Int(arguments[3].dropFirst("--profile=".count)) : nil
+guard arguments.count == 3 || profileRenders != nil else {
+    FileHandle.standardError.write(Data("usage: TemplateBench TEMPLATE_DIR OUT_DIR [--profile=RENDERS]\n".utf8))
     exit(64)
 }
 let templateDir = arguments[1]
 let outDir = URL(fileURLWithPath: arguments[2])
-try FileManager.default.createDirectory(at: outDir, withIntermediateDirectories: true)
 
-// MARK: Data: 100 rules x 50 sources, built the way fwctl's policy renderer builds it (Swift literals).
+// MARK: Data: 100 rules x 50 sources, built the way fwctl's policy renderer builds its data: objects with the keys
+// of a TemplateObject.Layout.
 
 let ruleCount = 100, sourcesPerRule = 50
+let rootLayout = TemplateObject.Layout(["host", "chain", "rules"])
+let ruleLayout = TemplateObject.Layout(["name", "comment", "proto", "port", "log", "sources"])
 
 func buildData() -> TemplateValue {
     var rules: [TemplateValue] = []
@@ -30,16 +35,16 @@ func buildData() -> TemplateValue {
         for j in 0..<sourcesPerRule {
             sources.append(.string(i % 2 == 0 ? "198.51.\(i).\(j * 4)/30" : "203.0.113.\(j)/32"))
         }
-        rules.append([
-            "name": .string("svc-\(i < 10 ? "00" : i < 100 ? "0" : "")\(i)"),
-            "comment": .string("service \(i) from the inventory"),
-            "proto": i % 3 == 0 ? "udp" : "tcp",
-            "port": .int(1000 + i * 7),
-            "log": .bool(i % 10 == 0),
-            "sources": .list(sources),
-        ])
+        rules.append(.object(TemplateObject(ruleLayout, [
+            .string("svc-\(i < 10 ? "00" : i < 100 ? "0" : "")\(i)"),
+            .string("service \(i) from the inventory"),
+            i % 3 == 0 ? "udp" : "tcp",
+            .int(1000 + i * 7),
+            .bool(i % 10 == 0),
+            .list(sources),
+        ])))
     }
-    return ["host": "web1.example.net", "chain": "INPUT", "rules": .list(rules)]
+    return .object(TemplateObject(rootLayout, ["web1.example.net", "INPUT", .list(rules)]))
 }
 
 /// The same data as plain Foundation values, for swift-mustache and for the JSON file.
@@ -56,6 +61,16 @@ func foundationValue(_ value: TemplateValue) -> Any {
 }
 
 let data = buildData()
+
+// FWTemplate: strict, rule-safe (fwctl's mode for its own files).
+let set = try TemplateSet(directory: templateDir, options: .fwctl)
+let template = try set.template(named: "rules.v4")
+if let profileRenders {
+    for _ in 0..<profileRenders { _ = try template.render(data) }
+    exit(0)
+}
+
+try FileManager.default.createDirectory(at: outDir, withIntermediateDirectories: true)
 let anyData = foundationValue(data)
 try JSONSerialization.data(withJSONObject: anyData, options: [.sortedKeys]).write(to: outDir.appendingPathComponent("data.json"))
 
@@ -96,15 +111,7 @@ func measure(_ engine: String, runs: Int = 7, _ render: () throws -> Int) rethro
 
 var results: [Result] = []
 
-// FWTemplate: strict, rule-safe (fwctl's mode for its own files).
-let set = try TemplateSet(directory: templateDir, options: .fwctl)
-let template = try set.template(named: "rules.v4")
 let fwOutput = try template.render(data)
-if arguments.count == 4, let renders = Int(arguments[3].split(separator: "=").last ?? "") {
-    // For a profiler (valgrind --tool=callgrind): FWTemplate renders only.
-    for _ in 0..<renders { _ = try template.render(data) }
-    exit(0)
-}
 try Data(fwOutput).write(to: outDir.appendingPathComponent("fwtemplate.txt"))
 results.append(try measure("FWTemplate (strict, rules)") { try template.render(data).count })
 

@@ -1,39 +1,12 @@
 import FWTemplate
 
-/// Tight limits so that every input finishes well inside libFuzzer's -timeout, while still exercising the
-/// limit checks themselves.
-private let limits = TemplateLimits(
-    partialDepth: 16, sectionNesting: 40, renderDepth: 64, outputBytes: 1 << 20, iterations: 20_000)
-
-/// Data with every kind of value, nested objects and lists, and values rules escaping must refuse.
-private let data: TemplateValue = [
-    "name": "web1", "port": 22, "ratio": 1.5, "on": true, "off": false, "nothing": nil, "empty": "",
-    "html": "<b>&\"'</b>", "bad": "a\nb;c", "accent": "caf\u{E9}",
-    "list": [1, "two", 3.25, false, ["x", "y"], ["k": "v"]],
-    "none": [],
-    "rule": ["port": 443, "sources": ["192.0.2.1", "198.51.100.0/24"], "rule": ["deep": "yes"]],
-    "rules": [["port": 80, "sources": ["a", "b"]], ["port": 443, "sources": []]],
-]
-
-/// Compiles the input as a template named `t`, with itself also available as the partial `p` (so recursion is
-/// reachable), and renders it in spec mode and in fwctl's strict rule-safe mode. Errors are fine; crashes,
-/// hangs and unbounded memory are not.
+/// libFuzzer entry point: any bytes as a template, run through `FuzzTarget.exercise` (the same code the fuzz
+/// regression tests run). Errors are fine; crashes, hangs, unbounded memory and the problems it reports are not.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzTemplate(_ bytes: UnsafePointer<UInt8>?, _ count: Int) -> Int32 {
-    guard let bytes else { return 0 }
-    let text = String(decoding: UnsafeBufferPointer(start: bytes, count: count), as: UTF8.self)
-    let sources = [TemplateSource(name: "t", text: text), TemplateSource(name: "p", text: text)]
-    for base in [TemplateOptions.spec, .fwctl, TemplateOptions(escaping: .none, strict: false)] {
-        var options = base
-        options.limits = limits
-        do {
-            let set = try TemplateSet(sources, options: options)
-            let output = try set.render("t", data)
-            precondition(output.count <= limits.outputBytes + count + 4096, "output limit ignored")
-        } catch {
-            precondition(!error.description.isEmpty)
-        }
-    }
+    let input = bytes.map { Array(UnsafeBufferPointer(start: $0, count: count)) } ?? []
+    let problems = FuzzTarget.exercise(input)
+    precondition(problems.isEmpty, problems.joined(separator: "\n"))
     return 0
 }
 

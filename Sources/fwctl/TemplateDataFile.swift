@@ -3,7 +3,7 @@ import Foundation
 import Yams
 
 /// Data files for `fwctl template render`: JSON through Foundation, YAML through Yams, into `TemplateValue`.
-enum TemplateData {
+enum TemplateDataFile {
     /// The most values one data file may expand to (YAML aliases can multiply a small file).
     static let maxValues = 10_000_000
 
@@ -12,37 +12,39 @@ enum TemplateData {
         do {
             contents = try Data(contentsOf: URL(fileURLWithPath: path))
         } catch {
-            throw TemplateDataError(file: path, message: "cannot read the data file (\(error.localizedDescription))")
+            throw TemplateDataFileError(file: path, message: "cannot read the data file (\(error.localizedDescription))")
         }
         if path.hasSuffix(".json") {
             do {
                 return try JSONDecoder().decode(TemplateValue.self, from: contents)
             } catch let error as DecodingError {
-                throw TemplateDataError(file: path, message: "not valid JSON: \(syntaxError(in: contents) ?? describe(error))")
+                throw TemplateDataFileError(file: path, message: "not valid JSON: \(syntaxError(in: contents) ?? describe(error))")
             }
         }
         if path.hasSuffix(".yml") || path.hasSuffix(".yaml") {
             guard let text = String(data: contents, encoding: .utf8) else {
-                throw TemplateDataError(file: path, message: "the file is not valid UTF-8")
+                throw TemplateDataFileError(file: path, message: "the file is not valid UTF-8")
             }
             do {
                 guard let node = try Yams.compose(yaml: text) else { return [:] }
                 var budget = maxValues
                 return try value(of: node, budget: &budget, file: path)
-            } catch let error as TemplateDataError {
+            } catch let error as TemplateDataFileError {
                 throw error
             } catch {
-                throw TemplateDataError(file: path, message: "not valid YAML: \(error)")
+                throw TemplateDataFileError(file: path, message: "not valid YAML: \(error)")
             }
         }
-        throw TemplateDataError(file: path, message: "unknown data format; name the file .json, .yml or .yaml")
+        throw TemplateDataFileError(file: path, message: "unknown data format; name the file .json, .yml or .yaml")
     }
 
-    /// A YAML node as a value, with YAML 1.2 core types for plain scalars (quoted scalars stay strings).
+    /// A YAML node as a value. Plain scalars get the types Yams' default resolver gives them, which are YAML 1.1's,
+    /// as Ansible (PyYAML) reads the inventory: `yes`/`on` are true, `0443` is the octal 291, `1_000` is 1000.
+    /// Quoted scalars and timestamps stay strings.
     static func value(of node: Node, budget: inout Int, file: String) throws -> TemplateValue {
         budget -= 1
         guard budget >= 0 else {
-            throw TemplateDataError(file: file, message: "the data expands to more than \(maxValues) values (YAML aliases?)")
+            throw TemplateDataFileError(file: file, message: "the data expands to more than \(maxValues) values (YAML aliases?)")
         }
         switch node {
         case .scalar(let scalar):
@@ -66,7 +68,7 @@ enum TemplateData {
             }
             return .object(object)
         case .alias:
-            throw TemplateDataError(file: file, message: "unresolved YAML alias")
+            throw TemplateDataFileError(file: file, message: "unresolved YAML alias")
         }
     }
 
@@ -101,7 +103,7 @@ enum TemplateData {
 }
 
 /// A data file that cannot be read or parsed.
-struct TemplateDataError: Error, CustomStringConvertible {
+struct TemplateDataFileError: Error, CustomStringConvertible {
     var file: String
     var message: String
     var description: String { "\(file): \(message)" }
