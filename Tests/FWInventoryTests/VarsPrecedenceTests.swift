@@ -154,5 +154,15 @@ import Testing
         #expect(error.line == 5)
         #expect(error.message.contains("1 to 65535"))
         #expect(throws: InventoryError.self) { try inventory.connection(of: "nosuch") }
+
+        // From vars the caller already holds (here from the batch `vars(of: hosts)`), without a second merge.
+        let held = Dictionary(uniqueKeysWithValues: inventory.vars(of: inventory.hosts).map { ($0.host, $0) })
+        #expect(try inventory.connection(from: try #require(held["w1"])) == Connection(
+            name: "w1", address: "192.0.2.10", port: 2222, user: "ops", privateKeyFile: "~/.ssh/fw"))
+        #expect(try inventory.connection(from: try #require(held["w2"])) == Connection(name: "w2", address: "w2", port: 2200))
+        let bad = try #require(held["bad"])
+        let heldError = try #require(throws: InventoryError.self) { try inventory.connection(from: bad) }
+        #expect(heldError.line == 5)
+        #expect(heldError.message.contains("of host 'bad'"))
     }
 }
