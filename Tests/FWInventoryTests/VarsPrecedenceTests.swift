@@ -94,6 +94,15 @@ import Testing
         }
     }
 
+    /// `--host` (from `vars(of:)`) and `--list` (from the listing's own merge of converted values) agree.
+    @Test func hostJSONEqualsTheListsHostvars() throws {
+        let list = try JSONReader.parse(Array(inventory.listJSON().utf8)).value
+        for host in inventory.hosts {
+            let listed = list["_meta"]?["hostvars"]?[host.name] ?? [:]
+            #expect(try JSONReader.parse(Array(inventory.hostJSON(host.name).utf8)).value == listed, "\(host)")
+        }
+    }
+
     @Test func severalSourcesMergeTheirVarsDirectoriesInOrder() throws {
         let dir = try TemporaryDirectory()
         defer { dir.cleanup() }
