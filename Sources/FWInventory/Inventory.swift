@@ -92,7 +92,7 @@ public struct Inventory: Sendable {
     }
 
     func host(at index: Int) -> InventoryHost {
-        InventoryHost(name: hostRecords[index].name, position: index, location: hostRecords[index].declaredAt)
+        InventoryHost(name: hostRecords[index].name, location: hostRecords[index].declaredAt)
     }
 
     func group(at index: Int) -> InventoryGroup {
@@ -270,8 +270,6 @@ public struct Inventory: Sendable {
 public struct InventoryHost: Sendable, Hashable, CustomStringConvertible {
     /// The inventory name (`inventory_hostname`).
     public let name: String
-    /// Position in inventory order.
-    public let position: Int
     /// Where the host was first declared.
     public let location: FileLocation?
 
