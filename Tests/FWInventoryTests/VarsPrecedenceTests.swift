@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 @testable import FWInventory
 
@@ -65,11 +66,12 @@ import Testing
     /// Ansible's stages: every group's inventory vars come before any group_vars file, so group_vars/all.yml
     /// beats [web:vars] for a host in web, while [web:vars] still beats [all:vars].
     @Test func inventoryGroupVarsLoseToAnyGroupVarsFile() throws {
-        let dir = try TemporaryDirectory()
-        defer { dir.cleanup() }
-        try dir.write("hosts", "[all:vars]\na=all_inline\nb=all_inline\n[web]\nw1\n[web:vars]\na=web_inline\nb=web_inline\n")
-        try dir.write("group_vars/all.yml", "a: all_file\n")
-        let inventory = try Inventory.load(dir.path + "/hosts")
+        let folder = try TemporaryFolder("fwctl-inv-stages", files: [
+            "hosts": "[all:vars]\na=all_inline\nb=all_inline\n[web]\nw1\n[web:vars]\na=web_inline\nb=web_inline\n",
+            "group_vars/all.yml": "a: all_file\n",
+        ])
+        defer { folder.remove() }
+        let inventory = try Inventory.load(folder.path("hosts"))
         #expect(inventory.merged("w1") == ["a": "all_file", "b": "web_inline"])
         // Per scope, `all` has its file's value and web its own.
         let vars = try #require(inventory.vars(of: "w1"))
@@ -78,9 +80,9 @@ import Testing
         // The layers show Ansible's actual order.
         #expect(vars.layers.map(\.owner) == [.group("all"), .group("web"), .group("all")])
         #expect(vars.layers.map(\.source) == [.inventory, .inventory, .varsFile])
-        #expect(vars.layers[2].location(of: "a") == FileLocation(file: dir.path + "/group_vars/all.yml", line: 1))
-        #expect(vars.location(of: "a") == FileLocation(file: dir.path + "/group_vars/all.yml", line: 1))
-        #expect(vars.location(of: "b") == FileLocation(file: dir.path + "/hosts", line: 8))
+        #expect(vars.layers[2].location(of: "a") == FileLocation(file: folder.path("group_vars/all.yml"), line: 1))
+        #expect(vars.location(of: "a") == FileLocation(file: folder.path("group_vars/all.yml"), line: 1))
+        #expect(vars.location(of: "b") == FileLocation(file: folder.path("hosts"), line: 8))
     }
 
     @Test func varsOfManyHostsAtOnceEqualOneByOne() throws {
@@ -104,14 +106,15 @@ import Testing
     }
 
     @Test func severalSourcesMergeTheirVarsDirectoriesInOrder() throws {
-        let dir = try TemporaryDirectory()
-        defer { dir.cleanup() }
-        let first = try dir.write("one/hosts", "[web]\nw1\n[db]\nd1\n")
-        let second = try dir.write("two/hosts", "[web]\nw2\n")
-        try dir.write("one/group_vars/web.yml", "x: one_web\n")
-        try dir.write("two/group_vars/all.yml", "x: two_all\ny: two_all\n")
-        try dir.write("one/host_vars/w1.yml", "y: one_w1\n")
-        let inventory = try Inventory.load([first, second])
+        let folder = try TemporaryFolder("fwctl-inv-sources", files: [
+            "one/hosts": "[web]\nw1\n[db]\nd1\n",
+            "two/hosts": "[web]\nw2\n",
+            "one/group_vars/web.yml": "x: one_web\n",
+            "two/group_vars/all.yml": "x: two_all\ny: two_all\n",
+            "one/host_vars/w1.yml": "y: one_w1\n",
+        ])
+        defer { folder.remove() }
+        let inventory = try Inventory.load([folder.path("one/hosts"), folder.path("two/hosts")])
         #expect(inventory.hostNames == ["w1", "d1", "w2"])
         // all's files (from every source) come before web's.
         #expect(inventory.merged("w1") == ["x": "one_web", "y": "one_w1"])
@@ -119,31 +122,31 @@ import Testing
     }
 
     @Test func symbolicLinkLoopsEndAndEmptyFilesAreSkipped() throws {
-        let dir = try TemporaryDirectory()
-        defer { dir.cleanup() }
-        try dir.write("inv/hosts", "[web]\nw1\n")
-        try dir.write("inv/group_vars/web/a.yml", "a: 1\n")
-        try dir.write("inv/group_vars/web/empty.yml", "")
-        try FileManager.default.createSymbolicLink(atPath: dir.path + "/inv/group_vars/web/loop", withDestinationPath: "..")
-        try FileManager.default.createSymbolicLink(atPath: dir.path + "/inv/again", withDestinationPath: ".")
-        let inventory = try Inventory.load(dir.path + "/inv")
+        let folder = try TemporaryFolder("fwctl-inv-links", files: [
+            "inv/hosts": "[web]\nw1\n",
+            "inv/group_vars/web/a.yml": "a: 1\n",
+            "inv/group_vars/web/empty.yml": "",
+        ])
+        defer { folder.remove() }
+        try FileManager.default.createSymbolicLink(atPath: folder.path("inv/group_vars/web/loop"), withDestinationPath: "..")
+        try FileManager.default.createSymbolicLink(atPath: folder.path("inv/again"), withDestinationPath: ".")
+        let inventory = try Inventory.load(folder.path("inv"))
         #expect(inventory.hostNames == ["w1"])
         #expect(inventory.merged("w1") == ["a": 1])
     }
 
     @Test func varsFileErrorsNameTheFileAndLine() throws {
-        let dir = try TemporaryDirectory()
-        defer { dir.cleanup() }
-        try dir.write("hosts", "[web]\nw1\n")
-        try dir.write("group_vars/web.yml", "a: 1\nb: [1\n")
-        let error = try #require(throws: InventoryError.self) { try Inventory.load(dir.path + "/hosts") }
-        #expect(error.file == dir.path + "/group_vars/web.yml")
+        let folder = try TemporaryFolder("fwctl-inv-badvars", files: ["hosts": "[web]\nw1\n", "group_vars/web.yml": "a: 1\nb: [1\n"])
+        defer { folder.remove() }
+        let varsFile = folder.url.appendingPathComponent("group_vars/web.yml")
+        let error = try #require(throws: InventoryError.self) { try Inventory.load(folder.path("hosts")) }
+        #expect(error.file == varsFile.path)
         #expect(error.line == 3)
-        try dir.write("group_vars/web.yml", "- 1\n- 2\n")
-        let listError = try #require(throws: InventoryError.self) { try Inventory.load(dir.path + "/hosts") }
+        try Data("- 1\n- 2\n".utf8).write(to: varsFile)
+        let listError = try #require(throws: InventoryError.self) { try Inventory.load(folder.path("hosts")) }
         #expect(listError.message.contains("mapping of variables"))
-        try dir.write("group_vars/web.yml", "# only a comment\n")
-        #expect(try Inventory.load(dir.path + "/hosts").merged("w1") == [:])
+        try Data("# only a comment\n".utf8).write(to: varsFile)
+        #expect(try Inventory.load(folder.path("hosts")).merged("w1") == [:])
     }
 
     @Test func connectionSettings() throws {
