@@ -31,6 +31,13 @@ extension Inventory {
         guard let vars = vars(of: host) else {
             throw InventoryError("no host named '\(host)'", hint: "`fwctl inventory --list` shows the hosts")
         }
+        return try connection(from: vars)
+    }
+
+    /// The connection settings in vars the caller already holds (from `vars(of:)`), checked as `connection(of:)`
+    /// checks them, without merging the host's vars a second time.
+    public func connection(from vars: HostVars) throws -> Connection {
+        let host = vars.host
         func text(_ key: String, _ fallbackKey: String? = nil) throws -> String? {
             let used = vars[key] != nil ? key : fallbackKey
             guard let used, let value = vars[used] else { return nil }

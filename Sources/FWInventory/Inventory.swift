@@ -92,7 +92,7 @@ public struct Inventory: Sendable {
     }
 
     func host(at index: Int) -> InventoryHost {
-        InventoryHost(name: hostRecords[index].name, position: index, location: hostRecords[index].declaredAt)
+        InventoryHost(name: hostRecords[index].name, location: hostRecords[index].declaredAt)
     }
 
     func group(at index: Int) -> InventoryGroup {
@@ -156,10 +156,15 @@ public struct Inventory: Sendable {
         return hosts.compactMap { hostIndex[$0.name] }.map { hostVars($0, groupMergeCache: &cache) }
     }
 
+    /// Ansible's merge for one host (VariableManager with the default precedence): the inventory-source vars of
+    /// all its groups (in group order), then the group_vars files of `all`, then those of its other groups (vars
+    /// directory by vars directory), then the host's inventory vars, then its host_vars files. Later replaces
+    /// earlier, key by key (`hash_behaviour = replace`). The group part is shared through `cache` by hosts with
+    /// the same groups.
     private func hostVars(_ h: Int, groupMergeCache cache: inout [[Int]: VarTable]) -> HostVars {
         let chain = hostGroups[h]
-        var own = hostRecords[h].vars
-        for file in hostFiles[h].joined() { own.merge(file) }
+        var own = VarTable()
+        forEachHostLayer(h) { own.merge(table($0)) }
         let scopes = chain.map { groupScopes[$0] } + [VarScope(owner: .host(hostRecords[h].name), table: own)]
         var merged: VarTable
         if let cached = cache[chain] {
@@ -169,7 +174,7 @@ public struct Inventory: Sendable {
             forEachGroupLayer(chain) { merged.merge(table($0)) }
             cache[chain] = merged
         }
-        forEachHostLayer(h) { merged.merge(table($0)) }
+        merged.merge(own)
         return HostVars(host: hostRecords[h].name, scopes: scopes, merged: merged, layers: { layers(ofHost: h) })
     }
 
@@ -193,17 +198,6 @@ public struct Inventory: Sendable {
         forEachGroupLayer(hostGroups[h], add)
         forEachHostLayer(h, add)
         return layers
-    }
-
-    /// Ansible's merge for one host (VariableManager with the default precedence): the inventory-source vars of
-    /// all its groups (in group order), then the group_vars files of `all`, then those of its other groups (vars
-    /// directory by vars directory), then the host's inventory vars, then its host_vars files. Later replaces
-    /// earlier, key by key (`hash_behaviour = replace`).
-    func mergedVars(host h: Int) -> VarTable {
-        var table = VarTable()
-        forEachGroupLayer(hostGroups[h]) { table.merge(self.table($0)) }
-        forEachHostLayer(h) { table.merge(self.table($0)) }
-        return table
     }
 
     /// One layer of a host's merge: a group's or host's vars from an inventory source, or one vars file.
@@ -276,8 +270,6 @@ public struct Inventory: Sendable {
 public struct InventoryHost: Sendable, Hashable, CustomStringConvertible {
     /// The inventory name (`inventory_hostname`).
     public let name: String
-    /// Position in inventory order.
-    public let position: Int
     /// Where the host was first declared.
     public let location: FileLocation?
 

@@ -163,10 +163,10 @@ extension Inventory {
 
     /// `ansible-inventory --host NAME`: the host's merged vars as JSON.
     public func hostJSON(_ name: String) throws -> String {
-        guard let h = hostIndex[name] else {
+        guard let vars = vars(of: name) else {
             throw InventoryError("no host named '\(name)'", hint: "`fwctl inventory --list` shows the hosts")
         }
-        let vars = mergedVars(host: h).values.filter { !Self.internalVariables.contains($0.key) }
-        return InventoryValue.dict(vars).jsonText(style: .indented(4)) + "\n"
+        let shown = vars.merged.filter { !Self.internalVariables.contains($0.key) }
+        return InventoryValue.dict(shown).jsonText(style: .indented(4)) + "\n"
     }
 }

@@ -2,15 +2,12 @@ import Foundation
 
 /// How inventories are loaded.
 public struct LoadOptions: Sendable {
-    /// Run executable inventory files (with a `#!` line) as Ansible does; when false they are an error.
-    public var runScripts: Bool
     /// Seconds an inventory script may run before it is killed and the load fails.
     public var scriptTimeout: Double
     /// Most hosts the host ranges of one source may expand to (`h[0:99999999]` is an error, not a hang).
     public var maxHosts: Int
 
-    public init(runScripts: Bool = true, scriptTimeout: Double = 120, maxHosts: Int = 1_000_000) {
-        self.runScripts = runScripts
+    public init(scriptTimeout: Double = 120, maxHosts: Int = 1_000_000) {
         self.scriptTimeout = scriptTimeout
         self.maxHosts = maxHosts
     }
@@ -44,16 +41,6 @@ extension Inventory {
         try LargeStack.run {
             var loader = InventoryLoader(options: options)
             try loader.loadStructured(Array(text.utf8), file: file, kind: .yaml)
-            return InventoryLoader.finish(sources: [file], warnings: loader.warnings, builder: loader.builder)
-        }
-    }
-
-    /// An inventory from JSON text alone: the `--list` format of inventory scripts (with `_meta.hostvars`), or
-    /// the YAML inventory structure written as JSON.
-    public static func parse(json text: String, file: String = "<inventory>", options: LoadOptions = LoadOptions()) throws -> Inventory {
-        try LargeStack.run {
-            var loader = InventoryLoader(options: options)
-            try loader.loadStructured(Array(text.utf8), file: file, kind: .json)
             return InventoryLoader.finish(sources: [file], warnings: loader.warnings, builder: loader.builder)
         }
     }
@@ -180,9 +167,6 @@ struct InventoryLoader {
         let bytes = try readFile(path)
         let ext = Self.fileExtension(path)
         if bytes.starts(with: Array("#!".utf8)) && FileManager.default.isExecutableFile(atPath: path) {
-            guard options.runScripts else {
-                throw InventoryError("inventory scripts are not run here", at: FileLocation(file: path))
-            }
             try loadScript(path)
             return
         }

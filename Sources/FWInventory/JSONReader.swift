@@ -21,6 +21,8 @@ struct JSONReader {
     private var line = 1
     private var lineStart = 0
     private var depth = 0
+    /// The top-level object's keys: the line of each (the last of duplicates) and their order of first appearance.
+    private var keyLines: [String: Int] = [:]
     private var keyOrder: [String] = []
     private static let maxDepth = 512
 
@@ -29,11 +31,10 @@ struct JSONReader {
     static func parse(_ bytes: [UInt8]) throws -> Document {
         var reader = JSONReader(bytes)
         reader.skipSpace()
-        var keyLines: [String: Int] = [:]
-        let value = try reader.parseValue(keyLines: &keyLines)
+        let value = try reader.parseValue()
         reader.skipSpace()
         if reader.i < bytes.count { throw reader.failure("extra data after the JSON value") }
-        return Document(value: value, keyLines: keyLines, keyOrder: reader.keyOrder)
+        return Document(value: value, keyLines: reader.keyLines, keyOrder: reader.keyOrder)
     }
 
     /// Whether the text could be JSON at all (Ansible tries JSON first, then YAML).
@@ -71,10 +72,10 @@ struct JSONReader {
         return true
     }
 
-    private mutating func parseValue(keyLines: inout [String: Int]) throws -> InventoryValue {
+    private mutating func parseValue() throws -> InventoryValue {
         guard i < bytes.count else { throw failure("expected a value, found the end of the text") }
         switch bytes[i] {
-        case UInt8(ascii: "{"): return try parseObject(keyLines: &keyLines)
+        case UInt8(ascii: "{"): return try parseObject()
         case UInt8(ascii: "["): return try parseArray()
         case UInt8(ascii: "\""): return .string(try parseString())
         case UInt8(ascii: "t"): if expect("true") { return .bool(true) }
@@ -98,11 +99,10 @@ struct JSONReader {
         i += 1
     }
 
-    private mutating func parseObject(keyLines: inout [String: Int]) throws -> InventoryValue {
+    private mutating func parseObject() throws -> InventoryValue {
         let topLevel = depth == 0
         try enter()
         var dict: [String: InventoryValue] = [:]
-        var ignored: [String: Int] = [:]
         skipSpace()
         if i < bytes.count && bytes[i] == UInt8(ascii: "}") {
             i += 1; depth -= 1
@@ -117,7 +117,7 @@ struct JSONReader {
             guard i < bytes.count, bytes[i] == UInt8(ascii: ":") else { throw failure("expected ':' after a key") }
             i += 1
             skipSpace()
-            dict[key] = try parseValue(keyLines: &ignored)
+            dict[key] = try parseValue()
             if topLevel {
                 if keyLines[key] == nil { keyOrder.append(key) }
                 keyLines[key] = keyLine  // the last of duplicate keys is the one that counts
@@ -136,7 +136,6 @@ struct JSONReader {
     private mutating func parseArray() throws -> InventoryValue {
         try enter()
         var items: [InventoryValue] = []
-        var ignored: [String: Int] = [:]
         skipSpace()
         if i < bytes.count && bytes[i] == UInt8(ascii: "]") {
             i += 1; depth -= 1
@@ -144,7 +143,7 @@ struct JSONReader {
         }
         while true {
             skipSpace()
-            items.append(try parseValue(keyLines: &ignored))
+            items.append(try parseValue())
             skipSpace()
             guard i < bytes.count else { throw failure("expected ',' or ']'") }
             if bytes[i] == UInt8(ascii: ",") { i += 1; continue }

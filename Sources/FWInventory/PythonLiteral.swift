@@ -461,7 +461,6 @@ enum PythonLiteral {
         // MARK: Numbers
 
         mutating func parseNumber() throws -> Value {
-            let start = i
             if current == "0", let p = peek(1), "xXoObB".unicodeScalars.contains(p) {
                 let radix: Int = (p == "x" || p == "X") ? 16 : (p == "o" || p == "O") ? 8 : 2
                 i += 2
@@ -513,10 +512,7 @@ enum PythonLiteral {
                 return .float(v)
             }
             // Decimal integers may not have leading zeros, except for zero itself (`00` is 0).
-            if intPart.count > 1, intPart.first == "0", intPart.contains(where: { $0 != "0" }) {
-                _ = start
-                throw NotLiteral()
-            }
+            if intPart.count > 1, intPart.first == "0", intPart.contains(where: { $0 != "0" }) { throw NotLiteral() }
             return integer(intPart, radix: 10)
         }
 

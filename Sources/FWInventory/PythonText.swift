@@ -28,12 +28,6 @@ enum PythonText {
         }
     }
 
-    /// `\d` in `re`: a Unicode decimal digit.
-    static func isDecimalDigit(_ c: Unicode.Scalar) -> Bool {
-        if c.value < 0x80 { return c.value >= 0x30 && c.value <= 0x39 }
-        return c.properties.generalCategory == .decimalNumber
-    }
-
     /// `str.strip()`.
     static func strip(_ s: Substring) -> Substring {
         let scalars = s.unicodeScalars
@@ -78,7 +72,6 @@ enum PythonText {
             s = s.dropFirst()
         }
         guard let first = s.first, first != "_", s.last != "_", !s.contains("__") else { return nil }
-        _ = first
         var value = 0
         for c in s.unicodeScalars where c != "_" {
             guard c.value >= 0x30 && c.value <= 0x39 else { return nil }

@@ -12,6 +12,14 @@ struct VarsFiles {
 
     static let extensions = [".yml", ".yaml", ".json"]
 
+    /// Whether a name in a vars directory can hold vars (Ansible's `_get_dir_files`): not hidden, not a backup
+    /// (`~`), and without an extension or with one of `extensions`.
+    static func isVarsName(_ name: String) -> Bool {
+        guard !name.hasPrefix("."), !name.hasSuffix("~") else { return false }
+        let ext = InventoryLoader.fileExtension(name)
+        return ext.isEmpty || extensions.contains(ext)
+    }
+
     /// The directories given (inventory directories or the directories of inventory files).
     let bases: [String]
     /// Directory listings, read once: `base/group_vars` -> its entries.
@@ -33,9 +41,7 @@ struct VarsFiles {
         for base in bases {
             for kind in [Kind.group, .host] {
                 let directory = (base as NSString).appendingPathComponent(kind.rawValue)
-                for entry in entries(of: directory).sorted() where !entry.hasPrefix(".") && !entry.hasSuffix("~") {
-                    let ext = InventoryLoader.fileExtension(entry)
-                    guard ext.isEmpty || Self.extensions.contains(ext) else { continue }
+                for entry in entries(of: directory).sorted() where Self.isVarsName(entry) {
                     paths += Self.files(at: (directory as NSString).appendingPathComponent(entry))
                 }
             }
@@ -96,16 +102,14 @@ struct VarsFiles {
         guard visited.insert((path as NSString).resolvingSymlinksInPath).inserted else { return [] }  // a link loop
         let names = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
         var found: [String] = []
-        for name in names.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }) {
-            if name.hasPrefix(".") || name.hasSuffix("~") { continue }
+        for name in names.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }) where isVarsName(name) {
             let full = (path as NSString).appendingPathComponent(name)
-            let ext = InventoryLoader.fileExtension(name)
             var entryIsDirectory: ObjCBool = false
             guard FileManager.default.fileExists(atPath: full, isDirectory: &entryIsDirectory) else { continue }
-            if entryIsDirectory.boolValue {
-                if ext.isEmpty { found += files(at: full, visited: &visited) }
-            } else if ext.isEmpty || extensions.contains(ext) {
+            if !entryIsDirectory.boolValue {
                 found.append(full)
+            } else if InventoryLoader.fileExtension(name).isEmpty {  // as in Ansible, x.yml/ is not read
+                found += files(at: full, visited: &visited)
             }
         }
         return found
@@ -163,11 +167,10 @@ struct VarsFiles {
         for base in bases {
             for kind in [Kind.group, .host] {
                 let directory = (base as NSString).appendingPathComponent(kind.rawValue)
-                for entry in entries(of: directory).sorted() where !entry.hasPrefix(".") && !entry.hasSuffix("~") {
+                for entry in entries(of: directory).sorted() where Self.isVarsName(entry) {
                     let full = (directory as NSString).appendingPathComponent(entry)
                     if used.contains(full) { continue }
                     let ext = InventoryLoader.fileExtension(entry)
-                    guard ext.isEmpty || Self.extensions.contains(ext) else { continue }
                     let name = Self.extensions.contains(ext) ? String(entry.dropLast(ext.count)) : entry
                     let known = kind == .group ? groups.contains(name) : hosts.contains(name)
                     if known {

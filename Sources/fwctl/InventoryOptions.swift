@@ -4,7 +4,7 @@ import Foundation
 import Logging
 
 /// Where the inventory is and which of its hosts to act on: the options of every subcommand that reads it
-/// (inventory, render, check, ping, deploy).
+/// (inventory, render, check, ping).
 struct InventoryOptions: ParsableArguments {
     @Option(
         name: [.customShort("i"), .long],

@@ -62,15 +62,12 @@ import TestSupport
     }
 
     @Test func inputErrorsExit2WithFileAndLine() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fwctl-invcmd-\(getpid())-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let file = dir.appendingPathComponent("hosts")
-        try Data("[web]\nw1\n[dbs:vars]\nport=5432\n".utf8).write(to: file)
-        let bad = try run(["inventory", "-i", file.path, "--list"])
+        let folder = try TemporaryFolder("fwctl-invcmd", files: ["hosts": "[web]\nw1\n[dbs:vars]\nport=5432\n"])
+        defer { folder.remove() }
+        let bad = try run(["inventory", "-i", folder.path("hosts"), "--list"])
         #expect(bad.status == 2)
         #expect(bad.stdout.isEmpty)
-        #expect(bad.stderrText.contains("\(file.path):3: section [dbs:vars]"))
+        #expect(bad.stderrText.contains("\(folder.path("hosts")):3: section [dbs:vars]"))
 
         let nothing = try run(["inventory", "-i", example, "--list", "--limit", "dbb"])
         #expect(nothing.status == 2)
@@ -84,7 +81,7 @@ import TestSupport
         let noGraph = try run(["inventory", "-i", example, "--graph", "nosuch"])
         #expect(noGraph.status == 2)
 
-        let absent = try run(["inventory", "-i", dir.appendingPathComponent("absent").path, "--list"])
+        let absent = try run(["inventory", "-i", folder.path("absent"), "--list"])
         #expect(absent.status == 2)
         #expect(absent.stderrText.contains("does not exist"))
     }

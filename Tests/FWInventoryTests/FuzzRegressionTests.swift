@@ -5,7 +5,7 @@ import TestSupport
 @testable import FWInventory
 
 /// Inputs the fuzzer (Fuzz/, `make fuzz-inventory`) found to crash or hang the INI parser, kept so they never
-/// come back. Each must now parse or fail with an InventoryError, quickly; then every view of it must work.
+/// come back. Each must now parse, and then every view of it work, or fail with an InventoryError naming the line.
 @Suite struct FuzzRegressionTests {
     static let directory = RepoPaths.directory(of: #filePath).appendingPathComponent("FuzzRegressions")
 
@@ -18,10 +18,8 @@ import TestSupport
     }
 
     @Test(arguments: inputs)
-    func inputIsHandledWithoutCrashing(_ name: String) throws {
+    func inputEndsInAnInventoryOrALocatedError(_ name: String) throws {
         let data = try Data(contentsOf: Self.directory.appendingPathComponent(name))
-        let start = Date()
-        FuzzTarget.exercise(Array(data))
-        #expect(Date().timeIntervalSince(start) < 5, "\(name) took too long")
+        #expect(FuzzTarget.exercise(Array(data)) == [])
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 @testable import FWInventory
 
@@ -91,12 +92,11 @@ import Testing
     }
 
     @Test func limitFilesAddTerms() throws {
-        let dir = try TemporaryDirectory()
-        defer { dir.cleanup() }
-        let file = try dir.write("retry", "web1\ndb2\n\n")
-        #expect(try select("@\(file)") == ["web1", "db2"])
-        #expect(try select("@\(file),app1") == ["web1", "app1", "db2"])
-        #expect(throws: InventoryError.self) { try select("@\(dir.path)/missing") }
+        let folder = try TemporaryFolder("fwctl-inv-limit", files: ["retry": "web1\ndb2\n\n"])
+        defer { folder.remove() }
+        #expect(try select("@\(folder.path("retry"))") == ["web1", "db2"])
+        #expect(try select("@\(folder.path("retry")),app1") == ["web1", "app1", "db2"])
+        #expect(throws: InventoryError.self) { try select("@\(folder.path("missing"))") }
     }
 
     @Test func patternSplitting() {

@@ -121,6 +121,12 @@ import Testing
         #expect(doc.keyOrder == ["a", "b", "c", "d", "e", "f", "u"])
     }
 
+    @Test func topLevelKeysKeepTheirLinesAndNestedKeysDoNot() throws {
+        let doc = try JSONReader.parse(Array("{\n\"a\": {\"n\": 1},\n\"b\": [{\"m\": 2}],\n\"a\": 3\n}".utf8))
+        #expect(doc.keyLines == ["a": 4, "b": 3])  // the last of duplicate keys counts
+        #expect(doc.keyOrder == ["a", "b"])
+    }
+
     @Test func rejectsInvalidJSONWithAPosition() throws {
         let failure = try #require(throws: JSONReader.Failure.self) { try JSONReader.parse(Array("{\n  \"a\": [1,\n}".utf8)) }
         #expect(failure.line == 3)

@@ -37,17 +37,15 @@ import TestSupport
     static let ansibleInventory = RepoPaths.root.appendingPathComponent(".venv/bin/ansible-inventory").path
 
     func ansible(_ arguments: [String]) throws -> String {
-        let home = FileManager.default.temporaryDirectory.appendingPathComponent("fwctl-ansible-home-\(getpid())")
+        // An empty configuration, so no ansible.cfg of the machine or user changes the result.
+        let home = try TemporaryFolder("fwctl-ansible-home", files: ["ansible.cfg": ""])
+        defer { home.remove() }
         var environment = ProcessInfo.processInfo.environment
-        environment["ANSIBLE_HOME"] = home.path
-        environment["ANSIBLE_LOCAL_TEMP"] = home.appendingPathComponent("tmp").path
+        environment["ANSIBLE_HOME"] = home.url.path
+        environment["ANSIBLE_LOCAL_TEMP"] = home.path("tmp")
         environment["ANSIBLE_INVENTORY_UNPARSED_FAILED"] = "true"
         environment["ANSIBLE_INVENTORY_ANY_UNPARSED_IS_FAILED"] = "true"
-        // An empty configuration, so no ansible.cfg of the machine or user changes the result.
-        let config = home.appendingPathComponent("ansible.cfg")
-        try FileManager.default.createDirectory(at: home, withIntermediateDirectories: true)
-        if !FileManager.default.fileExists(atPath: config.path) { try Data().write(to: config) }
-        environment["ANSIBLE_CONFIG"] = config.path
+        environment["ANSIBLE_CONFIG"] = home.path("ansible.cfg")
         let result = try runProcess(
             Self.ansibleInventory, arguments, environment: environment, currentDirectory: FileManager.default.temporaryDirectory,
             timeout: 300)

@@ -13,36 +13,8 @@ enum Fixtures {
     }
 }
 
-/// A temporary directory unique to one test, removed by `cleanup()`.
-struct TemporaryDirectory {
-    let url: URL
-
-    init(_ label: String = "inv") throws {
-        url = FileManager.default.temporaryDirectory
-            .appendingPathComponent("fwctl-\(label)-\(getpid())-\(UniqueNumber.next())")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    }
-
-    var path: String { url.path }
-
-    /// Writes `text` to `relative` (creating folders), optionally executable.
-    @discardableResult
-    func write(_ relative: String, _ text: String, executable: Bool = false) throws -> String {
-        let file = url.appendingPathComponent(relative)
-        try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
-        try Data(text.utf8).write(to: file)
-        if executable { try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: file.path) }
-        return file.path
-    }
-
-    func cleanup() {
-        try? FileManager.default.removeItem(at: url)
-    }
-
-}
-
-/// Parses INI text, recording the error as a test issue when it fails.
-func ini(_ text: String, sourceLocation: Testing.SourceLocation = #_sourceLocation) throws -> Inventory {
+/// Parses INI text as the file `test.ini` (the name errors give).
+func ini(_ text: String) throws -> Inventory {
     try Inventory.parse(ini: text, file: "test.ini")
 }
 

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 @testable import FWInventory
 
@@ -54,22 +55,26 @@ import Testing
         #expect(inventory.vars(ofGroup: "nosuch") == nil)
     }
 
-    @Test func ignoredAndUnusedVarsFilesAreReported() {
+    @Test func ignoredAndUnusedVarsFilesAreReported() throws {
         #expect(inventory.warnings.contains { $0.contains("group_vars/nosuchgroup.yml") && $0.contains("no group named 'nosuchgroup'") })
         #expect(inventory.warnings.contains { $0.contains("group_vars/db.yml") && $0.contains("comes first") })
-        #expect(!inventory.merged("w2").values.contains("ignored_txt"))
-        #expect(!inventory.merged("w2").values.contains("ignored_hidden"))
-        #expect(!inventory.merged("w2").values.contains("ignored_backup"))
+        // group_vars/prod/ holds a hidden file, a .txt and two backups (`~`), each setting a key of its own.
+        let prod = try #require(inventory.vars(ofGroup: "prod"))
+        #expect(prod.vars["prod_json"] == 1.0)  // the folder's vars files are read
+        for ignored in ["ignored_hidden", "ignored_txt", "ignored_backup", "ignored_backup_noext"] {
+            #expect(prod.vars[ignored] == nil, "\(ignored)")
+        }
     }
 
     /// Ansible's stages: every group's inventory vars come before any group_vars file, so group_vars/all.yml
     /// beats [web:vars] for a host in web, while [web:vars] still beats [all:vars].
     @Test func inventoryGroupVarsLoseToAnyGroupVarsFile() throws {
-        let dir = try TemporaryDirectory()
-        defer { dir.cleanup() }
-        try dir.write("hosts", "[all:vars]\na=all_inline\nb=all_inline\n[web]\nw1\n[web:vars]\na=web_inline\nb=web_inline\n")
-        try dir.write("group_vars/all.yml", "a: all_file\n")
-        let inventory = try Inventory.load(dir.path + "/hosts")
+        let folder = try TemporaryFolder("fwctl-inv-stages", files: [
+            "hosts": "[all:vars]\na=all_inline\nb=all_inline\n[web]\nw1\n[web:vars]\na=web_inline\nb=web_inline\n",
+            "group_vars/all.yml": "a: all_file\n",
+        ])
+        defer { folder.remove() }
+        let inventory = try Inventory.load(folder.path("hosts"))
         #expect(inventory.merged("w1") == ["a": "all_file", "b": "web_inline"])
         // Per scope, `all` has its file's value and web its own.
         let vars = try #require(inventory.vars(of: "w1"))
@@ -78,9 +83,9 @@ import Testing
         // The layers show Ansible's actual order.
         #expect(vars.layers.map(\.owner) == [.group("all"), .group("web"), .group("all")])
         #expect(vars.layers.map(\.source) == [.inventory, .inventory, .varsFile])
-        #expect(vars.layers[2].location(of: "a") == FileLocation(file: dir.path + "/group_vars/all.yml", line: 1))
-        #expect(vars.location(of: "a") == FileLocation(file: dir.path + "/group_vars/all.yml", line: 1))
-        #expect(vars.location(of: "b") == FileLocation(file: dir.path + "/hosts", line: 8))
+        #expect(vars.layers[2].location(of: "a") == FileLocation(file: folder.path("group_vars/all.yml"), line: 1))
+        #expect(vars.location(of: "a") == FileLocation(file: folder.path("group_vars/all.yml"), line: 1))
+        #expect(vars.location(of: "b") == FileLocation(file: folder.path("hosts"), line: 8))
     }
 
     @Test func varsOfManyHostsAtOnceEqualOneByOne() throws {
@@ -94,15 +99,25 @@ import Testing
         }
     }
 
+    /// `--host` (from `vars(of:)`) and `--list` (from the listing's own merge of converted values) agree.
+    @Test func hostJSONEqualsTheListsHostvars() throws {
+        let list = try JSONReader.parse(Array(inventory.listJSON().utf8)).value
+        for host in inventory.hosts {
+            let listed = list["_meta"]?["hostvars"]?[host.name] ?? [:]
+            #expect(try JSONReader.parse(Array(inventory.hostJSON(host.name).utf8)).value == listed, "\(host)")
+        }
+    }
+
     @Test func severalSourcesMergeTheirVarsDirectoriesInOrder() throws {
-        let dir = try TemporaryDirectory()
-        defer { dir.cleanup() }
-        let first = try dir.write("one/hosts", "[web]\nw1\n[db]\nd1\n")
-        let second = try dir.write("two/hosts", "[web]\nw2\n")
-        try dir.write("one/group_vars/web.yml", "x: one_web\n")
-        try dir.write("two/group_vars/all.yml", "x: two_all\ny: two_all\n")
-        try dir.write("one/host_vars/w1.yml", "y: one_w1\n")
-        let inventory = try Inventory.load([first, second])
+        let folder = try TemporaryFolder("fwctl-inv-sources", files: [
+            "one/hosts": "[web]\nw1\n[db]\nd1\n",
+            "two/hosts": "[web]\nw2\n",
+            "one/group_vars/web.yml": "x: one_web\n",
+            "two/group_vars/all.yml": "x: two_all\ny: two_all\n",
+            "one/host_vars/w1.yml": "y: one_w1\n",
+        ])
+        defer { folder.remove() }
+        let inventory = try Inventory.load([folder.path("one/hosts"), folder.path("two/hosts")])
         #expect(inventory.hostNames == ["w1", "d1", "w2"])
         // all's files (from every source) come before web's.
         #expect(inventory.merged("w1") == ["x": "one_web", "y": "one_w1"])
@@ -110,31 +125,31 @@ import Testing
     }
 
     @Test func symbolicLinkLoopsEndAndEmptyFilesAreSkipped() throws {
-        let dir = try TemporaryDirectory()
-        defer { dir.cleanup() }
-        try dir.write("inv/hosts", "[web]\nw1\n")
-        try dir.write("inv/group_vars/web/a.yml", "a: 1\n")
-        try dir.write("inv/group_vars/web/empty.yml", "")
-        try FileManager.default.createSymbolicLink(atPath: dir.path + "/inv/group_vars/web/loop", withDestinationPath: "..")
-        try FileManager.default.createSymbolicLink(atPath: dir.path + "/inv/again", withDestinationPath: ".")
-        let inventory = try Inventory.load(dir.path + "/inv")
+        let folder = try TemporaryFolder("fwctl-inv-links", files: [
+            "inv/hosts": "[web]\nw1\n",
+            "inv/group_vars/web/a.yml": "a: 1\n",
+            "inv/group_vars/web/empty.yml": "",
+        ])
+        defer { folder.remove() }
+        try FileManager.default.createSymbolicLink(atPath: folder.path("inv/group_vars/web/loop"), withDestinationPath: "..")
+        try FileManager.default.createSymbolicLink(atPath: folder.path("inv/again"), withDestinationPath: ".")
+        let inventory = try Inventory.load(folder.path("inv"))
         #expect(inventory.hostNames == ["w1"])
         #expect(inventory.merged("w1") == ["a": 1])
     }
 
     @Test func varsFileErrorsNameTheFileAndLine() throws {
-        let dir = try TemporaryDirectory()
-        defer { dir.cleanup() }
-        try dir.write("hosts", "[web]\nw1\n")
-        try dir.write("group_vars/web.yml", "a: 1\nb: [1\n")
-        let error = try #require(throws: InventoryError.self) { try Inventory.load(dir.path + "/hosts") }
-        #expect(error.file == dir.path + "/group_vars/web.yml")
+        let folder = try TemporaryFolder("fwctl-inv-badvars", files: ["hosts": "[web]\nw1\n", "group_vars/web.yml": "a: 1\nb: [1\n"])
+        defer { folder.remove() }
+        let varsFile = folder.url.appendingPathComponent("group_vars/web.yml")
+        let error = try #require(throws: InventoryError.self) { try Inventory.load(folder.path("hosts")) }
+        #expect(error.file == varsFile.path)
         #expect(error.line == 3)
-        try dir.write("group_vars/web.yml", "- 1\n- 2\n")
-        let listError = try #require(throws: InventoryError.self) { try Inventory.load(dir.path + "/hosts") }
+        try Data("- 1\n- 2\n".utf8).write(to: varsFile)
+        let listError = try #require(throws: InventoryError.self) { try Inventory.load(folder.path("hosts")) }
         #expect(listError.message.contains("mapping of variables"))
-        try dir.write("group_vars/web.yml", "# only a comment\n")
-        #expect(try Inventory.load(dir.path + "/hosts").merged("w1") == [:])
+        try Data("# only a comment\n".utf8).write(to: varsFile)
+        #expect(try Inventory.load(folder.path("hosts")).merged("w1") == [:])
     }
 
     @Test func connectionSettings() throws {
@@ -154,5 +169,15 @@ import Testing
         #expect(error.line == 5)
         #expect(error.message.contains("1 to 65535"))
         #expect(throws: InventoryError.self) { try inventory.connection(of: "nosuch") }
+
+        // From vars the caller already holds (here from the batch `vars(of: hosts)`), without a second merge.
+        let held = Dictionary(uniqueKeysWithValues: inventory.vars(of: inventory.hosts).map { ($0.host, $0) })
+        #expect(try inventory.connection(from: try #require(held["w1"])) == Connection(
+            name: "w1", address: "192.0.2.10", port: 2222, user: "ops", privateKeyFile: "~/.ssh/fw"))
+        #expect(try inventory.connection(from: try #require(held["w2"])) == Connection(name: "w2", address: "w2", port: 2200))
+        let bad = try #require(held["bad"])
+        let heldError = try #require(throws: InventoryError.self) { try inventory.connection(from: bad) }
+        #expect(heldError.line == 5)
+        #expect(heldError.message.contains("of host 'bad'"))
     }
 }
