@@ -38,7 +38,7 @@ public struct AddressBook: Sendable {
             hostVars[host.name] = vars
             sshPorts[host.name] = Result { () throws(PolicyError) in
                 do {
-                    return UInt16(try inventory.connection(of: host.name).effectivePort)
+                    return UInt16(try inventory.connection(from: vars).effectivePort)
                 } catch {
                     throw PolicyError(host: host.name, message: "\(error)")
                 }

@@ -30,7 +30,7 @@ struct PingCommand: ParsableCommand {
         let log = global.bootstrapLogging()
         try reportingErrors {
             let (inventory, hosts) = try inventoryOptions.loadSelected(log: log)
-            let targets = try hosts.map { SSHTarget(try inventory.connection(of: $0.name)) }
+            let targets = try inventory.vars(of: hosts).map { SSHTarget(try inventory.connection(from: $0)) }
             if targets.isEmpty { log.warning("the inventory has no hosts") }
             let options = ssh.sshOptions(log: log, defaultTimeout: 30)
             let reporter = HostProgressReporter(verb: "ping", quiet: global.quiet)
