@@ -1,6 +1,5 @@
 import ArgumentParser
 import FWInventory
-import Foundation
 
 /// `fwctl inventory`: the inventory as fwctl reads it, in the formats of `ansible-inventory`.
 struct InventoryCommand: ParsableCommand {
@@ -40,7 +39,7 @@ struct InventoryCommand: ParsableCommand {
             let (inventory, selected) = try inventoryOptions.loadSelected(log: log)
             let output: String
             if list {
-                try FileHandle.standardOutput.write(contentsOf: inventory.listJSONBytes(hosts: selected))
+                try Terminal.writeResults(inventory.listJSONBytes(hosts: selected))
                 return
             } else if graph {
                 output = try inventory.graph(from: group ?? "all", hosts: inventoryOptions.limit == nil ? nil : selected)
@@ -54,7 +53,7 @@ struct InventoryCommand: ParsableCommand {
                 }
                 output = try inventory.hostJSON(matches[0].name)
             }
-            try FileHandle.standardOutput.write(contentsOf: Array(output.utf8))
+            try Terminal.writeResults(output)
         }
     }
 }

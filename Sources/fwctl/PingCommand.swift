@@ -43,9 +43,9 @@ struct PingCommand: ParsableCommand {
             }
             let rows = results.map(PingRow.init)
             if json {
-                try FileHandle.standardOutput.write(contentsOf: PingRow.json(rows))
+                try Terminal.writeResults(Array(PingRow.json(rows)))
             } else {
-                try FileHandle.standardOutput.write(contentsOf: Array(PingRow.table(rows, colour: Terminal.stdoutSupportsColour).utf8))
+                try Terminal.writeResults(PingRow.table(rows, colour: Terminal.stdoutSupportsColour))
             }
             let failed = results.filter { !$0.outcome.succeeded }
             for failure in failed {

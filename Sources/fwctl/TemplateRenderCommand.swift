@@ -52,9 +52,7 @@ struct TemplateRenderCommand: ParsableCommand {
             let set = try TemplateSet(sources, options: options)
             let values = try data.map(TemplateDataFile.load) ?? [:]
             let output = try set.template(named: file).render(values)
-            guard Terminal.writeStdout(output) else {
-                throw ExitCode(ExitStatus.failure)
-            }
+            try Terminal.writeResults(output)
         }
     }
 }

@@ -35,15 +35,14 @@ enum Terminal {
         _ = writeAll(fd: 2, Array(text.utf8))
     }
 
-    /// Writes exact bytes to stdout, unbuffered; false if stdout failed (e.g. a closed pipe or a full disk).
-    static func writeStdout(_ bytes: [UInt8]) -> Bool {
-        writeAll(fd: 1, bytes)
+    /// Writes a command's results to stdout, exactly these bytes and unbuffered; throws (exit 1, with the reason)
+    /// when they cannot all be written, so `fwctl render > summary.txt` on a full disk does not end as a success.
+    static func writeResults(_ bytes: [UInt8]) throws {
+        guard writeAll(fd: 1, bytes) else { throw StdoutWriteError(reason: String(cString: strerror(errno))) }
     }
 
-    /// Writes a command's results to stdout; throws (exit 1, with the reason) when they cannot all be written, so
-    /// `fwctl render > summary.txt` on a full disk does not end as a success.
     static func writeResults(_ text: String) throws {
-        guard writeStdout(Array(text.utf8)) else { throw StdoutWriteError(reason: String(cString: strerror(errno))) }
+        try writeResults(Array(text.utf8))
     }
 
     private static func writeAll(fd: Int32, _ bytes: [UInt8]) -> Bool {
