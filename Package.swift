@@ -4,7 +4,7 @@
 // Pipeline, data flowing one way:
 //   FWTemplate -> FWInventory -> FWPolicy -> FWSSH -> FWDeploy      (FWTunnel beside them)
 // Only FWSSH imports the CLibSSH2 C module. The `fwctl` executable is a thin layer of
-// subcommands over these libraries.
+// subcommands over these libraries and FWCommandLine (what every executable shares).
 import PackageDescription
 
 let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: "swift-argument-parser")
@@ -52,9 +52,15 @@ let package = Package(
         ),
 
         // MARK: Command-line front end
+        // What every executable shares: terminal output, logging to stderr, exit statuses, the command frame
+        // (FWCommand), progress lines. No fwctl stage below it, so fwtunnel-home and fwtunnel-work can use it.
+        .target(
+            name: "FWCommandLine",
+            dependencies: [argumentParser, logging]
+        ),
         .executableTarget(
             name: "fwctl",
-            dependencies: [argumentParser, logging, "FWTemplate", "FWInventory", "FWPolicy", "FWSSH", .product(name: "Yams", package: "Yams")]
+            dependencies: [argumentParser, logging, "FWCommandLine", "FWTemplate", "FWInventory", "FWPolicy", "FWSSH", .product(name: "Yams", package: "Yams")]
         ),
 
         // MARK: Tests
@@ -81,6 +87,10 @@ let package = Package(
             name: "FWTemplateTests",
             dependencies: ["FWTemplate", "TestSupport"],
             exclude: ["FuzzRegressions"]
+        ),
+        .testTarget(
+            name: "FWCommandLineTests",
+            dependencies: ["FWCommandLine", argumentParser, logging]
         ),
         .testTarget(
             name: "FWSSHTests",

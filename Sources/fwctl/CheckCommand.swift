@@ -1,9 +1,11 @@
 import ArgumentParser
+import FWCommandLine
 import FWPolicy
 import Foundation
+import Logging
 
 /// `fwctl check`: everything render checks, without writing anything.
-struct CheckCommand: ParsableCommand {
+struct CheckCommand: FWCommand {
     static let configuration = CommandConfiguration(
         commandName: "check",
         abstract: "Check the firewall policy without writing anything.",
@@ -21,15 +23,12 @@ struct CheckCommand: ParsableCommand {
     @Flag(help: "Print the result per host as JSON.")
     var json = false
 
-    func run() throws {
-        let log = global.bootstrapLogging()
-        try reportingErrors {
-            let (inventory, selected) = try inventoryOptions.loadSelected(log: log)
-            let fleet = try policyOptions.fleetRender(log: log)
-            let results = fleet.run(hosts: selected.map(\.name), inventory: inventory)
-            let summary = RenderSummary(results: results, outputDirectory: nil)
-            try Terminal.writeResults(json ? summary.json() : summary.table())
-            if let status = reportPolicyProblems(results) { throw ExitCode(status) }
-        }
+    func execute(log: Logger) throws {
+        let (inventory, selected) = try inventoryOptions.loadSelected(log: log)
+        let fleet = try policyOptions.fleetRender(log: log)
+        let results = fleet.run(hosts: selected.map(\.name), inventory: inventory)
+        let summary = RenderSummary(results: results, outputDirectory: nil)
+        try Terminal.writeResults(json ? summary.json() : summary.table())
+        if let status = reportPolicyProblems(results) { throw ExitCode(status) }
     }
 }

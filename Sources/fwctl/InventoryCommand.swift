@@ -1,8 +1,10 @@
 import ArgumentParser
+import FWCommandLine
 import FWInventory
+import Logging
 
 /// `fwctl inventory`: the inventory as fwctl reads it, in the formats of `ansible-inventory`.
-struct InventoryCommand: ParsableCommand {
+struct InventoryCommand: FWCommand {
     static let configuration = CommandConfiguration(
         commandName: "inventory",
         abstract: "Show the inventory as fwctl reads it, as ansible-inventory shows it.",
@@ -33,27 +35,24 @@ struct InventoryCommand: ParsableCommand {
         if group != nil && !graph { throw ValidationError("a GROUP argument goes with --graph") }
     }
 
-    func run() throws {
-        let log = global.bootstrapLogging()
-        try reportingErrors {
-            let (inventory, selected) = try inventoryOptions.loadSelected(log: log)
-            let output: String
-            if list {
-                try Terminal.writeResults(inventory.listJSONBytes(hosts: selected))
-                return
-            } else if graph {
-                output = try inventory.graph(from: group ?? "all", hosts: inventoryOptions.limit == nil ? nil : selected)
-            } else {
-                let name = host ?? ""
-                let matches = try inventory.select(name).filter { selected.contains($0) }
-                guard matches.count == 1 else {
-                    throw InventoryError(
-                        "--host '\(name)' matches \(matches.count) hosts\(inventoryOptions.limit == nil ? "" : " within --limit")",
-                        hint: "give the name of one host")
-                }
-                output = try inventory.hostJSON(matches[0].name)
+    func execute(log: Logger) throws {
+        let (inventory, selected) = try inventoryOptions.loadSelected(log: log)
+        let output: String
+        if list {
+            try Terminal.writeResults(inventory.listJSONBytes(hosts: selected))
+            return
+        } else if graph {
+            output = try inventory.graph(from: group ?? "all", hosts: inventoryOptions.limit == nil ? nil : selected)
+        } else {
+            let name = host ?? ""
+            let matches = try inventory.select(name).filter { selected.contains($0) }
+            guard matches.count == 1 else {
+                throw InventoryError(
+                    "--host '\(name)' matches \(matches.count) hosts\(inventoryOptions.limit == nil ? "" : " within --limit")",
+                    hint: "give the name of one host")
             }
-            try Terminal.writeResults(output)
+            output = try inventory.hostJSON(matches[0].name)
         }
+        try Terminal.writeResults(output)
     }
 }

@@ -1,10 +1,12 @@
 import ArgumentParser
+import FWCommandLine
 import FWInventory
 import FWSSH
 import Foundation
+import Logging
 
 /// `fwctl ping`: the check to run before a deploy, like `ansible -m ping`.
-struct PingCommand: ParsableCommand {
+struct PingCommand: FWCommand {
     static let configuration = CommandConfiguration(
         commandName: "ping",
         abstract: "Check that every selected host can be reached over SSH: host key, login, a command.",
@@ -26,33 +28,30 @@ struct PingCommand: ParsableCommand {
     @Flag(help: "Print the results as JSON instead of a table.")
     var json = false
 
-    func run() throws {
-        let log = global.bootstrapLogging()
-        try reportingErrors {
-            let (inventory, hosts) = try inventoryOptions.loadSelected(log: log)
-            let targets = try inventory.vars(of: hosts).map { SSHTarget(try inventory.connection(from: $0)) }
-            if targets.isEmpty { log.warning("the inventory has no hosts") }
-            let options = ssh.sshOptions(log: log, defaultTimeout: 30)
-            let reporter = HostProgressReporter(verb: "ping", quiet: global.quiet)
-            let results = ssh.runner.run(targets, options: options, progress: reporter.callback) { session in
-                let result = try session.exec("true")
-                guard result.succeeded else {
-                    throw SSHError(.exec, host: session.target.name,
-                                   "`true` ended with \(result.outcomeDescription): \(result.stderrText.trimmingCharacters(in: .whitespacesAndNewlines))")
-                }
+    func execute(log: Logger) throws {
+        let (inventory, hosts) = try inventoryOptions.loadSelected(log: log)
+        let targets = try inventory.vars(of: hosts).map { SSHTarget(try inventory.connection(from: $0)) }
+        if targets.isEmpty { log.warning("the inventory has no hosts") }
+        let options = ssh.sshOptions(log: log, defaultTimeout: 30)
+        let reporter = HostProgressReporter(verb: "ping", quiet: global.quiet)
+        let results = ssh.runner.run(targets, options: options, progress: reporter.callback) { session in
+            let result = try session.exec("true")
+            guard result.succeeded else {
+                throw SSHError(.exec, host: session.target.name,
+                               "`true` ended with \(result.outcomeDescription): \(result.stderrText.trimmingCharacters(in: .whitespacesAndNewlines))")
             }
-            let rows = results.map(PingRow.init)
-            if json {
-                try Terminal.writeResults(Array(PingRow.json(rows)))
-            } else {
-                try Terminal.writeResults(PingRow.table(rows, colour: Terminal.stdoutSupportsColour))
-            }
-            let failed = results.filter { !$0.outcome.succeeded }
-            for failure in failed {
-                if let error = failure.outcome.error { log.error("\(error)") }
-            }
-            if !failed.isEmpty { throw HostsFailed(failed: failed.count, total: results.count) }
         }
+        let rows = results.map(PingRow.init)
+        if json {
+            try Terminal.writeResults(Array(PingRow.json(rows)))
+        } else {
+            try Terminal.writeResults(PingRow.table(rows, colour: Terminal.stdoutSupportsColour))
+        }
+        let failed = results.filter { !$0.outcome.succeeded }
+        for failure in failed {
+            if let error = failure.outcome.error { log.error("\(error)") }
+        }
+        if !failed.isEmpty { throw HostsFailed(failed: failed.count, total: results.count) }
     }
 }
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import FWCommandLine
 import FWInventory
 import FWPolicy
 import FWTemplate
@@ -64,11 +65,10 @@ func reportPolicyProblems(_ results: [FleetRender.HostResult]) -> Int32? {
         if case .failed(let errors) = result.outcome { problems += errors }
     }
     guard !problems.isEmpty else { return nil }
-    let prefix = Terminal.paint("error: ", .red, enabled: Terminal.stderrSupportsColour)
     for (problem, hosts) in PolicyErrors(problems).grouped() {
-        Terminal.writeStderr("fwctl: \(prefix)\(problem.describe(hosts: hosts))\n")
+        Terminal.sayError(problem.describe(hosts: hosts))
     }
     let hosts = Set(results.filter { if case .failed = $0.outcome { true } else { false } }.map(\.host))
-    Terminal.writeStderr("fwctl: \(problems.count) problem\(problems.count == 1 ? "" : "s") on \(hosts.count) host\(hosts.count == 1 ? "" : "s")\n")
+    Terminal.say("\(problems.count) problem\(problems.count == 1 ? "" : "s") on \(hosts.count) host\(hosts.count == 1 ? "" : "s")")
     return PolicyErrors(problems).includesInvalidInput ? ExitStatus.invalidInput : ExitStatus.failure
 }

@@ -1,9 +1,11 @@
 import ArgumentParser
+import FWCommandLine
 import FWPolicy
 import Foundation
+import Logging
 
 /// `fwctl render`: the firewall policy in the inventory, rendered to each host's rule files.
-struct RenderCommand: ParsableCommand {
+struct RenderCommand: FWCommand {
     static let configuration = CommandConfiguration(
         commandName: "render",
         abstract: "Render each host's firewall files from the policy in the inventory.",
@@ -24,26 +26,23 @@ struct RenderCommand: ParsableCommand {
     @Flag(help: "Print the summary as JSON.")
     var json = false
 
-    func run() throws {
-        let log = global.bootstrapLogging()
-        try reportingErrors {
-            let started = DispatchTime.now()
-            let (inventory, selected) = try inventoryOptions.loadSelected(log: log)
-            let fleet = try policyOptions.fleetRender(log: log)
-            let tree = try OutputTree(root: output)
-            let results = fleet.run(hosts: selected.map(\.name), inventory: inventory) { host, files in
-                try tree.stage(host: host, files: files)
-            }
-            if let status = reportPolicyProblems(results) {
-                tree.discard()
-                Terminal.writeStderr("fwctl: nothing written to \(output)\n")
-                throw ExitCode(status)
-            }
-            try tree.commit()
-            let summary = RenderSummary(results: results, outputDirectory: output)
-            try Terminal.writeResults(json ? summary.json() : summary.table())
-            let seconds = Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e9
-            log.info("rendered \(summary.rendered.count) hosts to \(output)/ in \(String(format: "%.2f", seconds)) s")
+    func execute(log: Logger) throws {
+        let started = DispatchTime.now()
+        let (inventory, selected) = try inventoryOptions.loadSelected(log: log)
+        let fleet = try policyOptions.fleetRender(log: log)
+        let tree = try OutputTree(root: output)
+        let results = fleet.run(hosts: selected.map(\.name), inventory: inventory) { host, files in
+            try tree.stage(host: host, files: files)
         }
+        if let status = reportPolicyProblems(results) {
+            tree.discard()
+            Terminal.say("nothing written to \(output)")
+            throw ExitCode(status)
+        }
+        try tree.commit()
+        let summary = RenderSummary(results: results, outputDirectory: output)
+        try Terminal.writeResults(json ? summary.json() : summary.table())
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e9
+        log.info("rendered \(summary.rendered.count) hosts to \(output)/ in \(String(format: "%.2f", seconds)) s")
     }
 }

@@ -1,3 +1,4 @@
+import FWCommandLine
 import FWPolicy
 import Foundation
 

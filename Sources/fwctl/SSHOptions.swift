@@ -1,4 +1,5 @@
 import ArgumentParser
+import FWCommandLine
 import FWInventory
 import FWSSH
 import Foundation
@@ -40,6 +41,16 @@ struct SSHConnectionOptions: ParsableArguments {
     }
 
     var runner: HostRunner { HostRunner(parallelism: parallel) }
+}
+
+extension HostProgressReporter {
+    /// Pass to `HostRunner.run(progress:)`.
+    var callback: @Sendable (HostProgress) -> Void {
+        { [self] progress in
+            report(host: progress.target.name, succeeded: progress.succeeded, reason: progress.reason,
+                   finished: progress.finishedCount, total: progress.total, elapsed: progress.elapsed)
+        }
+    }
 }
 
 extension SSHTarget {

@@ -1,10 +1,12 @@
 import ArgumentParser
+import FWCommandLine
 import FWTemplate
+import Logging
 
 extension TemplateOptions.Escaping: ExpressibleByArgument {}
 
 /// `fwctl template render FILE`: renders one template with data and prints exactly the output bytes.
-struct TemplateRenderCommand: ParsableCommand {
+struct TemplateRenderCommand: FWCommand {
     static let configuration = CommandConfiguration(
         commandName: "render",
         abstract: "Render a Mustache template and print exactly the result.",
@@ -42,17 +44,14 @@ struct TemplateRenderCommand: ParsableCommand {
     @Flag(name: .long, help: "Lenient names, as the Mustache spec has them: a missing name renders as nothing, a missing partial too.")
     var lenient = false
 
-    func run() throws {
-        let log = global.bootstrapLogging()
-        try reportingErrors {
-            let options = TemplateOptions(escaping: escape, strict: !lenient)
-            var sources = try partials.map { try TemplateSet.sources(inDirectory: $0) } ?? []
-            sources.append(try TemplateSource(contentsOfFile: file))
-            log.debug("compiling \(sources.count) template(s)", metadata: ["escape": "\(escape.rawValue)", "strict": "\(!lenient)"])
-            let set = try TemplateSet(sources, options: options)
-            let values = try data.map(TemplateDataFile.load) ?? [:]
-            let output = try set.template(named: file).render(values)
-            try Terminal.writeResults(output)
-        }
+    func execute(log: Logger) throws {
+        let options = TemplateOptions(escaping: escape, strict: !lenient)
+        var sources = try partials.map { try TemplateSet.sources(inDirectory: $0) } ?? []
+        sources.append(try TemplateSource(contentsOfFile: file))
+        log.debug("compiling \(sources.count) template(s)", metadata: ["escape": "\(escape.rawValue)", "strict": "\(!lenient)"])
+        let set = try TemplateSet(sources, options: options)
+        let values = try data.map(TemplateDataFile.load) ?? [:]
+        let output = try set.template(named: file).render(values)
+        try Terminal.writeResults(output)
     }
 }

@@ -1,7 +1,7 @@
 /// Rows of cells as aligned text: each column padded to its widest cell, two spaces apart, the last column not
 /// padded. `paint` may colour a cell after padding (colour codes would upset the widths before).
-enum TextTable {
-    static func render(_ rows: [[String]], paint: (_ row: Int, _ column: Int, _ padded: String) -> String = { $2 }) -> String {
+public enum TextTable {
+    public static func render(_ rows: [[String]], paint: (_ row: Int, _ column: Int, _ padded: String) -> String = { $2 }) -> String {
         // Widths in Unicode scalars: cheap to count (a render summary has a row per host), right for the names
         // and numbers these tables hold.
         let columns = rows.map(\.count).max() ?? 0

@@ -1,24 +1,24 @@
 import Logging
 
 /// One line per message on stderr: `fwctl: warning: message key=value`.
-struct StderrLogHandler: LogHandler {
-    let label: String
-    let colour: Bool
-    var logLevel: Logger.Level = .info
-    var metadata: Logger.Metadata = [:]
+public struct StderrLogHandler: LogHandler {
+    public let label: String
+    public let colour: Bool
+    public var logLevel: Logger.Level = .info
+    public var metadata: Logger.Metadata = [:]
 
-    init(label: String, colour: Bool) {
+    public init(label: String, colour: Bool) {
         self.label = label
         self.colour = colour
     }
 
-    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
         get { metadata[key] }
         set { metadata[key] = newValue }
     }
 
-    func log(event: LogEvent) {
-        var line = "fwctl: "
+    public func log(event: LogEvent) {
+        var line = ""
         switch event.level {
         case .critical, .error: line += Terminal.paint("error: ", .red, enabled: colour)
         case .warning: line += Terminal.paint("warning: ", .yellow, enabled: colour)
@@ -30,6 +30,6 @@ struct StderrLogHandler: LogHandler {
         for key in merged.keys.sorted() {
             line += " \(key)=\(merged[key]!)"
         }
-        Terminal.writeStderr(line + "\n")
+        Terminal.say(line)
     }
 }
