@@ -3,6 +3,7 @@
 //
 // Pipeline, data flowing one way:
 //   FWTemplate -> FWInventory -> FWPolicy -> FWSSH -> FWDeploy      (FWTunnel beside them)
+// all on FWBase (threads, parallel runs, shared values, file bytes), below everything.
 // Only FWSSH imports the CLibSSH2 C module. The `fwctl` executable is a thin layer of
 // subcommands over these libraries and FWCommandLine (what every executable shares).
 import PackageDescription
@@ -33,22 +34,25 @@ let package = Package(
         .target(name: "CFWSystem"),
 
         // MARK: Libraries, one per pipeline stage
+        // Below every stage: our own worker threads, the parallel per-item runner, Mutex-backed shared values,
+        // the file-bytes type. No dependencies besides the standard library and Synchronization.
+        .target(name: "FWBase"),
         // The Mustache engine every output file goes through. No dependencies, by design.
         .target(name: "FWTemplate"),
         // Ansible inventories (INI, YAML, JSON, scripts, directories) with group_vars/host_vars and host patterns.
         .target(
             name: "FWInventory",
-            dependencies: [.product(name: "Yams", package: "Yams")]
+            dependencies: ["FWBase", .product(name: "Yams", package: "Yams")]
         ),
         // Firewall policy from inventory vars, compiled to typed rules and rendered through the templates.
         .target(
             name: "FWPolicy",
-            dependencies: ["FWTemplate", "FWInventory", "CFWSystem"]
+            dependencies: ["FWBase", "FWTemplate", "FWInventory", "CFWSystem"]
         ),
-        // SSH transport: the only importer of CLibSSH2; takes plain targets, imports no other fwctl module.
+        // SSH transport: the only importer of CLibSSH2; takes plain targets, imports no other stage.
         .target(
             name: "FWSSH",
-            dependencies: ["CLibSSH2", logging]
+            dependencies: ["FWBase", "CLibSSH2", logging]
         ),
 
         // MARK: Command-line front end
@@ -70,7 +74,7 @@ let package = Package(
         ),
         .testTarget(
             name: "FWPolicyTests",
-            dependencies: ["FWPolicy", "TestSupport"],
+            dependencies: ["FWBase", "FWPolicy", "TestSupport"],
             exclude: ["Golden"]
         ),
         .testTarget(
@@ -80,7 +84,7 @@ let package = Package(
         ),
         .testTarget(
             name: "FWInventoryTests",
-            dependencies: ["FWInventory", "TestSupport"],
+            dependencies: ["FWBase", "FWInventory", "TestSupport"],
             exclude: ["Fixtures", "FuzzRegressions"]
         ),
         .testTarget(
@@ -89,12 +93,16 @@ let package = Package(
             exclude: ["FuzzRegressions"]
         ),
         .testTarget(
+            name: "FWBaseTests",
+            dependencies: ["FWBase"]
+        ),
+        .testTarget(
             name: "FWCommandLineTests",
             dependencies: ["FWCommandLine", argumentParser, logging]
         ),
         .testTarget(
             name: "FWSSHTests",
-            dependencies: ["FWSSH", "TestSupport", logging]
+            dependencies: ["FWBase", "FWSSH", "TestSupport", logging]
         ),
     ],
     swiftLanguageModes: [.v6]

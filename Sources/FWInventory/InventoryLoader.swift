@@ -1,3 +1,4 @@
+import FWBase
 import Foundation
 
 /// How inventories are loaded.
@@ -19,7 +20,7 @@ extension Inventory {
     /// group_vars/ and host_vars/ beside each source.
     public static func load(_ sources: [String], options: LoadOptions = LoadOptions()) throws -> Inventory {
         // Deeply nested YAML recurses deeply in the parser: load on a thread with room for it.
-        try LargeStack.run {
+        try WorkerThread.run(stackSize: WorkerThread.deepRecursionStackSize) {
             var loader = InventoryLoader(options: options)
             return try loader.load(sources)
         }
@@ -38,7 +39,7 @@ extension Inventory {
 
     /// An inventory from YAML inventory text alone (no group_vars).
     public static func parse(yaml text: String, file: String = "<inventory>", options: LoadOptions = LoadOptions()) throws -> Inventory {
-        try LargeStack.run {
+        try WorkerThread.run(stackSize: WorkerThread.deepRecursionStackSize) {
             var loader = InventoryLoader(options: options)
             try loader.loadStructured(Array(text.utf8), file: file, kind: .yaml)
             return InventoryLoader.finish(sources: [file], warnings: loader.warnings, builder: loader.builder)

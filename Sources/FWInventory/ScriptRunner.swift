@@ -1,14 +1,9 @@
+import FWBase
 import Foundation
 
 /// Runs an inventory script and returns its stdout, reading stdout and stderr together (a script that writes a
 /// lot to stderr must not block), killing it after `timeout` seconds.
 enum ScriptRunner {
-    private final class Collected: @unchecked Sendable {
-        let lock = NSLock()
-        var stdout = Data()
-        var stderr = Data()
-    }
-
     static func run(_ path: String, _ arguments: [String], timeout: Double) throws -> [UInt8] {
         let origin = FileLocation(file: path)
         let command = ([path] + arguments).joined(separator: " ")
@@ -24,29 +19,33 @@ enum ScriptRunner {
         } catch {
             throw InventoryError("cannot run inventory script `\(command)`: \(error.localizedDescription)", at: origin)
         }
-        let collected = Collected()
-        let readers = DispatchGroup()
-        for (pipe, isStdout) in [(out, true), (err, false)] {
-            readers.enter()
-            DispatchQueue.global().async {
-                let data = pipe.fileHandleForReading.readDataToEndOfFile()
-                collected.lock.lock()
-                if isStdout { collected.stdout = data } else { collected.stderr = data }
-                collected.lock.unlock()
-                readers.leave()
+        // Each pipe is read to its end by a blocking read on a thread of our own.
+        let readers: [(thread: WorkerThread, output: Locked<Data>)]
+        do {
+            readers = try [out, err].map { pipe in
+                let output = Locked(Data())
+                let thread = try WorkerThread(stackSize: 1 << 20) {
+                    let data = pipe.fileHandleForReading.readDataToEndOfFile()
+                    output.withLock { $0 = data }
+                }
+                return (thread, output)
             }
+        } catch {
+            process.terminate()
+            throw InventoryError("cannot run inventory script `\(command)`: \(error)", at: origin)
         }
-        if readers.wait(timeout: .now() + timeout) == .timedOut {
+        let deadline = ContinuousClock.now + .milliseconds(Int64(timeout * 1000))
+        if !readers.allSatisfy({ $0.thread.join(timeout: deadline - ContinuousClock.now) }) {
             process.terminate()
             kill(process.processIdentifier, SIGKILL)
-            _ = readers.wait(timeout: .now() + 5)
+            for reader in readers { _ = reader.thread.join(timeout: .seconds(5)) }
             process.waitUntilExit()
             throw InventoryError("inventory script `\(command)` did not finish within \(Int(timeout)) seconds", at: origin)
         }
         process.waitUntilExit()
-        collected.lock.lock()
-        defer { collected.lock.unlock() }
-        let stderrText = String(decoding: collected.stderr, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        let stdout = readers[0].output.withLock { $0 }
+        let stderrText = String(decoding: readers[1].output.withLock { $0 }, as: UTF8.self)
+            .trimmingCharacters(in: .whitespacesAndNewlines)
         if process.terminationReason == .uncaughtSignal || process.terminationStatus != 0 {
             let how = process.terminationReason == .uncaughtSignal
                 ? "was killed by signal \(process.terminationStatus)" : "exited with status \(process.terminationStatus)"
@@ -54,6 +53,6 @@ enum ScriptRunner {
                 "inventory script `\(command)` \(how)", at: origin,
                 hint: stderrText.isEmpty ? "run it yourself to see why" : "it said: \(stderrText)")
         }
-        return [UInt8](collected.stdout)
+        return [UInt8](stdout)
     }
 }

@@ -1,3 +1,4 @@
+import FWBase
 import Foundation
 
 /// group_vars/ and host_vars/ beside each inventory source, found and read as Ansible's `host_group_vars` plugin
@@ -185,50 +186,36 @@ struct VarsFiles {
     }
 }
 
-/// Reads vars files on a few threads (with large stacks: YAML parsing recurses per nesting level).
-final class VarsFilePrefetch: @unchecked Sendable {
-    private let lock = NSLock()
-    private var results: [String: Result<VarTable?, InventoryError>] = [:]
-    private let finished = DispatchGroup()
-    private let paths: [String]
-    private var next = 0
+/// Reads vars files on a few threads in the background while the inventory sources are parsed (with large stacks:
+/// YAML parsing recurses per nesting level).
+final class VarsFilePrefetch: Sendable {
+    private let reader: WorkerThread?
+    private let results = Locked<[String: Result<VarTable?, InventoryError>]>([:])
 
     init(paths: [String]) {
-        self.paths = paths
         let workers = max(1, min(ProcessInfo.processInfo.activeProcessorCount, 4, paths.count / 16 + 1))
-        for _ in 0..<workers {
-            finished.enter()
-            let thread = Thread { [self] in
-                while true {
-                    lock.lock()
-                    guard next < paths.count else { lock.unlock(); break }
-                    let path = paths[next]
-                    next += 1
-                    lock.unlock()
-                    let result: Result<VarTable?, InventoryError>
-                    do {
-                        result = .success(try VarsFiles.read(path))
-                    } catch let error as InventoryError {
-                        result = .failure(error)
-                    } catch {
-                        result = .failure(InventoryError("\(error)", at: FileLocation(file: path)))
-                    }
-                    lock.lock()
-                    results[path] = result
-                    lock.unlock()
+        let runner = ParallelRunner(parallelism: workers, stackSize: WorkerThread.deepRecursionStackSize / 4)
+        let results = self.results
+        // Without a thread for the run, nothing is prefetched: each file is read when it is needed.
+        reader = try? WorkerThread {
+            let read = runner.map(paths) { _, path -> Result<VarTable?, InventoryError> in
+                do {
+                    return .success(try VarsFiles.read(path))
+                } catch let error as InventoryError {
+                    return .failure(error)
+                } catch {
+                    return .failure(InventoryError("\(error)", at: FileLocation(file: path)))
                 }
-                finished.leave()
             }
-            thread.stackSize = LargeStack.size / 4
-            thread.start()
+            results.withLock { results in
+                for (path, result) in zip(paths, read) { results[path] = result }
+            }
         }
     }
 
     /// The file's result once all are read, or nil if it was not among the prefetched files.
     func result(for path: String) -> Result<VarTable?, InventoryError>? {
-        finished.wait()
-        lock.lock()
-        defer { lock.unlock() }
-        return results[path]
+        reader?.join()
+        return results.withLock { $0[path] }
     }
 }

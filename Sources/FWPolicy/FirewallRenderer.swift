@@ -1,10 +1,5 @@
+import FWBase
 import FWTemplate
-
-/// One rendered file of a host: its name in the host's output folder and its bytes.
-public struct RenderedFile: Sendable, Equatable {
-    public var name: String
-    public var bytes: [UInt8]
-}
 
 /// Renders compiled host firewalls through the templates, in strict, rule-safe mode.
 public struct FirewallRenderer: Sendable {
@@ -52,12 +47,13 @@ public struct FirewallRenderer: Sendable {
         self.generator = generator
     }
 
-    /// The host's files for its target.
-    public func render(_ firewall: HostFirewall) throws(TemplateError) -> [RenderedFile] {
+    /// The host's files for its target, each with its path in the host's output folder (its file name) and mode
+    /// 0644: rules hold no secrets, and iptables-restore, ufw and nft read them as root.
+    public func render(_ firewall: HostFirewall) throws(TemplateError) -> [FileBytes] {
         let data = self.data.host(firewall, generator: generator)
-        var files: [RenderedFile] = []
+        var files: [FileBytes] = []
         for output in Self.outputs(for: firewall.target) where !output.onlyWithSets || !firewall.sets.isEmpty {
-            files.append(RenderedFile(name: output.file, bytes: try templates.render(output.template, data)))
+            files.append(FileBytes(path: output.file, bytes: try templates.render(output.template, data), mode: 0o644))
         }
         return files
     }

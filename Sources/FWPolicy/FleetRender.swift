@@ -1,4 +1,4 @@
-import Dispatch
+import FWBase
 import Foundation
 import FWInventory
 import FWTemplate
@@ -38,27 +38,19 @@ public struct FleetRender: Sendable {
     /// any thread (used to stage files while other hosts still render). A failing sink fails that host with an
     /// `.output` problem.
     public func run(
-        hosts: [String], inventory: Inventory, sink: (@Sendable (String, [RenderedFile]) throws -> Void)? = nil
+        hosts: [String], inventory: Inventory, sink: (@Sendable (String, [FileBytes]) throws -> Void)? = nil
     ) -> [HostResult] {
         let addressBook = AddressBook(inventory: inventory, resolution: resolution)
-        let results = ResultSlots(count: hosts.count)
-        // Chunks keep scheduling overhead low when there are thousands of small hosts.
-        let chunk = max(1, hosts.count / 64)
-        let chunks = (hosts.count + chunk - 1) / chunk
-        DispatchQueue.concurrentPerform(iterations: chunks) { c in
-            for index in (c * chunk)..<min(hosts.count, (c + 1) * chunk) {
-                let host = hosts[index]
-                results.store(HostResult(host: host, outcome: outcome(of: host, addressBook: addressBook, sink: sink)), at: index)
-            }
+        return ParallelRunner(parallelism: ProcessInfo.processInfo.activeProcessorCount).map(hosts) { _, host in
+            HostResult(host: host, outcome: outcome(of: host, addressBook: addressBook, sink: sink))
         }
-        return results.values()
     }
 
     private func outcome(of host: String, addressBook: AddressBook,
-                         sink: (@Sendable (String, [RenderedFile]) throws -> Void)?) -> Outcome {
+                         sink: (@Sendable (String, [FileBytes]) throws -> Void)?) -> Outcome {
         do throws(PolicyErrors) {
             guard let firewall = try compiler.compile(host: host, addressBook: addressBook) else { return .unmanaged }
-            let files: [RenderedFile]
+            let files: [FileBytes]
             do {
                 files = try renderer.render(firewall)
             } catch {
@@ -69,25 +61,9 @@ public struct FleetRender: Sendable {
             } catch {
                 throw PolicyErrors([PolicyError(.output, host: host, message: "\(error)")])
             }
-            return .rendered(firewall, files.map { FileSummary(name: $0.name, byteCount: $0.bytes.count) })
+            return .rendered(firewall, files.map { FileSummary(name: $0.path, byteCount: $0.bytes.count) })
         } catch {
             return .failed(error.errors)
         }
-    }
-}
-
-/// Fixed slots written once each from worker threads.
-private final class ResultSlots: @unchecked Sendable {
-    private var slots: [FleetRender.HostResult?]
-    private let lock = NSLock()
-
-    init(count: Int) { slots = Array(repeating: nil, count: count) }
-
-    func store(_ result: FleetRender.HostResult, at index: Int) {
-        lock.withLock { slots[index] = result }
-    }
-
-    func values() -> [FleetRender.HostResult] {
-        lock.withLock { slots.map { $0! } }
     }
 }

@@ -1,4 +1,5 @@
 import CFWSystem
+import FWBase
 import Foundation
 
 /// Writes rendered hosts under an output folder without ever leaving a half-written tree.
@@ -8,12 +9,15 @@ import Foundation
 /// existing one by an atomic exchange. If anything fails before that, the staging folder is removed and the output
 /// folder is exactly as it was. Paths are plain strings and files are made with open(2): at 10,000 hosts, URL
 /// and FileManager overhead (a stat per path) would cost more than the writes.
-public final class OutputTree: @unchecked Sendable {
+public final class OutputTree: Sendable {
     public let root: String
     private let staging: String
-    private let lock = NSLock()
-    private var staged: [String] = []
-    private var finished = false
+    private struct State {
+        var staged: [String] = []
+        /// Committed or discarded: the staging folder is gone.
+        var finished = false
+    }
+    private let state = Locked(State())
 
     public init(root: String) throws {
         self.root = root
@@ -23,25 +27,28 @@ public final class OutputTree: @unchecked Sendable {
     }
 
     deinit {
-        if !finished { discard() }
+        if !state.withLock({ $0.finished }) { discard() }
     }
 
     /// Writes one host's files into the staging folder. Safe to call from several threads for different hosts.
-    public func stage(host: String, files: [RenderedFile]) throws {
+    public func stage(host: String, files: [FileBytes]) throws {
         guard Self.isSafeFolderName(host) else {
             throw OutputTreeError(path: host, message: "the host name cannot be used as a folder name")
         }
         let folder = "\(staging)/\(host)"
         try Self.makeDirectory(folder)
         for file in files {
-            try Self.write(file.bytes, to: "\(folder)/\(file.name)")
+            guard Self.isSafeFolderName(file.path) else {
+                throw OutputTreeError(path: "\(folder)/\(file.path)", message: "a rendered file's name must be one plain name")
+            }
+            try Self.write(file, to: "\(folder)/\(file.path)")
         }
-        lock.withLock { staged.append(host) }
+        state.withLock { $0.staged.append(host) }
     }
 
     /// Moves every staged host folder into place and removes what they replaced.
     public func commit() throws {
-        let hosts = lock.withLock { staged }
+        let hosts = state.withLock { $0.staged }
         for host in hosts {
             let source = "\(staging)/\(host)"
             let destination = "\(root)/\(host)"
@@ -51,13 +58,13 @@ public final class OutputTree: @unchecked Sendable {
                 throw OutputTreeError(path: destination, message: String(cString: strerror(errno)))
             }
         }
-        finished = true
+        state.withLock { $0.finished = true }
         try? FileManager.default.removeItem(atPath: staging)
     }
 
     /// Removes the staging folder; the output folder is left as it was.
     public func discard() {
-        finished = true
+        state.withLock { $0.finished = true }
         try? FileManager.default.removeItem(atPath: staging)
     }
 
@@ -70,10 +77,15 @@ public final class OutputTree: @unchecked Sendable {
         guard mkdir(path, 0o755) == 0 else { throw OutputTreeError(path: path, message: String(cString: strerror(errno))) }
     }
 
-    private static func write(_ bytes: [UInt8], to path: String) throws {
-        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+    private static func write(_ file: FileBytes, to path: String) throws {
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw OutputTreeError(path: path, message: String(cString: strerror(errno))) }
         defer { close(fd) }
+        // The mode exactly, whatever the umask; set before any byte is written.
+        guard fchmod(fd, mode_t(file.mode & 0o7777)) == 0 else {
+            throw OutputTreeError(path: path, message: String(cString: strerror(errno)))
+        }
+        let bytes = file.bytes
         var offset = 0
         while offset < bytes.count {
             let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + offset, $0.count - offset) }

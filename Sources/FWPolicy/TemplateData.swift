@@ -1,3 +1,4 @@
+import FWBase
 import FWTemplate
 import Foundation
 
@@ -143,7 +144,7 @@ struct TemplateData {
 ///
 /// Lists are recognised by their array buffer: the address book hands every host the same array for the same
 /// sources. Each entry keeps its array alive, so a buffer address cannot be reused by another list while cached.
-final class AddressListTemplates: @unchecked Sendable {
+final class AddressListTemplates: Sendable {
     struct Lists {
         let networks: [IPNetwork]
         /// Items with `address` and `set` (false), one per address.
@@ -157,12 +158,11 @@ final class AddressListTemplates: @unchecked Sendable {
         let count: Int
     }
 
-    private let lock = NSLock()
-    private var cache: [Key: Lists] = [:]
+    private let cache = Locked<[Key: Lists]>([:])
 
     func lists(for networks: [IPNetwork]) -> Lists {
         let key = networks.withUnsafeBufferPointer { Key(buffer: UInt(bitPattern: $0.baseAddress), count: $0.count) }
-        if let hit = lock.withLock({ cache[key] }) { return hit }
+        if let hit = cache.withLock({ $0[key] }) { return hit }
         let texts = networks.map { TemplateValue.string($0.description) }
         let lists = Lists(
             networks: networks,
@@ -170,7 +170,7 @@ final class AddressListTemplates: @unchecked Sendable {
             addresses: .list(texts.enumerated().map { index, text in
                 .object(TemplateObject(TemplateData.addressLayout, [text, .bool(index == 0), .bool(index == texts.count - 1)]))
             }))
-        if !networks.isEmpty { lock.withLock { cache[key] = lists } }
+        if !networks.isEmpty { cache.withLock { $0[key] = lists } }
         return lists
     }
 }

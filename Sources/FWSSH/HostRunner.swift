@@ -1,5 +1,5 @@
+import FWBase
 import Foundation
-import Synchronization
 
 /// What happened on one host.
 public enum HostOutcome<Value: Sendable>: Sendable {
@@ -48,10 +48,14 @@ public struct HostProgress: Sendable {
     public let elapsed: Duration
 }
 
-/// Runs an operation on many hosts at once, with at most `parallelism` at a time, each on its own POSIX thread,
-/// and returns every host's result in input order. One host's failure or timeout never affects another's.
+/// Runs an operation on many hosts at once, with at most `parallelism` at a time, each on a worker thread of our
+/// own (blocking libssh2 calls never run on the Swift concurrency pool), and returns every host's result in input
+/// order. One host's failure or timeout never affects another's.
 public struct HostRunner: Sendable {
     public let parallelism: Int
+
+    /// libssh2 and our binding recurse little; small stacks let a run use a thousand threads.
+    static let stackSize = 1 << 20
 
     public init(parallelism: Int) {
         self.parallelism = max(1, parallelism)
@@ -64,37 +68,29 @@ public struct HostRunner: Sendable {
         progress: (@Sendable (HostProgress) -> Void)? = nil,
         _ operation: @escaping @Sendable (SSHTarget, Deadline) throws -> Value
     ) -> [HostResult<Value>] {
-        let state = RunState<Value>(count: targets.count)
-        let total = targets.count
-        let work: @Sendable () -> Void = {
-            while let index = state.claim() {
-                let target = targets[index]
-                let started = ContinuousClock.now
-                let outcome: HostOutcome<Value>
-                do {
-                    outcome = .success(try operation(target, .after(hostTimeout)))
-                } catch let error as SSHError where error.step == .timeout {
-                    outcome = .timedOut(error)
-                } catch {
-                    outcome = .failure(error)
-                }
-                let elapsed = ContinuousClock.now - started
-                state.store(HostResult(index: index, target: target, outcome: outcome, elapsed: elapsed))
-                state.reportFinished(progress) { finished in
-                    let reason = outcome.error.map { ($0 as? SSHError)?.reason ?? "\($0)" }
-                    return HostProgress(index: index, target: target, succeeded: outcome.succeeded, reason: reason,
-                                        finishedCount: finished, total: total, elapsed: elapsed)
-                }
+        var report: (@Sendable (ParallelProgress<HostResult<Value>>) -> Void)?
+        if let progress {
+            report = { (finished: ParallelProgress<HostResult<Value>>) in
+                let result = finished.result
+                let reason = result.outcome.error.map { ($0 as? SSHError)?.reason ?? "\($0)" }
+                progress(HostProgress(
+                    index: result.index, target: result.target, succeeded: result.outcome.succeeded, reason: reason,
+                    finishedCount: finished.finishedCount, total: finished.total, elapsed: result.elapsed))
             }
         }
-        var threads: [WorkerThread] = []
-        for _ in 0..<min(parallelism, targets.count) {
-            guard let thread = WorkerThread(work) else { break }
-            threads.append(thread)
+        let runner = ParallelRunner(parallelism: parallelism, stackSize: Self.stackSize)
+        return runner.map(targets, progress: report) { (index: Int, target: SSHTarget) -> HostResult<Value> in
+            let started = ContinuousClock.now
+            let outcome: HostOutcome<Value>
+            do {
+                outcome = .success(try operation(target, .after(hostTimeout)))
+            } catch let error as SSHError where error.step == .timeout {
+                outcome = .timedOut(error)
+            } catch {
+                outcome = .failure(error)
+            }
+            return HostResult(index: index, target: target, outcome: outcome, elapsed: ContinuousClock.now - started)
         }
-        if threads.isEmpty && !targets.isEmpty { work() }  // no thread could be made: do it here, one by one
-        threads.forEach { $0.join() }
-        return state.results()
     }
 
     /// The usual form: connect (host key and auth checked), run `operation` on the session, close. The session's
@@ -111,44 +107,5 @@ public struct HostRunner: Sendable {
             defer { session.close() }
             return try operation(session)
         }
-    }
-}
-
-/// Shared by the worker threads of one run. All mutable state sits behind Mutexes, so it is Sendable as is.
-private final class RunState<Value: Sendable>: Sendable {
-    private let next = Mutex(0)
-    private let slots: Mutex<[HostResult<Value>?]>
-    private let progressLock = Mutex(0)
-    private let count: Int
-
-    init(count: Int) {
-        self.count = count
-        slots = Mutex(Array(repeating: nil, count: count))
-    }
-
-    /// The next input index to work on, or nil when all are taken.
-    func claim() -> Int? {
-        next.withLock { next in
-            guard next < count else { return nil }
-            defer { next += 1 }
-            return next
-        }
-    }
-
-    func store(_ result: HostResult<Value>) {
-        slots.withLock { $0[result.index] = result }
-    }
-
-    /// Counts a finished host and calls `progress` under the same lock, so calls never overlap and finished counts
-    /// arrive in order.
-    func reportFinished(_ progress: (@Sendable (HostProgress) -> Void)?, _ make: (Int) -> HostProgress) {
-        progressLock.withLock { finished in
-            finished += 1
-            progress?(make(finished))
-        }
-    }
-
-    func results() -> [HostResult<Value>] {
-        slots.withLock { slots in slots.compactMap { $0 } }
     }
 }

@@ -1,4 +1,5 @@
 import CLibSSH2
+import FWBase
 import Foundation
 
 /// How a file reached the host.
@@ -7,13 +8,14 @@ public enum UploadMethod: String, Sendable {
 }
 
 extension SSHSession {
-    /// Writes `data` to `path` on the host with exactly `mode`, atomically: the bytes go to a new temporary file in
+    /// Writes the file's bytes to its path on the host with exactly its mode, atomically: the bytes go to a new temporary file in
     /// the same directory (SFTP, or SCP where the server has no SFTP subsystem), get their mode set explicitly (an
     /// open mode would not change an existing file's, and the umask would trim it), are synced to disk (SFTP only,
     /// with fsync@openssh.com where the server has it; SCP has no such step), and then `mv -f -T` renames the file
     /// over `path`. Readers see the old file or the new one, never a half-written one.
     @discardableResult
-    public func upload(_ data: Data, to path: String, mode: UInt32 = 0o600, timeout: Duration? = nil) throws -> UploadMethod {
+    public func upload(_ file: FileBytes, timeout: Duration? = nil) throws -> UploadMethod {
+        let path = file.path, mode = file.mode, data = Data(file.bytes)
         let deadline = self.deadline.capped(after: timeout ?? options.commandTimeout)
         guard !path.isEmpty, !path.hasSuffix("/"), !path.utf8.contains(0), !path.contains("\n") else {
             throw SSHError(.upload, host: hostName, "\(path.debugDescription) is not a file path")

@@ -66,6 +66,8 @@ struct CompiledTemplate {
 /// A template set after compiling and linking: immutable, shared by every `Template` of the set and by every
 /// render on every thread. The instruction and text arrays live in memory this object owns, so the renderer
 /// reads them through plain pointers (no bounds checks, no reference counting per instruction).
+/// @unchecked Sendable: the compiler cannot see through raw pointers; everything is written in init and only read
+/// after it, so sharing across threads is safe.
 final class CompiledSet: @unchecked Sendable {
     let pool: UnsafeMutableBufferPointer<UInt8>
     let instructions: UnsafeMutableBufferPointer<Instruction>

@@ -68,8 +68,9 @@ extension TemplateValue: ExpressibleByNilLiteral, ExpressibleByBooleanLiteral, E
 /// need no hashing of the key at render time. Objects with many keys also keep a dictionary index.
 public struct TemplateObject: Sendable, Equatable, ExpressibleByDictionaryLiteral {
     @usableFromInline
+    // @unchecked Sendable: mutated only while uniquely referenced (copy on write), so sharing across threads is
+    // safe; a Mutex here would cost every lookup of every render.
     final class Storage: @unchecked Sendable {
-        // Mutated only while uniquely referenced (copy on write), so sharing across threads is safe.
         @exclusivity(unchecked) var keys: [String] = []
         @exclusivity(unchecked) var hashes: [UInt64] = []
         @exclusivity(unchecked) var values: [TemplateValue] = []

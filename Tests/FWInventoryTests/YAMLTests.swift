@@ -1,3 +1,4 @@
+import FWBase
 import Testing
 
 @testable import FWInventory
@@ -66,7 +67,7 @@ import Testing
         #expect(throws: YAMLReader.Failure.self) { try YAMLReader.parse(bomb) }
         let deep = String(repeating: "[", count: 5000) + String(repeating: "]", count: 5000)
         // Yams recurses per level: parse on a large stack, as Inventory.load does.
-        #expect(throws: YAMLReader.Failure.self) { try LargeStack.run { try YAMLReader.parse(deep) } }
+        #expect(throws: YAMLReader.Failure.self) { try WorkerThread.run(stackSize: WorkerThread.deepRecursionStackSize) { try YAMLReader.parse(deep).value } }
     }
 
     @Test func yamlInventoryShape() throws {

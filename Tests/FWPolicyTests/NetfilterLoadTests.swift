@@ -2,7 +2,8 @@ import FWInventory
 import Foundation
 import Testing
 import TestSupport
-@testable import FWPolicy
+@testable import FWBase
+import FWPolicy
 
 /// Every rendered file must be accepted by the real tools, inside a throwaway network namespace.
 @Suite(.serialized) struct NetfilterLoadTests {
@@ -10,7 +11,7 @@ import TestSupport
         .networkNamespaces, .command("iptables-restore"), .command("ip6tables-restore"), .command("nft"), .command("ipset"),
     ]
 
-    func checkLoads(_ rendered: [(HostFirewall, [RenderedFile])], lab: NetworkLab, folder: TemporaryFolder) throws {
+    func checkLoads(_ rendered: [(HostFirewall, [FileBytes])], lab: NetworkLab, folder: TemporaryFolder) throws {
         let host = try lab.addHost("nf\(rendered.count)")
         for (firewall, files) in rendered {
             var paths: [String: String] = [:]

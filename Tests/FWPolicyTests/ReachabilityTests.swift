@@ -2,7 +2,8 @@ import FWInventory
 import Foundation
 import Testing
 import TestSupport
-@testable import FWPolicy
+@testable import FWBase
+import FWPolicy
 
 /// The behaviour test: a small fleet of namespace hosts, each loading its rendered rules for real (iptables on web,
 /// nftables on app, ufw on db), and every pair of hosts probed on every service port over IPv4 and IPv6. Exactly
@@ -121,7 +122,7 @@ import TestSupport
     }
 
     /// Installs a host's files the way each firewall expects them.
-    func load(_ firewall: HostFirewall, _ files: [RenderedFile], into host: NetworkLab.Host, lab: NetworkLab,
+    func load(_ firewall: HostFirewall, _ files: [FileBytes], into host: NetworkLab.Host, lab: NetworkLab,
               folder: TemporaryFolder) throws {
         func saved(_ name: String) throws -> String {
             let file = try #require(files.first { $0.name == name }, "\(firewall.host) has no \(name)")
@@ -164,33 +165,7 @@ import TestSupport
     }
 }
 
-/// Maps in parallel on plain threads (the probes block on child processes), at most `width` at once.
+/// Maps in parallel on our worker threads (the probes block on child processes), at most `width` at once.
 func parallelMap<T: Sendable, R: Sendable>(_ items: [T], width: Int, _ body: @escaping @Sendable (T) throws -> R) throws -> [R] {
-    let slots = ParallelSlots<R>(items.count)
-    let group = DispatchGroup()
-    for _ in 0..<min(width, items.count) {
-        group.enter()
-        Thread.detachNewThread {
-            while true {
-                let index: Int? = slots.lock.withLock {
-                    guard slots.next < items.count else { return nil }
-                    defer { slots.next += 1 }
-                    return slots.next
-                }
-                guard let index else { break }
-                let result = Result { try body(items[index]) }
-                slots.lock.withLock { slots.results[index] = result }
-            }
-            group.leave()
-        }
-    }
-    group.wait()
-    return try slots.results.map { try $0!.get() }
-}
-
-private final class ParallelSlots<R>: @unchecked Sendable {
-    let lock = NSLock()
-    var results: [Result<R, Error>?]
-    var next = 0
-    init(_ count: Int) { results = Array(repeating: nil, count: count) }
+    try ParallelRunner(parallelism: width).map(items) { _, item in Result { try body(item) } }.map { try $0.get() }
 }

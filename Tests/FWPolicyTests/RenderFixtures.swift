@@ -1,4 +1,5 @@
 import FWInventory
+import FWBase
 import Foundation
 import Testing
 import TestSupport
@@ -10,7 +11,7 @@ enum RenderFixtures {
 
     /// Every managed host's firewall and files, in inventory order; throws the problems if any host fails. The
     /// generator string is fixed so golden files do not change with the version number.
-    static func render(_ inventory: Inventory, target: FirewallTarget? = nil) throws -> [(HostFirewall, [RenderedFile])] {
+    static func render(_ inventory: Inventory, target: FirewallTarget? = nil) throws -> [(HostFirewall, [FileBytes])] {
         let renderer = try FirewallRenderer(templatesDirectory: templates, generator: "fwctl")
         let fleet = FleetRender(compiler: PolicyCompiler(forcedTarget: target), renderer: renderer)
         let collected = CollectedFiles()
@@ -67,10 +68,9 @@ enum RenderFixtures {
 }
 
 /// The files a fleet render hands its sink, by host.
-final class CollectedFiles: @unchecked Sendable {
-    private let lock = NSLock()
-    private var byHost: [String: [RenderedFile]] = [:]
+final class CollectedFiles: Sendable {
+    private let byHost = Locked<[String: [FileBytes]]>([:])
 
-    func add(_ host: String, _ files: [RenderedFile]) { lock.withLock { byHost[host] = files } }
-    func files(of host: String) -> [RenderedFile] { lock.withLock { byHost[host] ?? [] } }
+    func add(_ host: String, _ files: [FileBytes]) { byHost.withLock { $0[host] = files } }
+    func files(of host: String) -> [FileBytes] { byHost.withLock { $0[host] ?? [] } }
 }

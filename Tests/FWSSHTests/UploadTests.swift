@@ -1,3 +1,4 @@
+import FWBase
 import FWSSH
 import Foundation
 import Testing
@@ -30,20 +31,20 @@ import TestSupport
 
         // Default mode 0600, whatever the umask.
         let rules = target.appendingPathComponent("rules.v4").path
-        #expect(try session.upload(Data("*filter\nCOMMIT\n".utf8), to: rules) == expectedMethod)
+        #expect(try session.upload(FileBytes(path: rules, bytes: Array("*filter\nCOMMIT\n".utf8), mode: 0o600)) == expectedMethod)
         #expect(try Data(contentsOf: URL(fileURLWithPath: rules)) == Data("*filter\nCOMMIT\n".utf8))
         #expect(try mode(rules) == 0o600)
 
         // An explicit mode.
         let script = target.appendingPathComponent("revert.sh").path
-        try session.upload(Data("#!/bin/sh\n".utf8), to: script, mode: 0o755)
+        try session.upload(FileBytes(path: script, bytes: Array("#!/bin/sh\n".utf8), mode: 0o755))
         #expect(try mode(script) == 0o755)
         let shared = target.appendingPathComponent("shared.txt").path
-        try session.upload(Data("x".utf8), to: shared, mode: 0o644)
+        try session.upload(FileBytes(path: shared, bytes: Array("x".utf8), mode: 0o644))
         #expect(try mode(shared) == 0o644)
         // Set-id bits too (SCP carries only 0777: they take a chmod after the copy).
         let setgid = target.appendingPathComponent("setgid").path
-        try session.upload(Data("#!/bin/sh\n".utf8), to: setgid, mode: 0o2755)
+        try session.upload(FileBytes(path: setgid, bytes: Array("#!/bin/sh\n".utf8), mode: 0o2755))
         #expect(try mode(setgid) == 0o2755)
 
         // An existing file with another mode gets the requested one, and is replaced, not rewritten in place:
@@ -53,14 +54,14 @@ import TestSupport
         chmod(existing, 0o666)
         let oldInode = try inode(existing)
         let payload = Data((0..<300_000).map { UInt8(truncatingIfNeeded: $0) })
-        try session.upload(payload, to: existing, mode: 0o640)
+        try session.upload(FileBytes(path: existing, bytes: Array(payload), mode: 0o640))
         #expect(try Data(contentsOf: URL(fileURLWithPath: existing)) == payload)
         #expect(try mode(existing) == 0o640)
         #expect(try inode(existing) != oldInode)
 
         // Empty files and awkward names work too.
         let odd = target.appendingPathComponent("it's a \"file\" $(x)").path
-        try session.upload(Data(), to: odd, mode: 0o600)
+        try session.upload(FileBytes(path: odd, bytes: [], mode: 0o600))
         #expect(try Data(contentsOf: URL(fileURLWithPath: odd)).isEmpty)
         #expect(try leftovers(in: target).isEmpty)
     }
@@ -72,21 +73,21 @@ import TestSupport
         let session = try sshd.connect()
         defer { session.close() }
         let missing = sshd.dir.appendingPathComponent("no/such/dir/file").path
-        let error = try #require(throws: SSHError.self) { try session.upload(Data("x".utf8), to: missing) }
+        let error = try #require(throws: SSHError.self) { try session.upload(FileBytes(path: missing, bytes: Array("x".utf8), mode: 0o600)) }
         #expect(error.step == .upload)
         #expect(error.message.contains("no such directory"))
 
         // A directory in the way is not replaced (mv -T refuses), and the temporary file is removed.
         let directory = sshd.dir.appendingPathComponent("adir")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let blocked = try #require(throws: SSHError.self) { try session.upload(Data("x".utf8), to: directory.path) }
+        let blocked = try #require(throws: SSHError.self) { try session.upload(FileBytes(path: directory.path, bytes: Array("x".utf8), mode: 0o600)) }
         #expect(blocked.step == .upload)
         #expect(blocked.message.contains("renaming"))
         var isDirectory: ObjCBool = false
         #expect(FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDirectory) && isDirectory.boolValue)
         #expect(try leftovers(in: sshd.dir).isEmpty)
 
-        let badMode = try #require(throws: SSHError.self) { try session.upload(Data(), to: "/tmp/x", mode: 0o17777) }
+        let badMode = try #require(throws: SSHError.self) { try session.upload(FileBytes(path: "/tmp/x", bytes: [], mode: 0o17777)) }
         #expect(badMode.message.contains("not a file mode"))
         // The session is still fine after all that.
         #expect(try session.exec("true").succeeded)
@@ -107,7 +108,7 @@ import TestSupport
         let session = try sshd.connect()
         defer { session.close() }
         let path = sshd.dir.appendingPathComponent("tool").path
-        let error = try #require(throws: SSHError.self) { try session.upload(Data("x".utf8), to: path) }
+        let error = try #require(throws: SSHError.self) { try session.upload(FileBytes(path: path, bytes: Array("x".utf8), mode: 0o600)) }
         #expect(error.step == .upload)
         #expect(error.message.contains("exit status 1"))
         #expect(error.message.contains("No space left on device"))
