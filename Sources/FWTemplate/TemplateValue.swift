@@ -135,7 +135,7 @@ public struct TemplateObject: Sendable, Equatable, ExpressibleByDictionaryLitera
     /// A fixed list of keys with their hashes computed once, for building many objects with the same keys (a
     /// renderer's rule objects): such objects share the key arrays and cost one allocation for their values.
     public struct Layout: Sendable {
-        let keys: [String]
+        @usableFromInline let keys: [String]
         let hashes: [UInt64]
         let index: [String: Int]?
 
