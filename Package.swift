@@ -16,6 +16,7 @@ let package = Package(
         .executable(name: "fwctl", targets: ["fwctl"]),
         .library(name: "FWTemplate", targets: ["FWTemplate"]),
         .library(name: "FWInventory", targets: ["FWInventory"]),
+        .library(name: "FWPolicy", targets: ["FWPolicy"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -33,17 +34,19 @@ let package = Package(
         .target(name: "CFWSystem"),
 
         // MARK: Libraries, one per pipeline stage
+        // The bottom of the stack, below every other target: what all of them share. No dependencies.
+        .target(name: "FWBase"),
         // The Mustache engine every output file goes through. No dependencies, by design.
-        .target(name: "FWTemplate"),
+        .target(name: "FWTemplate", dependencies: ["FWBase"]),
         // Ansible inventories (INI, YAML, JSON, scripts, directories) with group_vars/host_vars and host patterns.
         .target(
             name: "FWInventory",
-            dependencies: [.product(name: "Yams", package: "Yams")]
+            dependencies: ["FWBase", .product(name: "Yams", package: "Yams")]
         ),
         // Firewall policy from inventory vars, compiled to typed rules and rendered through the templates.
         .target(
             name: "FWPolicy",
-            dependencies: ["FWTemplate", "FWInventory", "CFWSystem"]
+            dependencies: ["FWBase", "FWTemplate", "FWInventory", "CFWSystem"]
         ),
         // SSH transport: the only importer of CLibSSH2; takes plain targets, imports no other fwctl module.
         .target(
@@ -54,7 +57,7 @@ let package = Package(
         // MARK: Command-line front end
         .executableTarget(
             name: "fwctl",
-            dependencies: [argumentParser, logging, "FWTemplate", "FWInventory", "FWPolicy", "FWSSH", .product(name: "Yams", package: "Yams")]
+            dependencies: [argumentParser, logging, "FWBase", "FWTemplate", "FWInventory", "FWPolicy", "FWSSH", .product(name: "Yams", package: "Yams")]
         ),
 
         // MARK: Tests
@@ -81,6 +84,10 @@ let package = Package(
             name: "FWTemplateTests",
             dependencies: ["FWTemplate", "TestSupport"],
             exclude: ["FuzzRegressions"]
+        ),
+        .testTarget(
+            name: "FWBaseTests",
+            dependencies: ["FWBase"]
         ),
         .testTarget(
             name: "FWSSHTests",

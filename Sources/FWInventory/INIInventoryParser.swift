@@ -97,7 +97,7 @@ struct INIInventoryParser {
                         pending[name] = Pending(line: lineNumber, kind: .vars)
                         pendingOrder.append(name)
                     }
-                    group = builder.addGroup(name, at: location)
+                    group = try builder.addGroup(name, at: location)
                 } else {
                     group = builder.groupIndex[name]!
                 }

@@ -57,15 +57,21 @@ struct InventoryBuilder {
     var hostIndex: [String: Int] = [:]
 
     init() {
-        _ = addGroup("all", at: nil)
-        _ = addGroup("ungrouped", at: nil)
+        insertGroup("all", at: nil)
+        insertGroup("ungrouped", at: nil)
         groups[Self.all].children.append(Self.ungrouped)
         groups[Self.ungrouped].parents.append(Self.all)
     }
 
-    /// The group's index, adding it when new.
-    mutating func addGroup(_ name: String, at location: FileLocation?) -> Int {
+    /// The group's index, adding it when new; refuses a name that breaks `InventoryNames`.
+    mutating func addGroup(_ name: String, at location: FileLocation?) throws -> Int {
         if let index = groupIndex[name] { return index }
+        try InventoryNames.check(name, kind: "group", at: location)
+        return insertGroup(name, at: location)
+    }
+
+    @discardableResult
+    private mutating func insertGroup(_ name: String, at location: FileLocation?) -> Int {
         let index = groups.count
         groups.append(GroupRecord(name: name, declaredAt: location))
         groupIndex[name] = index
@@ -82,6 +88,7 @@ struct InventoryBuilder {
         if let existing = hostIndex[name] {
             index = existing
         } else {
+            try InventoryNames.check(name, kind: "host", at: location)
             index = hosts.count
             var record = HostRecord(name: name, declaredAt: location)
             if let port, port != 0 {

@@ -231,8 +231,17 @@ extension YAMLReader.Failure {
             self.init(
                 message: "duplicate key \(duplicates.map { "'\($0)'" }.joined(separator: ", ")) in a YAML mapping",
                 line: context.mark.line, column: context.mark.column)
-        case .reader(let problem, _, _, _):
-            self.init(message: "invalid YAML: \(problem)", line: nil, column: nil)
+        case .reader(let problem, let offset, let value, let yaml):
+            let code = String(value, radix: 16, uppercase: true)
+            let message = "invalid YAML: \(problem) (U+\(String(repeating: "0", count: max(0, 4 - code.count)) + code))"
+            // The reader reports a byte offset: count the lines before it, so the error names the line.
+            guard let offset else {
+                self.init(message: message, line: nil, column: nil)
+                return
+            }
+            let before = yaml.utf8.prefix(max(0, offset))
+            self.init(message: message, line: before.reduce(1) { $1 == 0x0A ? $0 + 1 : $0 },
+                      column: before.reversed().prefix { $0 != 0x0A }.count + 1)
         default:
             self.init(message: "invalid YAML: \(yamlError)", line: nil, column: nil)
         }

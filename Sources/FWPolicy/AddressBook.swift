@@ -89,9 +89,10 @@ public struct AddressBook: Sendable {
     /// The usable addresses of a group's hosts (see `members(ofGroup:)` for the hosts whose addresses failed).
     func addresses(ofGroup name: String) -> ResolvedSources? { groupAddresses[name] }
 
-    /// A source list resolved earlier, by the texts of its entries.
-    func cachedResolution(_ key: String) -> ResolvedSources? { resolutions.get(key) }
-    func storeResolution(_ key: String, _ sources: ResolvedSources) { resolutions.set(key, sources) }
+    /// A source list resolved earlier, by the texts of its entries: the list itself is the key, never the texts
+    /// joined into one string, which two different lists can share (`["web\0db"]` and `["web", "db"]`).
+    func cachedResolution(_ key: [String]) -> ResolvedSources? { resolutions.get(key) }
+    func storeResolution(_ key: [String], _ sources: ResolvedSources) { resolutions.set(key, sources) }
 
     static func addresses(of vars: HostVars, resolution: Resolution) throws(PolicyError) -> [IPNetwork] {
         let host = vars.host
@@ -181,8 +182,8 @@ public struct AddressBook: Sendable {
 /// Source lists already resolved in this run, shared by the threads compiling hosts.
 private final class ResolutionCache: @unchecked Sendable {
     private let lock = NSLock()
-    private var entries: [String: ResolvedSources] = [:]
+    private var entries: [[String]: ResolvedSources] = [:]
 
-    func get(_ key: String) -> ResolvedSources? { lock.withLock { entries[key] } }
-    func set(_ key: String, _ value: ResolvedSources) { lock.withLock { entries[key] = value } }
+    func get(_ key: [String]) -> ResolvedSources? { lock.withLock { entries[key] } }
+    func set(_ key: [String], _ value: ResolvedSources) { lock.withLock { entries[key] = value } }
 }

@@ -1,4 +1,5 @@
 import CFWSystem
+import FWBase
 import Foundation
 
 /// Writes rendered hosts under an output folder without ever leaving a half-written tree.
@@ -89,5 +90,5 @@ public final class OutputTree: @unchecked Sendable {
 public struct OutputTreeError: Error, Sendable, CustomStringConvertible {
     public var path: String
     public var message: String
-    public var description: String { "cannot write \(path): \(message)" }
+    public var description: String { DisplayEscaping.escaped("cannot write \(path): \(message)") }
 }

@@ -83,7 +83,7 @@ public struct PolicyCompiler: Sendable {
     /// lists, so a list that resolved without problems is kept for the next host.
     private func resolve(_ entries: [HostPolicy.SourceEntry], host: String, book: AddressBook,
                          errors: inout [PolicyError]) -> ResolvedSources {
-        let key = entries.map(\.text).joined(separator: "\u{0}")
+        let key = entries.map(\.text)
         if let cached = book.cachedResolution(key) { return cached }
         let errorCount = errors.count
         var resolved = ResolvedSources()

@@ -1,3 +1,4 @@
+import FWBase
 import FWInventory
 
 /// A problem with a host's firewall policy, with where it was written and what to do about it.
@@ -38,13 +39,15 @@ public struct PolicyError: Error, Sendable, Hashable, CustomStringConvertible {
 
     public var description: String { describe(hosts: host.map { [$0] } ?? []) }
 
-    /// The message for one or several hosts that share the same problem (a group's vars are every member's).
+    /// The message for one or several hosts that share the same problem (a group's vars are every member's), on
+    /// one line: the path, scope, message and hint quote inventory values, so the text is escaped for display.
     public func describe(hosts: [String]) -> String {
         var text = ""
         if let location { text += "\(location): " }
         if let path { text += "\(path)" + (scope.map { " (\($0))" } ?? "") + ": " }
         text += message
         if let hint { text += "; \(hint)" }
+        text = DisplayEscaping.escaped(text)
         let names = hosts.map(Self.printable)
         switch names.count {
         case 0: break
@@ -56,10 +59,7 @@ public struct PolicyError: Error, Sendable, Hashable, CustomStringConvertible {
     }
 
     /// A name as it can be shown on one terminal line: quoted and escaped when it holds anything unusual.
-    static func printable(_ name: String) -> String {
-        let plain = name.unicodeScalars.allSatisfy { $0.value > 0x20 && $0.value < 0x7F && $0 != "\"" && $0 != "\\" }
-        return plain ? name : name.debugDescription
-    }
+    static func printable(_ name: String) -> String { DisplayEscaping.quotedName(name) }
 
     /// The problem without the host: the same for every host it is reported for.
     public var withoutHost: PolicyError {

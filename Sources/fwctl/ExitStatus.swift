@@ -1,4 +1,5 @@
 import ArgumentParser
+import FWBase
 
 /// The exit statuses documented in `fwctl --help` and the README.
 enum ExitStatus {
@@ -25,7 +26,8 @@ func reportingErrors(_ body: () throws -> Void) throws {
         throw error
     } catch {
         let prefix = Terminal.paint("error: ", .red, enabled: Terminal.stderrSupportsColour)
-        Terminal.writeStderr("fwctl: \(prefix)\(error)\n")
+        // Library errors escape their values already; this covers errors of other types (Foundation's quote paths).
+        Terminal.writeStderr("fwctl: \(prefix)\(DisplayEscaping.escapedKeepingLineFeeds("\(error)"))\n")
         throw ExitCode(error is InvalidInputError ? ExitStatus.invalidInput : ExitStatus.failure)
     }
 }

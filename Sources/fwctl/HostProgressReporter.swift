@@ -1,3 +1,4 @@
+import FWBase
 import FWSSH
 import Foundation
 import Synchronization
@@ -33,7 +34,8 @@ final class HostProgressReporter: Sendable {
         } else {
             let result = progress.succeeded ? "ok" : (progress.reason ?? "failed")
             let time = String(format: "%.3f s", progress.elapsed.secondsDouble)
-            Terminal.writeStderr("fwctl: [\(progress.finishedCount)/\(progress.total)] \(progress.target.name): \(result) (\(time))\n")
+            let line = DisplayEscaping.escaped("\(progress.target.name): \(result)")  // input name, remote reason
+            Terminal.writeStderr("fwctl: [\(progress.finishedCount)/\(progress.total)] \(line) (\(time))\n")
         }
     }
 }
