@@ -132,7 +132,8 @@ public struct PolicyCompiler: Sendable {
     }
 }
 
-/// Sources resolved to addresses: any, or the networks of each family, sorted and without duplicates.
+/// Sources resolved to addresses: any, or the networks of each family, normalised (`IPNetwork.normalised`): sorted,
+/// no overlaps, adjacent ranges merged, so every list loads into an interval set.
 struct ResolvedSources: Sendable {
     var any = false
     private(set) var v4: [IPNetwork] = []
@@ -144,28 +145,20 @@ struct ResolvedSources: Sendable {
         for network in networks {
             if network.family == .v4 { newV4.append(network) } else { newV6.append(network) }
         }
-        if newV4.count != v4.count { v4 = Self.sortedUnique(newV4) }
-        if newV6.count != v6.count { v6 = Self.sortedUnique(newV6) }
+        if newV4.count != v4.count { v4 = IPNetwork.normalised(newV4) }
+        if newV6.count != v6.count { v6 = IPNetwork.normalised(newV6) }
     }
 
     mutating func add(_ other: ResolvedSources) {
         any = any || other.any
-        if v4.isEmpty { v4 = other.v4 } else if !other.v4.isEmpty { v4 = Self.sortedUnique(v4 + other.v4) }
-        if v6.isEmpty { v6 = other.v6 } else if !other.v6.isEmpty { v6 = Self.sortedUnique(v6 + other.v6) }
+        if v4.isEmpty { v4 = other.v4 } else if !other.v4.isEmpty { v4 = IPNetwork.normalised(v4 + other.v4) }
+        if v6.isEmpty { v6 = other.v6 } else if !other.v6.isEmpty { v6 = IPNetwork.normalised(v6 + other.v6) }
     }
 
     func networks(_ family: IPNetwork.Family) -> [IPNetwork] { family == .v4 ? v4 : v6 }
 
-    private static func sortedUnique(_ networks: [IPNetwork]) -> [IPNetwork] {
-        var sorted = networks.sorted()
-        var write = 0
-        for read in sorted.indices where write == 0 || sorted[read] != sorted[write - 1] {
-            sorted[write] = sorted[read]
-            write += 1
-        }
-        sorted.removeLast(sorted.count - write)
-        return sorted
-    }
+    /// True when the family's list is its whole address space (`0.0.0.0/0`): the rule matches any source of it.
+    func coversAll(_ family: IPNetwork.Family) -> Bool { networks(family).first?.isWholeSpace == true }
 }
 
 /// Accumulates a host's rules, turning large source lists into named sets and dropping exact duplicates.
@@ -182,8 +175,8 @@ struct RuleListBuilder {
     mutating func add(kind: FirewallRule.Kind, family: IPNetwork.Family, proto: RuleProtocol, ports: [PortRange],
                       sources resolved: ResolvedSources, setLabel: String?, interface: String?, comment: String?) {
         let sources: FirewallRule.Sources
-        if resolved.any {
-            sources = .any
+        if resolved.any || resolved.coversAll(family) {
+            sources = .any  // `any`, never a /0 network: an ipset cannot hold one
         } else {
             let networks = resolved.networks(family)
             guard !networks.isEmpty else { return }  // nothing of this family to allow

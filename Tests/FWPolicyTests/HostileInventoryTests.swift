@@ -58,13 +58,13 @@ import Testing
               children:
                 ab: {hosts: {x1: {ansible_host: 192.0.2.1}}}
                 a: {hosts: {x2: {ansible_host: 192.0.2.2}}}
-                b: {hosts: {x3: {ansible_host: 192.0.2.3}}}
+                b: {hosts: {x3: {ansible_host: 192.0.2.5}}}
                 first: {hosts: {t1: {ansible_host: 192.0.2.21, firewall: {allow: [{from: [a, b], ports: [80]}]}}}}
             """)
         let book = AddressBook(inventory: inventory)
         let compiled = try PolicyCompiler().compile(host: "t1", addressBook: book)
         let sources = try #require(compiled?.rules.first { $0.kind == .allow }?.sources)
-        #expect(sources == .networks([.v4(address: 0xC000_0202, prefix: 32), .v4(address: 0xC000_0203, prefix: 32)]))
+        #expect(sources == .networks([.v4(address: 0xC000_0202, prefix: 32), .v4(address: 0xC000_0205, prefix: 32)]))
     }
 
     static let hostileTexts = ["x\u{1B}[2K\rall hosts ok", "x\nall hosts ok", "x\u{202E}ko", "x\u{2028}y", "x\u{0}y", "x\u{9B}2J"]
