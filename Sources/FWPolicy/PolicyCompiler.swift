@@ -55,7 +55,17 @@ public struct PolicyCompiler: Sendable {
             builder.addFixed(.established, family: family)
             if family == .v6 { builder.addFixed(.neighbourDiscovery, family: .v6) }
         }
+        var notes: [PolicyError] = []
         for entry in policy.allow {
+            if entry.proto == .icmp && policy.target == .ufw {
+                // ufw has no ICMP rules of its own in user.rules: before.rules decides. Say so, never drop silently.
+                notes.append(PolicyError(
+                    .warning, host: host, location: entry.origin.location, path: entry.origin.path, scope: entry.origin.scope,
+                    message: "ufw governs ICMP itself in /etc/ufw/before.rules and before6.rules (echo requests are "
+                        + "allowed from anywhere by default), so this icmp rule is not written to user.rules",
+                    hint: "edit ufw's before.rules to change ICMP, or use target iptables or nftables"))
+                continue
+            }
             let sources = resolve(entry.from, host: host, book: addressBook, errors: &errors)
             let protocols: [RuleProtocol] = entry.proto == .any && !entry.ports.isEmpty ? [.tcp, .udp] : [entry.proto]
             let portGroups = entry.ports.isEmpty ? [[]] : PortRange.normalisedGroups(entry.ports)
@@ -70,10 +80,17 @@ public struct PolicyCompiler: Sendable {
             }
         }
 
-        let firewall = HostFirewall(host: host, target: policy.target, defaultAction: policy.defaultAction,
-                                    sshPort: sshPort, addresses: ownAddresses, rules: builder.rules, sets: builder.sets)
-        if errors.isEmpty, let lockout = LockoutCheck.problem(in: firewall, managementEntries: policy.management) {
-            errors.append(lockout)
+        var firewall = HostFirewall(host: host, target: policy.target, defaultAction: policy.defaultAction,
+                                    sshPort: sshPort, addresses: ownAddresses, rules: builder.rules, sets: builder.sets,
+                                    notes: notes)
+        if errors.isEmpty {
+            // Each management entry on its own, to name the useless ones (cached like every list: once per run).
+            var ignored: [PolicyError] = []
+            let entries = policy.management.map { ($0, resolve([$0], host: host, book: addressBook, errors: &ignored)) }
+            firewall.notes += LockoutCheck.uselessManagementEntries(entries, host: firewall)
+            if let lockout = LockoutCheck.problem(in: firewall, managementEntries: policy.management) {
+                errors.append(lockout)
+            }
         }
         guard errors.isEmpty else { throw PolicyErrors(errors) }
         return firewall
@@ -97,7 +114,7 @@ public struct PolicyCompiler: Sendable {
                 resolved.any = true
             } else if IPNetwork.looksLikeAddress(text) {
                 do {
-                    resolved.add([try IPNetwork(parsing: text)])
+                    resolved.add([try IPNetwork(parsing: text).unmappingIPv4])
                 } catch {
                     fail(error.description)
                 }

@@ -13,6 +13,9 @@ public struct PolicyError: Error, Sendable, Hashable, CustomStringConvertible {
         case template
         /// The host's files could not be written.
         case output
+        /// Not a failure: something the user should know about a host that compiles (a management source no
+        /// operator can be at, ICMP rules ufw governs itself). Printed as a warning and kept in `--json`.
+        case warning
     }
 
     public var kind: Kind
