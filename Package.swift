@@ -68,7 +68,7 @@ let package = Package(
         .testTarget(
             name: "FWPolicyTests",
             dependencies: ["FWPolicy", "TestSupport"],
-            exclude: ["Golden"]
+            exclude: ["Golden", "FuzzRegressions"]
         ),
         .testTarget(
             name: "FWCtlTests",
