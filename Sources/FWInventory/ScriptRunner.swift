@@ -1,7 +1,7 @@
 import Foundation
 
 /// Runs an inventory script and returns its stdout, reading stdout and stderr together (a script that writes a
-/// lot to stderr must not block), killing it after `timeout` seconds.
+/// lot to stderr must not block), killing it and every process of its group after `timeout` seconds.
 enum ScriptRunner {
     private final class Collected: @unchecked Sendable {
         let lock = NSLock()
@@ -37,11 +37,15 @@ enum ScriptRunner {
             }
         }
         if readers.wait(timeout: .now() + timeout) == .timedOut {
-            process.terminate()
+            // The script may be gone while a child it started still holds stdout open: kill the whole process
+            // group (Foundation starts each child as the leader of its own group), so the pipes close now.
+            kill(-process.processIdentifier, SIGKILL)
             kill(process.processIdentifier, SIGKILL)
-            _ = readers.wait(timeout: .now() + 5)
+            _ = readers.wait(timeout: .now() + 1)
             process.waitUntilExit()
-            throw InventoryError("inventory script `\(command)` did not finish within \(Int(timeout)) seconds", at: origin)
+            throw InventoryError(
+                "inventory script `\(command)` did not finish within \(Int(timeout)) seconds (it, or a process it "
+                    + "started, kept its output open); it and its process group were killed", at: origin)
         }
         process.waitUntilExit()
         collected.lock.lock()
