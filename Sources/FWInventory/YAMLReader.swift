@@ -89,21 +89,36 @@ struct YAMLReader {
 
     /// The mapping's pairs with merge keys (`<<: *base`, `<<: [*a, *b]`) applied as PyYAML applies them:
     /// merged pairs first (earlier mappings in a list win over later ones), then the mapping's own pairs.
-    func flattened(_ mapping: Node.Mapping) throws -> [(Node, Node)] {
+    ///
+    /// Every pair a merge copies counts against the same budget as alias expansion, as it is copied: merge keys
+    /// over aliases nest exponentially (`<<: [*b, *b]` over `<<: [*a, *a]` ...), and a 1 KB file must fail at
+    /// once rather than build billions of pairs first.
+    mutating func flattened(_ mapping: Node.Mapping) throws -> [(Node, Node)] {
         var merged: [(Node, Node)] = []
         var own: [(Node, Node)] = []
         for (key, value) in mapping {
             guard isMergeKey(key) else { own.append((key, value)); continue }
+            func spend(_ pairs: Int) throws {
+                remainingNodes -= pairs
+                if remainingNodes < 0 {
+                    throw Failure(message: "YAML merge keys (<<) and aliases expand to too many values",
+                                  line: key.mark?.line, column: key.mark?.column)
+                }
+            }
             switch value {
             case .mapping(let sub):
-                merged += try flattened(sub)
+                let part = try flattened(sub)
+                try spend(part.count)
+                merged += part
             case .sequence(let list):
                 var parts: [[(Node, Node)]] = []
                 for item in list {
                     guard case .mapping(let sub) = item else {
                         throw Failure(message: "a merge key (<<) takes a mapping or a list of mappings", line: item.mark?.line, column: item.mark?.column)
                     }
-                    parts.append(try flattened(sub))
+                    let part = try flattened(sub)
+                    try spend(part.count)
+                    parts.append(part)
                 }
                 for part in parts.reversed() { merged += part }
             default:
