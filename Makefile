@@ -94,12 +94,12 @@ fuzz-inventory: deps
 		-artifact_prefix=Fuzz/crashes/inventory-ini- Fuzz/corpus-inventory-ini Fuzz/corpus/inventory-ini
 
 # The policy compiler: inventory JSON in, every host rendered through templates/; every output line must come from
-# a template line and every distinct file must load with the real tools. The fuzzer moves itself into a network
-# namespace of its own (root; it ends with the process), so nothing is ever loaded into this machine's netfilter.
+# a template line and every distinct file must load with the real tools. `unshare --net` gives the fuzzer a network
+# namespace of its own (root; it ends with the process): nothing is ever loaded into this machine's netfilter.
 fuzz-policy: deps-test
 	$(FUZZ_BUILD) --product FuzzPolicy
 	@mkdir -p Fuzz/crashes Fuzz/corpus-policy
-	Fuzz/.build/release/FuzzPolicy -max_total_time=$(FUZZ_SECONDS) -timeout=10 -max_len=4096 -dict=Fuzz/policy.dict \
+	unshare --net -- Fuzz/.build/release/FuzzPolicy -max_total_time=$(FUZZ_SECONDS) -timeout=10 -max_len=4096 -dict=Fuzz/policy.dict \
 		-artifact_prefix=Fuzz/crashes/policy- Fuzz/corpus-policy Fuzz/corpus/policy
 
 clean:

@@ -25,11 +25,12 @@ enum PolicyFuzzHarness {
     /// Set once before the driver starts: nil when this process has no network namespace of its own.
     nonisolated(unsafe) static var loader: PolicyFuzzTarget.Loader?
 
-    /// Moves the process into a new, empty network namespace (it ends with the process), so loading rules can
-    /// never touch the machine's own netfilter. Root only; without it, files are checked but not loaded.
+    /// Loads files only when the process runs in a network namespace of its own (`make fuzz-policy` starts it
+    /// with `unshare --net`; the namespace ends with the process), so rules never touch the machine's netfilter.
+    /// Elsewhere files are checked but not loaded, and it says so.
     static func isolate() {
-        guard unshare(0x4000_0000 /* CLONE_NEWNET */) == 0 else {
-            FileHandle.standardError.write(Data("FuzzPolicy: no network namespace of its own (\(String(cString: strerror(errno)))): files are not loaded\n".utf8))
+        guard NetfilterLoader.inOwnNamespace() else {
+            FileHandle.standardError.write(Data("FuzzPolicy: not in a network namespace of its own (run it with `unshare --net`): files are checked, not loaded\n".utf8))
             return
         }
         let folder = "/dev/shm/fwctl-fuzz-policy-\(getpid())"
@@ -48,10 +49,16 @@ final class NetfilterLoader: @unchecked Sendable {
 
     init(folder: String) { self.folder = folder }
 
+    /// True when this thread's network namespace is not the one of PID 1 (the machine's own).
+    static func inOwnNamespace() -> Bool {
+        guard let own = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/thread-self/ns/net"),
+              let initial = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/1/ns/net") else { return false }
+        return own != initial
+    }
+
     func load(_ firewall: HostFirewall, _ files: [RenderedFile]) -> [String] {
         // Only ever in a namespace of our own: the thread that spawns the tools must not share init's.
-        guard let own = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/thread-self/ns/net"),
-              let initial = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/1/ns/net"), own != initial else {
+        guard Self.inOwnNamespace() else {
             return ["refusing to load rules: this thread is in the machine's own network namespace"]
         }
         let key = files.map(\.bytes).hashValue
