@@ -21,7 +21,8 @@ struct INIInventoryParser {
     private init(file: String, builder: InventoryBuilder, maxHosts: Int) {
         self.file = file
         self.builder = builder
-        self.budget = .init(remaining: maxHosts)
+        // One budget for the whole inventory: what earlier sources declared is spent already.
+        self.budget = .init(remaining: max(0, maxHosts - builder.hosts.count))
     }
 
     /// Reads `bytes` (the file's contents) into `builder`.

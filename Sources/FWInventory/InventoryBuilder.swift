@@ -55,6 +55,8 @@ struct InventoryBuilder {
     var groupIndex: [String: Int] = [:]
     var hosts: [HostRecord] = []
     var hostIndex: [String: Int] = [:]
+    /// The most hosts the whole inventory may hold (`LoadOptions.maxHosts`), over all its sources together.
+    var maxHosts = Int.max
 
     init() {
         insertGroup("all", at: nil)
@@ -89,6 +91,10 @@ struct InventoryBuilder {
             index = existing
         } else {
             try InventoryNames.check(name, kind: "host", at: location)
+            guard hosts.count < maxHosts else {
+                throw InventoryError("the inventory has more than \(maxHosts) hosts, the most fwctl reads", at: location,
+                                     hint: "split the fleet into several inventories, or check host ranges like web[0:99999]")
+            }
             index = hosts.count
             var record = HostRecord(name: name, declaredAt: location)
             if let port, port != 0 {
