@@ -21,7 +21,7 @@ PY_TEMPLATE  := Jinja2==3.1.6 chevron==0.14.0
 PY_AERLEON   := aerleon==1.18.0
 
 .PHONY: all deps deps-test deps-bench venv-test build run test bench bench-template bench-inventory bench-render bench-ssh \
-	fuzz fuzz-template fuzz-inventory clean
+	fuzz fuzz-template fuzz-inventory fuzz-policy clean
 
 all: build
 
@@ -79,7 +79,7 @@ bench-render: deps-bench build
 FUZZ_SECONDS ?= 60
 FUZZ_BUILD   := $(SWIFT) build --package-path Fuzz -c release -Xswiftc -sanitize=fuzzer -Xswiftc -parse-as-library
 
-fuzz: fuzz-template fuzz-inventory
+fuzz: fuzz-template fuzz-inventory fuzz-policy
 
 fuzz-template: deps
 	$(FUZZ_BUILD) --product FuzzTemplate
@@ -92,6 +92,15 @@ fuzz-inventory: deps
 	@mkdir -p Fuzz/crashes Fuzz/corpus-inventory-ini
 	Fuzz/.build/release/FuzzInventoryINI -max_total_time=$(FUZZ_SECONDS) -timeout=5 -dict=Fuzz/inventory-ini.dict \
 		-artifact_prefix=Fuzz/crashes/inventory-ini- Fuzz/corpus-inventory-ini Fuzz/corpus/inventory-ini
+
+# The policy compiler: inventory JSON in, every host rendered through templates/; every output line must come from
+# a template line and every distinct file must load with the real tools. `unshare --net` gives the fuzzer a network
+# namespace of its own (root; it ends with the process): nothing is ever loaded into this machine's netfilter.
+fuzz-policy: deps-test
+	$(FUZZ_BUILD) --product FuzzPolicy
+	@mkdir -p Fuzz/crashes Fuzz/corpus-policy
+	unshare --net -- Fuzz/.build/release/FuzzPolicy -max_total_time=$(FUZZ_SECONDS) -timeout=10 -max_len=4096 -dict=Fuzz/policy.dict \
+		-artifact_prefix=Fuzz/crashes/policy- Fuzz/corpus-policy Fuzz/corpus/policy
 
 clean:
 	rm -rf .build $(OUT)

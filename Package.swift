@@ -17,6 +17,7 @@ let package = Package(
         .executable(name: "fwctl", targets: ["fwctl"]),
         .library(name: "FWTemplate", targets: ["FWTemplate"]),
         .library(name: "FWInventory", targets: ["FWInventory"]),
+        .library(name: "FWPolicy", targets: ["FWPolicy"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -38,7 +39,7 @@ let package = Package(
         // the file-bytes type. No dependencies besides the standard library and Synchronization.
         .target(name: "FWBase"),
         // The Mustache engine every output file goes through. No dependencies, by design.
-        .target(name: "FWTemplate"),
+        .target(name: "FWTemplate", dependencies: ["FWBase"]),
         // Ansible inventories (INI, YAML, JSON, scripts, directories) with group_vars/host_vars and host patterns.
         .target(
             name: "FWInventory",
@@ -60,11 +61,11 @@ let package = Package(
         // (FWCommand), progress lines. No fwctl stage below it, so fwtunnel-home and fwtunnel-work can use it.
         .target(
             name: "FWCommandLine",
-            dependencies: [argumentParser, logging]
+            dependencies: ["FWBase", argumentParser, logging]
         ),
         .executableTarget(
             name: "fwctl",
-            dependencies: [argumentParser, logging, "FWCommandLine", "FWTemplate", "FWInventory", "FWPolicy", "FWSSH", .product(name: "Yams", package: "Yams")]
+            dependencies: [argumentParser, logging, "FWBase", "FWCommandLine", "FWTemplate", "FWInventory", "FWPolicy", "FWSSH", .product(name: "Yams", package: "Yams")]
         ),
 
         // MARK: Tests
@@ -75,7 +76,7 @@ let package = Package(
         .testTarget(
             name: "FWPolicyTests",
             dependencies: ["FWBase", "FWPolicy", "TestSupport"],
-            exclude: ["Golden"]
+            exclude: ["Golden", "FuzzRegressions"]
         ),
         .testTarget(
             name: "FWCtlTests",

@@ -21,6 +21,10 @@ let package = Package(
             name: "FuzzInventoryINI",
             dependencies: [.product(name: "FWInventory", package: "fwctl")]
         ),
+        .executableTarget(
+            name: "FuzzPolicy",
+            dependencies: [.product(name: "FWPolicy", package: "fwctl")]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,4 +1,5 @@
 import ArgumentParser
+import FWBase
 import Logging
 
 /// A command of one of fwctl's executables. It implements `execute(log:)`; the `run()` given here sets up
@@ -28,7 +29,8 @@ func reportingErrors(_ body: () throws -> Void) throws {
     } catch let error as ValidationError {
         throw error
     } catch {
-        Terminal.sayError("\(error)")
+        // Library errors escape their values already; this covers errors of other types (Foundation's quote paths).
+        Terminal.sayError(DisplayEscaping.escapedKeepingLineFeeds("\(error)"))
         throw ExitCode(error is InvalidInputError ? ExitStatus.invalidInput : ExitStatus.failure)
     }
 }

@@ -1,3 +1,4 @@
+import FWBase
 import Foundation
 import Synchronization
 
@@ -28,7 +29,8 @@ public final class HostProgressReporter: Sendable {
             if finished == total { Terminal.writeStderr("\n") }
         } else {
             let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-            Terminal.say("[\(finished)/\(total)] \(host): \(succeeded ? "ok" : reason ?? "failed") (\(String(format: "%.3f s", seconds)))")
+            let line = DisplayEscaping.escaped("\(host): \(succeeded ? "ok" : reason ?? "failed")")  // input name, remote reason
+            Terminal.say("[\(finished)/\(total)] \(line) (\(String(format: "%.3f s", seconds)))")
         }
     }
 }

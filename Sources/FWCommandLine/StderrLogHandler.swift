@@ -1,3 +1,4 @@
+import FWBase
 import Logging
 
 /// One line per message on stderr: `fwctl: warning: message key=value`.
@@ -25,10 +26,10 @@ public struct StderrLogHandler: LogHandler {
         case .debug, .trace: line += Terminal.paint("\(event.level): ", .dim, enabled: colour)
         case .info, .notice: break
         }
-        line += "\(event.message)"
+        line += DisplayEscaping.escaped("\(event.message)")  // messages quote input values
         let merged = metadata.merging(event.metadata ?? [:]) { _, new in new }
         for key in merged.keys.sorted() {
-            line += " \(key)=\(merged[key]!)"
+            line += " \(key)=\(DisplayEscaping.escaped("\(merged[key]!)"))"
         }
         Terminal.say(line)
     }

@@ -1,15 +1,24 @@
-/// How to reach a host over SSH, from its merged vars: `ansible_host` (else the inventory name), `ansible_port`,
-/// `ansible_user`, `ansible_ssh_private_key_file`.
+/// How to reach a host over SSH, from its merged vars, resolved exactly as Ansible's ssh connection plugin
+/// resolves them: the one source of the address, port and user for ping, deploy and the policy's anti-lockout
+/// check.
+///
+/// Each setting has a list of variables, lowest precedence first; the last one set wins (Ansible's
+/// `ConfigManager._loop_entries`): `ansible_ssh_host` over `ansible_host` (else the inventory name),
+/// `ansible_ssh_port` over `ansible_port`, `ansible_ssh_user` over `ansible_user`, `ansible_ssh_private_key_file`
+/// over `ansible_private_key_file`. Ansible silently takes the winner when two of a setting's variables differ;
+/// here that is an error naming both places, because the firewall must be checked against the address that is
+/// really used and a user who sets both rarely knows which one that is.
 public struct Connection: Sendable, Hashable {
     /// The inventory name.
     public var name: String
-    /// `ansible_host`, or the inventory name when it is not set. Not resolved or validated as an address here.
+    /// `ansible_ssh_host`/`ansible_host`, or the inventory name when neither is set. Not resolved or validated as
+    /// an address here.
     public var address: String
-    /// `ansible_port`; nil means SSH's default (22).
+    /// `ansible_ssh_port`/`ansible_port`; nil means SSH's default (22).
     public var port: Int?
-    /// `ansible_user` (`ansible_ssh_user`, its older name, when that is the only one set).
+    /// `ansible_ssh_user`/`ansible_user`.
     public var user: String?
-    /// `ansible_ssh_private_key_file` (or `ansible_private_key_file`).
+    /// `ansible_ssh_private_key_file`/`ansible_private_key_file`.
     public var privateKeyFile: String?
 
     public init(name: String, address: String, port: Int? = nil, user: String? = nil, privateKeyFile: String? = nil) {
@@ -22,11 +31,26 @@ public struct Connection: Sendable, Hashable {
 
     /// The port to connect to.
     public var effectivePort: Int { port ?? 22 }
+
+    /// The variables of each setting, lowest precedence first, as in the ssh connection plugin's documentation.
+    public static let addressVariables = ["ansible_host", "ansible_ssh_host"]
+    public static let portVariables = ["ansible_port", "ansible_ssh_port"]
+    public static let userVariables = ["ansible_user", "ansible_ssh_user"]
+    public static let privateKeyVariables = ["ansible_private_key_file", "ansible_ssh_private_key_file"]
+
+    /// The variable the setting's value comes from (the last of `variables` set in `vars`), or nil when none is.
+    public static func winningVariable(_ variables: [String], in vars: HostVars) -> String? {
+        variables.last { vars[$0] != nil }
+    }
+
+    /// The variable the address comes from (`ansible_ssh_host` or `ansible_host`), nil for the inventory name.
+    public static func addressVariable(in vars: HostVars) -> String? { winningVariable(addressVariables, in: vars) }
 }
 
 extension Inventory {
     /// The connection settings of a host, checked: each set value must have a usable type (a port is an
-    /// integer 1-65535 or a string of digits, names are non-empty strings). Errors name the file and line.
+    /// integer 1-65535 or a string of digits, names are non-empty strings), and the variables of one setting must
+    /// agree. Errors name the file and line.
     public func connection(of host: String) throws -> Connection {
         guard let vars = vars(of: host) else {
             throw InventoryError("no host named '\(host)'", hint: "`fwctl inventory --list` shows the hosts")
@@ -38,36 +62,50 @@ extension Inventory {
     /// checks them, without merging the host's vars a second time.
     public func connection(from vars: HostVars) throws -> Connection {
         let host = vars.host
-        func text(_ key: String, _ fallbackKey: String? = nil) throws -> String? {
-            let used = vars[key] != nil ? key : fallbackKey
-            guard let used, let value = vars[used] else { return nil }
+        func text(_ key: String, allowsNumber: Bool) throws -> String {
+            let value = vars[key]!
             switch value {
             case .string(let s) where !s.isEmpty && !s.contains(where: { $0.isNewline || $0 == "\0" }): return s
-            case .int(let i) where key == "ansible_user" || key == "ansible_host": return String(i)
+            case .int(let i) where allowsNumber: return String(i)
             default:
                 throw InventoryError(
-                    "\(used) of host '\(host)' must be a non-empty string on one line, not \(value.kindDescription) (\(value))",
-                    at: vars.location(of: used))
+                    "\(key) of host '\(host)' must be a non-empty string on one line, not \(value.kindDescription) (\(value))",
+                    at: vars.location(of: key))
             }
         }
-        var port: Int?
-        if let value = vars["ansible_port"] ?? vars["ansible_ssh_port"] {
-            let key = vars["ansible_port"] != nil ? "ansible_port" : "ansible_ssh_port"
+        func port(_ key: String) throws -> Int {
+            let value = vars[key]!
+            let port: Int?
             switch value {
             case .int(let i): port = i
             case .string(let s): port = s.utf8.allSatisfy { $0 >= 0x30 && $0 <= 0x39 } ? Int(s) : nil
             default: port = nil
             }
-            guard let p = port, (1...65535).contains(p) else {
+            guard let port, (1...65535).contains(port) else {
                 throw InventoryError(
                     "\(key) of host '\(host)' must be a port number from 1 to 65535, not \(value)", at: vars.location(of: key))
             }
+            return port
+        }
+        /// The winner's value, after checking that every other variable of the setting that is set agrees with it.
+        func setting<T: Equatable>(_ variables: [String], _ read: (String) throws -> T) throws -> T? {
+            let set = variables.filter { vars[$0] != nil }
+            guard let winner = set.last else { return nil }
+            let value = try read(winner)
+            for other in set.dropLast() where try read(other) != value {
+                let where_ = { (key: String) in vars.location(of: key).map { " (\($0))" } ?? "" }
+                throw InventoryError(
+                    "host '\(host)' sets \(other) = \(vars[other]!)\(where_(other)) and \(winner) = \(vars[winner]!)\(where_(winner)): "
+                        + "Ansible connects with \(winner), and fwctl will not guess which one you meant",
+                    at: vars.location(of: winner), hint: "remove one of them, or give both the same value")
+            }
+            return value
         }
         return Connection(
             name: host,
-            address: try text("ansible_host", "ansible_ssh_host") ?? host,
-            port: port,
-            user: try text("ansible_user", "ansible_ssh_user"),
-            privateKeyFile: try text("ansible_ssh_private_key_file", "ansible_private_key_file"))
+            address: try setting(Connection.addressVariables) { try text($0, allowsNumber: true) } ?? host,
+            port: try setting(Connection.portVariables, port),
+            user: try setting(Connection.userVariables) { try text($0, allowsNumber: true) },
+            privateKeyFile: try setting(Connection.privateKeyVariables) { try text($0, allowsNumber: false) })
     }
 }

@@ -70,7 +70,7 @@ struct DynamicInventoryParser {
         _ name: String, _ rawData: InventoryValue, into builder: inout InventoryBuilder, noteHost: (String) -> Void
     ) throws {
         guard !name.isEmpty else { throw error("empty group name") }
-        let group = builder.addGroup(name, at: origin)
+        let group = try builder.addGroup(name, at: origin)
         var data: [String: InventoryValue]
         switch rawData {
         case .dict(let d):
@@ -113,7 +113,7 @@ struct DynamicInventoryParser {
                 guard case .string(let childName) = child, !childName.isEmpty else {
                     throw error("'\(name).children' contains \(child.kindDescription) (\(child)); group names are non-empty strings")
                 }
-                let childGroup = builder.addGroup(childName, at: origin)
+                let childGroup = try builder.addGroup(childName, at: origin)
                 try builder.addChild(parent: group, child: childGroup, at: origin)
             }
         }

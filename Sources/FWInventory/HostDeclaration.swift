@@ -33,7 +33,7 @@ enum HostDeclaration {
 
     private static func spend(_ count: Int, from budget: inout Budget) throws {
         guard count <= budget.remaining else {
-            throw RangeError(description: "host ranges expand to more hosts than fwctl accepts")
+            throw RangeError(description: "host ranges expand to more hosts than fwctl accepts for the whole inventory")
         }
         budget.remaining -= count
     }

@@ -21,7 +21,8 @@ struct INIInventoryParser {
     private init(file: String, builder: InventoryBuilder, maxHosts: Int) {
         self.file = file
         self.builder = builder
-        self.budget = .init(remaining: maxHosts)
+        // One budget for the whole inventory: what earlier sources declared is spent already.
+        self.budget = .init(remaining: max(0, maxHosts - builder.hosts.count))
     }
 
     /// Reads `bytes` (the file's contents) into `builder`.
@@ -97,7 +98,7 @@ struct INIInventoryParser {
                         pending[name] = Pending(line: lineNumber, kind: .vars)
                         pendingOrder.append(name)
                     }
-                    group = builder.addGroup(name, at: location)
+                    group = try builder.addGroup(name, at: location)
                 } else {
                     group = builder.groupIndex[name]!
                 }

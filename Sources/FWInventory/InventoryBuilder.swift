@@ -55,17 +55,25 @@ struct InventoryBuilder {
     var groupIndex: [String: Int] = [:]
     var hosts: [HostRecord] = []
     var hostIndex: [String: Int] = [:]
+    /// The most hosts the whole inventory may hold (`LoadOptions.maxHosts`), over all its sources together.
+    var maxHosts = Int.max
 
     init() {
-        _ = addGroup("all", at: nil)
-        _ = addGroup("ungrouped", at: nil)
+        insertGroup("all", at: nil)
+        insertGroup("ungrouped", at: nil)
         groups[Self.all].children.append(Self.ungrouped)
         groups[Self.ungrouped].parents.append(Self.all)
     }
 
-    /// The group's index, adding it when new.
-    mutating func addGroup(_ name: String, at location: FileLocation?) -> Int {
+    /// The group's index, adding it when new; refuses a name that breaks `InventoryNames`.
+    mutating func addGroup(_ name: String, at location: FileLocation?) throws -> Int {
         if let index = groupIndex[name] { return index }
+        try InventoryNames.check(name, kind: "group", at: location)
+        return insertGroup(name, at: location)
+    }
+
+    @discardableResult
+    private mutating func insertGroup(_ name: String, at location: FileLocation?) -> Int {
         let index = groups.count
         groups.append(GroupRecord(name: name, declaredAt: location))
         groupIndex[name] = index
@@ -82,6 +90,11 @@ struct InventoryBuilder {
         if let existing = hostIndex[name] {
             index = existing
         } else {
+            try InventoryNames.check(name, kind: "host", at: location)
+            guard hosts.count < maxHosts else {
+                throw InventoryError("the inventory has more than \(maxHosts) hosts, the most fwctl reads", at: location,
+                                     hint: "split the fleet into several inventories, or check host ranges like web[0:99999]")
+            }
             index = hosts.count
             var record = HostRecord(name: name, declaredAt: location)
             if let port, port != 0 {

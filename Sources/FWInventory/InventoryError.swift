@@ -1,3 +1,5 @@
+import FWBase
+
 /// Where something was written: a file, and the line (and column) when known.
 public struct FileLocation: Sendable, Hashable, CustomStringConvertible {
     public var file: String
@@ -11,9 +13,9 @@ public struct FileLocation: Sendable, Hashable, CustomStringConvertible {
         self.column = column
     }
 
-    /// `file:line:column`, `file:line` or `file`.
+    /// `file:line:column`, `file:line` or `file`, the file name escaped for display.
     public var description: String {
-        var text = file
+        var text = DisplayEscaping.escaped(file)
         if let line {
             text += ":\(line)"
             if let column { text += ":\(column)" }
@@ -23,7 +25,8 @@ public struct FileLocation: Sendable, Hashable, CustomStringConvertible {
 }
 
 /// Everything that can be wrong with an inventory or a host pattern: where (file and line), what is wrong, and
-/// what to do about it. Printed as `FILE:LINE: MESSAGE` with the advice on the next line.
+/// what to do about it. Printed as `FILE:LINE: MESSAGE` with the advice on the next line; the message and the
+/// advice hold values from the inventory, so each is escaped for display (one line each, whatever a value holds).
 public struct InventoryError: Error, Sendable, CustomStringConvertible {
     public var location: FileLocation?
     /// What is wrong, including what was expected.
@@ -42,8 +45,8 @@ public struct InventoryError: Error, Sendable, CustomStringConvertible {
 
     public var description: String {
         var text = location.map { "\($0): " } ?? ""
-        text += message
-        if let hint { text += "\n  \(hint)" }
+        text += DisplayEscaping.escaped(message)
+        if let hint { text += "\n  \(DisplayEscaping.escaped(hint))" }
         return text
     }
 }

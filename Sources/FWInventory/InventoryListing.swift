@@ -1,3 +1,4 @@
+import FWBase
 /// The three views `ansible-inventory` prints, byte for byte: `--list` (JSON of groups and `_meta.hostvars`),
 /// `--graph` (the group tree) and `--host` (one host's merged vars).
 extension Inventory {
@@ -115,7 +116,9 @@ extension Inventory {
         }
         var lines: [String] = []
         func name(_ text: String, _ depth: Int) -> String {
-            depth == 0 ? text : String(repeating: "  |", count: depth) + "--" + text
+            // Names are checked when the inventory is read; escaping is the display's own guarantee.
+            let shown = DisplayEscaping.escaped(text)
+            return depth == 0 ? shown : String(repeating: "  |", count: depth) + "--" + shown
         }
         // Depth-first (without recursion: group chains can be long); a group under several parents appears
         // under each, as in Ansible. A group's children come before its own hosts.

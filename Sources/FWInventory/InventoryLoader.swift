@@ -33,6 +33,7 @@ extension Inventory {
     /// An inventory from INI text alone (no files are read; no group_vars). `file` names it in errors.
     public static func parse(ini text: String, file: String = "<inventory>", options: LoadOptions = LoadOptions()) throws -> Inventory {
         var builder = InventoryBuilder()
+        builder.maxHosts = options.maxHosts
         try INIInventoryParser.parse(Array(text.utf8), file: file, into: &builder, maxHosts: options.maxHosts)
         return InventoryLoader.finish(sources: [file], warnings: [], builder: builder)
     }
@@ -57,6 +58,7 @@ struct InventoryLoader {
 
     init(options: LoadOptions) {
         self.options = options
+        builder.maxHosts = options.maxHosts
     }
 
     static func finish(sources: [String], warnings: [String], builder: InventoryBuilder) -> Inventory {
@@ -300,7 +302,7 @@ struct InventoryLoader {
         guard let root = document.root, case .mapping(let mapping) = root, !mapping.isEmpty else {
             return try notAnInventory()
         }
-        var parser = YAMLInventoryParser(file: file, maxHosts: options.maxHosts)
+        var parser = YAMLInventoryParser(file: file, maxHosts: max(0, options.maxHosts - builder.hosts.count))
         try parser.parse(root, into: &builder)
         warnings += parser.warnings
         return true

@@ -2,7 +2,7 @@ import FWBase
 import Foundation
 
 /// Runs an inventory script and returns its stdout, reading stdout and stderr together (a script that writes a
-/// lot to stderr must not block), killing it after `timeout` seconds.
+/// lot to stderr must not block), killing it and every process of its group after `timeout` seconds.
 enum ScriptRunner {
     static func run(_ path: String, _ arguments: [String], timeout: Double) throws -> [UInt8] {
         let origin = FileLocation(file: path)
@@ -36,11 +36,15 @@ enum ScriptRunner {
         }
         let deadline = ContinuousClock.now + .milliseconds(Int64(timeout * 1000))
         if !readers.allSatisfy({ $0.thread.join(timeout: deadline - ContinuousClock.now) }) {
-            process.terminate()
+            // The script may be gone while a child it started still holds stdout open: kill the whole process
+            // group (Foundation starts each child as the leader of its own group), so the pipes close now.
+            kill(-process.processIdentifier, SIGKILL)
             kill(process.processIdentifier, SIGKILL)
-            for reader in readers { _ = reader.thread.join(timeout: .seconds(5)) }
+            for reader in readers { _ = reader.thread.join(timeout: .seconds(1)) }
             process.waitUntilExit()
-            throw InventoryError("inventory script `\(command)` did not finish within \(Int(timeout)) seconds", at: origin)
+            throw InventoryError(
+                "inventory script `\(command)` did not finish within \(Int(timeout)) seconds (it, or a process it "
+                    + "started, kept its output open); it and its process group were killed", at: origin)
         }
         process.waitUntilExit()
         let stdout = readers[0].output.withLock { $0 }

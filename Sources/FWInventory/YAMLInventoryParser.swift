@@ -70,7 +70,7 @@ struct YAMLInventoryParser {
             return nil
         }
         if name.isEmpty { throw error("empty group name", at: key) }
-        let group = builder.addGroup(name, at: location(key))
+        let group = try builder.addGroup(name, at: location(key))
         guard case .mapping(let mapping) = data else { return group }
 
         for (sectionKey, section) in try reader.flattened(mapping) {

@@ -89,21 +89,36 @@ struct YAMLReader {
 
     /// The mapping's pairs with merge keys (`<<: *base`, `<<: [*a, *b]`) applied as PyYAML applies them:
     /// merged pairs first (earlier mappings in a list win over later ones), then the mapping's own pairs.
-    func flattened(_ mapping: Node.Mapping) throws -> [(Node, Node)] {
+    ///
+    /// Every pair a merge copies counts against the same budget as alias expansion, as it is copied: merge keys
+    /// over aliases nest exponentially (`<<: [*b, *b]` over `<<: [*a, *a]` ...), and a 1 KB file must fail at
+    /// once rather than build billions of pairs first.
+    mutating func flattened(_ mapping: Node.Mapping) throws -> [(Node, Node)] {
         var merged: [(Node, Node)] = []
         var own: [(Node, Node)] = []
         for (key, value) in mapping {
             guard isMergeKey(key) else { own.append((key, value)); continue }
+            func spend(_ pairs: Int) throws {
+                remainingNodes -= pairs
+                if remainingNodes < 0 {
+                    throw Failure(message: "YAML merge keys (<<) and aliases expand to too many values",
+                                  line: key.mark?.line, column: key.mark?.column)
+                }
+            }
             switch value {
             case .mapping(let sub):
-                merged += try flattened(sub)
+                let part = try flattened(sub)
+                try spend(part.count)
+                merged += part
             case .sequence(let list):
                 var parts: [[(Node, Node)]] = []
                 for item in list {
                     guard case .mapping(let sub) = item else {
                         throw Failure(message: "a merge key (<<) takes a mapping or a list of mappings", line: item.mark?.line, column: item.mark?.column)
                     }
-                    parts.append(try flattened(sub))
+                    let part = try flattened(sub)
+                    try spend(part.count)
+                    parts.append(part)
                 }
                 for part in parts.reversed() { merged += part }
             default:
@@ -231,8 +246,17 @@ extension YAMLReader.Failure {
             self.init(
                 message: "duplicate key \(duplicates.map { "'\($0)'" }.joined(separator: ", ")) in a YAML mapping",
                 line: context.mark.line, column: context.mark.column)
-        case .reader(let problem, _, _, _):
-            self.init(message: "invalid YAML: \(problem)", line: nil, column: nil)
+        case .reader(let problem, let offset, let value, let yaml):
+            let code = String(value, radix: 16, uppercase: true)
+            let message = "invalid YAML: \(problem) (U+\(String(repeating: "0", count: max(0, 4 - code.count)) + code))"
+            // The reader reports a byte offset: count the lines before it, so the error names the line.
+            guard let offset else {
+                self.init(message: message, line: nil, column: nil)
+                return
+            }
+            let before = yaml.utf8.prefix(max(0, offset))
+            self.init(message: message, line: before.reduce(1) { $1 == 0x0A ? $0 + 1 : $0 },
+                      column: before.reversed().prefix { $0 != 0x0A }.count + 1)
         default:
             self.init(message: "invalid YAML: \(yamlError)", line: nil, column: nil)
         }

@@ -8,9 +8,10 @@ import Glibc
 /// then read from many threads: the vars are merged once per host, and rules of thousands of hosts refer to the
 /// same groups.
 ///
-/// A host's addresses are its `ansible_host` (else its inventory name) when that is an IP literal, plus its
-/// `fw_addresses` list. A DNS name is an error naming the host unless name resolution was asked for. A group's
-/// addresses are those of all its hosts, its children's included.
+/// A host's addresses are the address fwctl connects to (`Connection`: `ansible_ssh_host`, `ansible_host`, else
+/// the inventory name) when that is an IP literal, plus its `fw_addresses` list; IPv4-mapped IPv6 addresses count
+/// as the IPv4 addresses they are. A DNS name is an error naming the host unless name resolution was asked for. A
+/// group's addresses are those of all its hosts, its children's included.
 public struct AddressBook: Sendable {
     public enum Resolution: Sendable {
         /// Host names must be IP literals.
@@ -36,15 +37,19 @@ public struct AddressBook: Sendable {
         let hosts = inventory.hosts
         for (host, vars) in zip(hosts, inventory.vars(of: hosts)) {
             hostVars[host.name] = vars
-            sshPorts[host.name] = Result { () throws(PolicyError) in
+            let connection = Result { () throws(PolicyError) in
                 do {
-                    return UInt16(try inventory.connection(from: vars).effectivePort)
+                    return try inventory.connection(from: vars)
+                } catch let error as InventoryError {
+                    throw PolicyError(host: host.name, location: error.location, path: "connection",
+                                      message: error.message, hint: error.hint)
                 } catch {
-                    throw PolicyError(host: host.name, message: "\(error)")
+                    throw PolicyError(host: host.name, path: "connection", message: "\(error)")
                 }
             }
+            sshPorts[host.name] = connection.map { UInt16($0.effectivePort) }
             hostAddresses[host.name] = Result { () throws(PolicyError) in
-                try Self.addresses(of: vars, resolution: resolution)
+                try Self.addresses(of: vars, connection: try connection.get(), resolution: resolution)
             }
         }
         var groupMembers: [String: [String]] = [:]
@@ -89,29 +94,21 @@ public struct AddressBook: Sendable {
     /// The usable addresses of a group's hosts (see `members(ofGroup:)` for the hosts whose addresses failed).
     func addresses(ofGroup name: String) -> ResolvedSources? { groupAddresses[name] }
 
-    /// A source list resolved earlier, by the texts of its entries.
-    func cachedResolution(_ key: String) -> ResolvedSources? { resolutions.get(key) }
-    func storeResolution(_ key: String, _ sources: ResolvedSources) { resolutions.set(key, sources) }
+    /// A source list resolved earlier, by the texts of its entries: the list itself is the key, never the texts
+    /// joined into one string, which two different lists can share (`["web\0db"]` and `["web", "db"]`).
+    func cachedResolution(_ key: [String]) -> ResolvedSources? { resolutions.get(key) }
+    func storeResolution(_ key: [String], _ sources: ResolvedSources) { resolutions.set(key, sources) }
 
-    static func addresses(of vars: HostVars, resolution: Resolution) throws(PolicyError) -> [IPNetwork] {
+    static func addresses(of vars: HostVars, connection: Connection, resolution: Resolution) throws(PolicyError) -> [IPNetwork] {
         let host = vars.host
         var result: [IPNetwork] = []
-        let primaryKey = vars["ansible_host"] != nil ? "ansible_host" : nil
-        let primary: String
-        if let key = primaryKey, let value = vars[key] {
-            guard let text = value.stringValue else {
-                throw PolicyError(host: host, location: vars.location(of: key), path: key,
-                                  message: "must be an IP address, not \(value.kindDescription) (\(value))")
-            }
-            primary = text
-        } else {
-            primary = host
-        }
+        let primaryKey = Connection.addressVariable(in: vars)
+        let primary = connection.address
         if IPNetwork.looksLikeAddress(primary) {
             do throws(IPNetworkParseError) {
                 let network = try IPNetwork(parsing: primary)
                 guard network.isSingleAddress else { throw IPNetworkParseError(text: primary, reason: "a host address has no prefix length") }
-                result.append(network)
+                result.append(network.unmappingIPv4)
             } catch {
                 throw PolicyError(host: host, location: primaryKey.flatMap(vars.location(of:)), path: primaryKey ?? "inventory name",
                                   message: error.description)
@@ -135,7 +132,7 @@ public struct AddressBook: Sendable {
                                       message: "must be an IP address, not \(item.kindDescription) (\(item))")
                 }
                 do throws(IPNetworkParseError) {
-                    let network = try IPNetwork(parsing: text)
+                    let network = try IPNetwork(parsing: text).unmappingIPv4
                     guard network.isSingleAddress else { throw IPNetworkParseError(text: text, reason: "a host address has no prefix length") }
                     if !result.contains(network) { result.append(network) }
                 } catch {
@@ -153,7 +150,7 @@ public struct AddressBook: Sendable {
         var list: UnsafeMutablePointer<addrinfo>?
         let status = getaddrinfo(name, nil, &hints, &list)
         guard status == 0, let first = list else {
-            throw PolicyError(host: host, path: "ansible_host",
+            throw PolicyError(host: host, path: "address",
                               message: "cannot resolve '\(name)': \(String(cString: gai_strerror(status)))")
         }
         defer { freeaddrinfo(first) }
@@ -168,7 +165,7 @@ public struct AddressBook: Sendable {
                     let address = sockaddr.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { pointer in
                         withUnsafeBytes(of: pointer.pointee.sin6_addr) { bytes in bytes.reduce(UInt128(0)) { $0 << 8 | UInt128($1) } }
                     }
-                    result.append(.v6(address: address, prefix: 128))
+                    result.append(IPNetwork.v6(address: address, prefix: 128).unmappingIPv4)
                 }
             }
             cursor = entry.pointee.ai_next
@@ -181,8 +178,8 @@ public struct AddressBook: Sendable {
 /// Source lists already resolved in this run, shared by the threads compiling hosts.
 private final class ResolutionCache: @unchecked Sendable {
     private let lock = NSLock()
-    private var entries: [String: ResolvedSources] = [:]
+    private var entries: [[String]: ResolvedSources] = [:]
 
-    func get(_ key: String) -> ResolvedSources? { lock.withLock { entries[key] } }
-    func set(_ key: String, _ value: ResolvedSources) { lock.withLock { entries[key] = value } }
+    func get(_ key: [String]) -> ResolvedSources? { lock.withLock { entries[key] } }
+    func set(_ key: [String], _ value: ResolvedSources) { lock.withLock { entries[key] = value } }
 }

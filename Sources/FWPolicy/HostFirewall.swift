@@ -72,6 +72,8 @@ public struct HostFirewall: Sendable {
     public var addresses: [IPNetwork]
     public var rules: [FirewallRule]
     public var sets: [AddressSet]
+    /// Warnings about the host that do not stop it (`PolicyError.Kind.warning`).
+    public var notes: [PolicyError] = []
 
     public func rules(_ family: IPNetwork.Family) -> [FirewallRule] { rules.filter { $0.family == family } }
     public func sets(_ family: IPNetwork.Family) -> [AddressSet] { sets.filter { $0.family == family } }

@@ -145,7 +145,13 @@ enum HostPolicyReader {
         }
         var fromOrigin = origin
         fromOrigin.path = "\(path).from"
-        guard let from = sourceList(fromValue, origin: fromOrigin, fail: fail), !from.isEmpty else { return nil }
+        guard let from = sourceList(fromValue, origin: fromOrigin, fail: fail) else { return nil }
+        guard !from.isEmpty else {
+            // An empty list would make a rule that allows no one: say so rather than drop the rule.
+            fail("\(path).from", "is empty, so the rule would allow no one",
+                 "name who may connect (a group, host, address, network, or any), or remove the rule")
+            return nil
+        }
 
         var ports: [PortRange] = []
         if let portsValue = table["ports"] {

@@ -101,5 +101,5 @@ public final class OutputTree: Sendable {
 public struct OutputTreeError: Error, Sendable, CustomStringConvertible {
     public var path: String
     public var message: String
-    public var description: String { "cannot write \(path): \(message)" }
+    public var description: String { DisplayEscaping.escaped("cannot write \(path): \(message)") }
 }

@@ -55,7 +55,17 @@ public struct PolicyCompiler: Sendable {
             builder.addFixed(.established, family: family)
             if family == .v6 { builder.addFixed(.neighbourDiscovery, family: .v6) }
         }
+        var notes: [PolicyError] = []
         for entry in policy.allow {
+            if entry.proto == .icmp && policy.target == .ufw {
+                // ufw has no ICMP rules of its own in user.rules: before.rules decides. Say so, never drop silently.
+                notes.append(PolicyError(
+                    .warning, host: host, location: entry.origin.location, path: entry.origin.path, scope: entry.origin.scope,
+                    message: "ufw governs ICMP itself in /etc/ufw/before.rules and before6.rules (echo requests are "
+                        + "allowed from anywhere by default), so this icmp rule is not written to user.rules",
+                    hint: "edit ufw's before.rules to change ICMP, or use target iptables or nftables"))
+                continue
+            }
             let sources = resolve(entry.from, host: host, book: addressBook, errors: &errors)
             let protocols: [RuleProtocol] = entry.proto == .any && !entry.ports.isEmpty ? [.tcp, .udp] : [entry.proto]
             let portGroups = entry.ports.isEmpty ? [[]] : PortRange.normalisedGroups(entry.ports)
@@ -70,10 +80,17 @@ public struct PolicyCompiler: Sendable {
             }
         }
 
-        let firewall = HostFirewall(host: host, target: policy.target, defaultAction: policy.defaultAction,
-                                    sshPort: sshPort, addresses: ownAddresses, rules: builder.rules, sets: builder.sets)
-        if errors.isEmpty, let lockout = LockoutCheck.problem(in: firewall, managementEntries: policy.management) {
-            errors.append(lockout)
+        var firewall = HostFirewall(host: host, target: policy.target, defaultAction: policy.defaultAction,
+                                    sshPort: sshPort, addresses: ownAddresses, rules: builder.rules, sets: builder.sets,
+                                    notes: notes)
+        if errors.isEmpty {
+            // Each management entry on its own, to name the useless ones (cached like every list: once per run).
+            var ignored: [PolicyError] = []
+            let entries = policy.management.map { ($0, resolve([$0], host: host, book: addressBook, errors: &ignored)) }
+            firewall.notes += LockoutCheck.uselessManagementEntries(entries, host: firewall)
+            if let lockout = LockoutCheck.problem(in: firewall, managementEntries: policy.management) {
+                errors.append(lockout)
+            }
         }
         guard errors.isEmpty else { throw PolicyErrors(errors) }
         return firewall
@@ -83,7 +100,7 @@ public struct PolicyCompiler: Sendable {
     /// lists, so a list that resolved without problems is kept for the next host.
     private func resolve(_ entries: [HostPolicy.SourceEntry], host: String, book: AddressBook,
                          errors: inout [PolicyError]) -> ResolvedSources {
-        let key = entries.map(\.text).joined(separator: "\u{0}")
+        let key = entries.map(\.text)
         if let cached = book.cachedResolution(key) { return cached }
         let errorCount = errors.count
         var resolved = ResolvedSources()
@@ -97,7 +114,7 @@ public struct PolicyCompiler: Sendable {
                 resolved.any = true
             } else if IPNetwork.looksLikeAddress(text) {
                 do {
-                    resolved.add([try IPNetwork(parsing: text)])
+                    resolved.add([try IPNetwork(parsing: text).unmappingIPv4])
                 } catch {
                     fail(error.description)
                 }
@@ -132,7 +149,8 @@ public struct PolicyCompiler: Sendable {
     }
 }
 
-/// Sources resolved to addresses: any, or the networks of each family, sorted and without duplicates.
+/// Sources resolved to addresses: any, or the networks of each family, normalised (`IPNetwork.normalised`): sorted,
+/// no overlaps, adjacent ranges merged, so every list loads into an interval set.
 struct ResolvedSources: Sendable {
     var any = false
     private(set) var v4: [IPNetwork] = []
@@ -144,28 +162,20 @@ struct ResolvedSources: Sendable {
         for network in networks {
             if network.family == .v4 { newV4.append(network) } else { newV6.append(network) }
         }
-        if newV4.count != v4.count { v4 = Self.sortedUnique(newV4) }
-        if newV6.count != v6.count { v6 = Self.sortedUnique(newV6) }
+        if newV4.count != v4.count { v4 = IPNetwork.normalised(newV4) }
+        if newV6.count != v6.count { v6 = IPNetwork.normalised(newV6) }
     }
 
     mutating func add(_ other: ResolvedSources) {
         any = any || other.any
-        if v4.isEmpty { v4 = other.v4 } else if !other.v4.isEmpty { v4 = Self.sortedUnique(v4 + other.v4) }
-        if v6.isEmpty { v6 = other.v6 } else if !other.v6.isEmpty { v6 = Self.sortedUnique(v6 + other.v6) }
+        if v4.isEmpty { v4 = other.v4 } else if !other.v4.isEmpty { v4 = IPNetwork.normalised(v4 + other.v4) }
+        if v6.isEmpty { v6 = other.v6 } else if !other.v6.isEmpty { v6 = IPNetwork.normalised(v6 + other.v6) }
     }
 
     func networks(_ family: IPNetwork.Family) -> [IPNetwork] { family == .v4 ? v4 : v6 }
 
-    private static func sortedUnique(_ networks: [IPNetwork]) -> [IPNetwork] {
-        var sorted = networks.sorted()
-        var write = 0
-        for read in sorted.indices where write == 0 || sorted[read] != sorted[write - 1] {
-            sorted[write] = sorted[read]
-            write += 1
-        }
-        sorted.removeLast(sorted.count - write)
-        return sorted
-    }
+    /// True when the family's list is its whole address space (`0.0.0.0/0`): the rule matches any source of it.
+    func coversAll(_ family: IPNetwork.Family) -> Bool { networks(family).first?.isWholeSpace == true }
 }
 
 /// Accumulates a host's rules, turning large source lists into named sets and dropping exact duplicates.
@@ -182,8 +192,8 @@ struct RuleListBuilder {
     mutating func add(kind: FirewallRule.Kind, family: IPNetwork.Family, proto: RuleProtocol, ports: [PortRange],
                       sources resolved: ResolvedSources, setLabel: String?, interface: String?, comment: String?) {
         let sources: FirewallRule.Sources
-        if resolved.any {
-            sources = .any
+        if resolved.any || resolved.coversAll(family) {
+            sources = .any  // `any`, never a /0 network: an ipset cannot hold one
         } else {
             let networks = resolved.networks(family)
             guard !networks.isEmpty else { return }  // nothing of this family to allow

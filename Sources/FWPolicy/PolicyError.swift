@@ -1,3 +1,4 @@
+import FWBase
 import FWInventory
 
 /// A problem with a host's firewall policy, with where it was written and what to do about it.
@@ -12,6 +13,9 @@ public struct PolicyError: Error, Sendable, Hashable, CustomStringConvertible {
         case template
         /// The host's files could not be written.
         case output
+        /// Not a failure: something the user should know about a host that compiles (a management source no
+        /// operator can be at, ICMP rules ufw governs itself). Printed as a warning and kept in `--json`.
+        case warning
     }
 
     public var kind: Kind
@@ -38,13 +42,15 @@ public struct PolicyError: Error, Sendable, Hashable, CustomStringConvertible {
 
     public var description: String { describe(hosts: host.map { [$0] } ?? []) }
 
-    /// The message for one or several hosts that share the same problem (a group's vars are every member's).
+    /// The message for one or several hosts that share the same problem (a group's vars are every member's), on
+    /// one line: the path, scope, message and hint quote inventory values, so the text is escaped for display.
     public func describe(hosts: [String]) -> String {
         var text = ""
         if let location { text += "\(location): " }
         if let path { text += "\(path)" + (scope.map { " (\($0))" } ?? "") + ": " }
         text += message
         if let hint { text += "; \(hint)" }
+        text = DisplayEscaping.escaped(text)
         let names = hosts.map(Self.printable)
         switch names.count {
         case 0: break
@@ -56,10 +62,7 @@ public struct PolicyError: Error, Sendable, Hashable, CustomStringConvertible {
     }
 
     /// A name as it can be shown on one terminal line: quoted and escaped when it holds anything unusual.
-    static func printable(_ name: String) -> String {
-        let plain = name.unicodeScalars.allSatisfy { $0.value > 0x20 && $0.value < 0x7F && $0 != "\"" && $0 != "\\" }
-        return plain ? name : name.debugDescription
-    }
+    static func printable(_ name: String) -> String { DisplayEscaping.quotedName(name) }
 
     /// The problem without the host: the same for every host it is reported for.
     public var withoutHost: PolicyError {

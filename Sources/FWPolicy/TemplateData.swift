@@ -194,7 +194,9 @@ final class AddressListTemplates: Sendable {
 
     func lists(for networks: [IPNetwork]) -> Lists {
         let key = networks.withUnsafeBufferPointer { Key(buffer: UInt(bitPattern: $0.baseAddress), count: $0.count) }
-        if let hit = cache.withLock({ $0[key] }) { return hit }
+        // The buffer finds the entry; the list itself decides (Array's == checks buffer identity first, so a real
+        // hit costs no comparison of addresses).
+        if let hit = cache.withLock({ $0[key] }), hit.networks == networks { return hit }
         let texts = networks.map { TemplateValue.string($0.description) }
         let lists = Lists(
             networks: networks,

@@ -33,6 +33,10 @@ struct Renderer: ~Copyable {
     var partialCalls: [Int] = []
     var depth = 0
     var iterations = 0
+    /// Set when a write would pass `limits.outputBytes`: the write is dropped and rendering stops at the next
+    /// instruction with an error. Every write is bounded this way, not only section iterations, so one huge
+    /// value interpolated many times cannot make the buffer outgrow the limit.
+    private var outputOverflowed = false
 
     init(set: CompiledSet, capacity: Int) {
         self.set = set
@@ -44,7 +48,7 @@ struct Renderer: ~Copyable {
         escaping = set.options.escaping
         strict = set.options.strict
         limits = set.options.limits
-        self.capacity = max(capacity, 256)
+        self.capacity = Swift.max(1, Swift.min(Swift.max(capacity, 256), limits.outputBytes))
         bytes = .allocate(capacity: self.capacity)
         stackCapacity = max(limits.renderDepth, 0) + 2
         values = .allocate(capacity: stackCapacity)
@@ -64,11 +68,13 @@ struct Renderer: ~Copyable {
         push(data)
         let range = set.templates[index].instructions
         try run(range.lowerBound, range.upperBound)
+        try checkOutputLimit(at: Swift.max(range.lowerBound, range.upperBound - 1))
     }
 
     mutating func run(_ start: Int, _ end: Int) throws(TemplateError) {
         var i = start
         while i < end {
+            if outputOverflowed { throw outputLimitError(at: i) }
             let instruction = instructions[i]
             switch instruction.code {
             case .text:
@@ -104,7 +110,10 @@ struct Renderer: ~Copyable {
 
     @inline(__always)
     mutating func append(_ source: UnsafePointer<UInt8>, _ length: Int) {
-        if count &+ length > capacity { grow(to: count + length) }
+        if count &+ length > capacity {
+            guard count &+ length <= limits.outputBytes else { outputOverflowed = true; return }
+            grow(to: count + length)
+        }
         (bytes + count).update(from: source, count: length)
         count &+= length
     }
@@ -121,14 +130,17 @@ struct Renderer: ~Copyable {
 
     @inline(__always)
     mutating func append(_ byte: UInt8) {
-        if count == capacity { grow(to: count + 1) }
+        if count == capacity {
+            guard count < limits.outputBytes else { outputOverflowed = true; return }
+            grow(to: count + 1)
+        }
         bytes[count] = byte
         count &+= 1
     }
 
     @inline(never)
     mutating func grow(to needed: Int) {
-        let newCapacity = Swift.max(needed, capacity * 2)
+        let newCapacity = Swift.min(Swift.max(needed, capacity * 2), Swift.max(needed, limits.outputBytes))
         let newBytes = UnsafeMutablePointer<UInt8>.allocate(capacity: newCapacity)
         newBytes.initialize(from: bytes, count: count)
         bytes.deallocate()
@@ -282,7 +294,10 @@ struct Renderer: ~Copyable {
         case .rules:
             // Copy and check in one pass; the bytes past `count` are only kept if all of them pass.
             let length = bytes.count
-            if count &+ length > capacity { grow(to: count + length) }
+            if count &+ length > capacity {
+                guard count &+ length <= limits.outputBytes else { outputOverflowed = true; return true }
+                grow(to: count + length)
+            }
             let destination = self.bytes + count
             let table = escapeTable
             var allowed: UInt8 = 1
@@ -460,9 +475,20 @@ struct Renderer: ~Copyable {
         }
     }
 
+    func outputLimitError(at i: Int) -> TemplateError {
+        set.error(.limitExceeded, at: i, message: "the output grew beyond \(limits.outputBytes) bytes",
+                  help: "a value or a section makes more output than the limit allows; check the data and the template")
+    }
+
+    /// The error when the last write was refused; called once rendering is done (the last instruction may write).
+    func checkOutputLimit(at i: Int) throws(TemplateError) {
+        if outputOverflowed { throw outputLimitError(at: i) }
+    }
+
     @inline(__always)
     mutating func countIteration(_ i: Int) throws(TemplateError) {
         iterations += 1
+        if outputOverflowed { throw outputLimitError(at: i) }
         if iterations > limits.iterations || count > limits.outputBytes {
             throw set.error(
                 .limitExceeded, at: i,

@@ -1,3 +1,5 @@
+import FWBase
+
 /// Everything that can go wrong loading, compiling or rendering a template, with where and what to do.
 ///
 /// `description` reads `FILE:LINE:COLUMN: what happened; what to do`, the form editors and terminals link to.
@@ -47,8 +49,10 @@ public struct TemplateError: Error, Sendable, Equatable, CustomStringConvertible
         self.help = help
     }
 
+    /// One line, every part escaped for display: messages quote template text and data values.
     public var description: String {
         let location = line > 0 ? "\(file):\(line):\(column)" : file
-        return help.isEmpty ? "\(location): \(message)" : "\(location): \(message); \(help)"
+        let text = help.isEmpty ? "\(location): \(message)" : "\(location): \(message); \(help)"
+        return DisplayEscaping.escaped(text)
     }
 }

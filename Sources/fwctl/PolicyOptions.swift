@@ -57,12 +57,19 @@ struct PolicyOptions: ParsableArguments {
     }
 }
 
-/// Prints the policy problems of a run on stderr, one per line, and gives the exit status they call for:
-/// 2 when an input is invalid, 1 when the input is valid but a check (anti-lockout) or a write failed.
+/// Prints the warnings and then the policy problems of a run on stderr, one per line, and gives the exit status
+/// the problems call for: 2 when an input is invalid, 1 when the input is valid but a check (anti-lockout) or a
+/// write failed.
 func reportPolicyProblems(_ results: [FleetRender.HostResult]) -> Int32? {
     var problems: [PolicyError] = []
+    var notes: [PolicyError] = []
     for result in results {
         if case .failed(let errors) = result.outcome { problems += errors }
+        if case .rendered(let firewall, _) = result.outcome { notes += firewall.notes }
+    }
+    let warning = Terminal.paint("warning: ", .yellow, enabled: Terminal.stderrSupportsColour)
+    for (note, hosts) in PolicyErrors(notes).grouped() {
+        Terminal.writeStderr("fwctl: \(warning)\(note.describe(hosts: hosts))\n")
     }
     guard !problems.isEmpty else { return nil }
     for (problem, hosts) in PolicyErrors(problems).grouped() {

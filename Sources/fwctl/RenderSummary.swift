@@ -22,6 +22,8 @@ struct RenderSummary {
         var sets: Int?
         var files: [String]?
         var problems: [String]?
+        /// Warnings that did not stop the host.
+        var notes: [String]?
     }
 
     let rows: [Row]
@@ -39,7 +41,7 @@ struct RenderSummary {
                     target: firewall.target.rawValue, rulesV4: firewall.rules(.v4).count,
                     rulesV6: firewall.rules(.v6).count, sets: firewall.sets.count,
                     files: files.map { file in outputDirectory.map { "\($0)/\(result.host)/\(file.name)" } ?? file.name },
-                    problems: nil)
+                    problems: nil, notes: firewall.notes.isEmpty ? nil : firewall.notes.map(\.withoutHost.description))
             case .unmanaged:
                 return Row(host: result.host, status: .unmanaged)
             case .failed(let errors):
@@ -54,7 +56,7 @@ struct RenderSummary {
         let header = ["HOST", "TARGET", "V4", "V6", "SETS", outputDirectory == nil ? "RESULT" : "FILES"]
         var lines = [header]
         for row in rows {
-            let last: String
+            var last: String
             switch row.status {
             case .rendered: last = (row.files ?? []).map { $0.split(separator: "/").last.map(String.init) ?? $0 }.joined(separator: " ")
             case .unmanaged: last = "skipped: no firewall var"
@@ -62,6 +64,7 @@ struct RenderSummary {
             case .invalid, .lockout, .failed:
                 last = "\(row.status.rawValue): \(row.problems?.count ?? 0) problem\(row.problems?.count == 1 ? "" : "s")"
             }
+            if let notes = row.notes, !notes.isEmpty { last += " (\(notes.count) warning\(notes.count == 1 ? "" : "s"))" }
             lines.append([row.host, row.target ?? "-", row.rulesV4.map(String.init) ?? "-",
                           row.rulesV6.map(String.init) ?? "-", row.sets.map(String.init) ?? "-", last])
         }

@@ -125,7 +125,9 @@ import TestSupport
         defer { folder.remove() }
         let result = try run(["render", "-i", folder.path("inventory.yml"), "-o", folder.path("out")])
         #expect(result.status == 2, "\(result.stdoutText)\(result.stderrText)")
-        #expect(result.stderrText.contains("[host \"h1\\n-A INPUT -j ACCEPT\"]"), "names are escaped in messages: \(result.stderrText)")
+        // Refused where the name is declared, escaped in the message.
+        #expect(result.stderrText.contains("inventory.yml:3:5: group name 'evil\\n-A INPUT -j ACCEPT' contains"),
+                "names are escaped in messages: \(result.stderrText)")
         #expect(!FileManager.default.fileExists(atPath: folder.path("out/h1")))
         let written = snapshot(folder.url.appendingPathComponent("out"))
         #expect(written.values.allSatisfy { !String(decoding: $0, as: UTF8.self).contains("-j ACCEPT\n-A") })

@@ -14,33 +14,48 @@ import FWPolicy
     func checkLoads(_ rendered: [(HostFirewall, [FileBytes])], lab: NetworkLab, folder: TemporaryFolder) throws {
         let host = try lab.addHost("nf\(rendered.count)")
         for (firewall, files) in rendered {
-            var paths: [String: String] = [:]
+            let problems = Self.loadProblems(firewall, files, lab: lab, host: host, folder: folder)
+            #expect(problems.isEmpty, "\(firewall.host): \(problems)")
+        }
+    }
+
+    /// Loads one host's files with the real tools inside `host`'s namespace; what they refused (empty: all loaded).
+    /// ipsets are really created (inside the namespace) because the rules that match them need them, then removed.
+    static func loadProblems(_ firewall: HostFirewall, _ files: [RenderedFile], lab: NetworkLab, host: NetworkLab.Host,
+                             folder: TemporaryFolder) -> [String] {
+        var problems: [String] = []
+        var paths: [String: String] = [:]
+        do {
             for file in files {
                 let path = folder.path("\(firewall.host)-\(file.name)")
                 try Data(file.bytes).write(to: URL(fileURLWithPath: path))
                 paths[file.name] = path
             }
-            switch firewall.target {
-            case .iptables:
-                if let ipsets = paths["ipsets"] {
-                    let restored = try lab.run(host, ["ipset", "restore", "-file", ipsets])
-                    #expect(restored.status == 0, "\(firewall.host) ipsets: \(restored.stderrText)")
-                }
-                let v4 = try lab.run(host, ["iptables-restore", "--test", paths["rules.v4"]!])
-                #expect(v4.status == 0, "\(firewall.host) rules.v4: \(v4.stderrText)")
-                let v6 = try lab.run(host, ["ip6tables-restore", "--test", paths["rules.v6"]!])
-                #expect(v6.status == 0, "\(firewall.host) rules.v6: \(v6.stderrText)")
-            case .nftables:
-                let checked = try lab.run(host, ["nft", "-c", "-f", paths["fwctl.nft"]!])
-                #expect(checked.status == 0, "\(firewall.host) fwctl.nft: \(checked.stderrText)")
-            case .ufw:
-                // ufw loads its files with iptables-restore -n; the full ufw round trip is UFWTests.
-                let v4 = try lab.run(host, ["iptables-restore", "-n", "--test", paths["user.rules"]!])
-                #expect(v4.status == 0, "\(firewall.host) user.rules: \(v4.stderrText)")
-                let v6 = try lab.run(host, ["ip6tables-restore", "-n", "--test", paths["user6.rules"]!])
-                #expect(v6.status == 0, "\(firewall.host) user6.rules: \(v6.stderrText)")
+        } catch {
+            return ["cannot write the files: \(error)"]
+        }
+        func run(_ arguments: [String]) {
+            do {
+                let result = try lab.run(host, arguments)
+                if result.status != 0 { problems.append("\(arguments.joined(separator: " ")): \(result.stderrText)") }
+            } catch {
+                problems.append("\(arguments[0]): \(error)")
             }
         }
+        switch firewall.target {
+        case .iptables:
+            if let ipsets = paths["ipsets"] { run(["ipset", "restore", "-file", ipsets]) }
+            run(["iptables-restore", "--test", paths["rules.v4"]!])
+            run(["ip6tables-restore", "--test", paths["rules.v6"]!])
+            if paths["ipsets"] != nil { run(["ipset", "destroy"]) }
+        case .nftables:
+            run(["nft", "-c", "-f", paths["fwctl.nft"]!])
+        case .ufw:
+            // ufw loads its files with iptables-restore -n; the full ufw round trip is UFWTests.
+            run(["iptables-restore", "-n", "--test", paths["user.rules"]!])
+            run(["ip6tables-restore", "-n", "--test", paths["user6.rules"]!])
+        }
+        return problems
     }
 
     @Test(arguments: FirewallTarget.allCases)

@@ -35,14 +35,15 @@ enum RenderFixtures {
         get throws { try Inventory.load(RepoPaths.root.appendingPathComponent("inventory/example").path) }
     }
 
-    /// A fleet whose groups are big enough for named sets, with IPv4, IPv6 and dual-stack members.
+    /// A fleet whose groups are big enough for named sets, with IPv4, IPv6 and dual-stack members. Addresses are
+    /// every other one, so normalising does not merge neighbours into networks.
     static func largeFleet() throws -> Inventory {
         let nodes = (1...40).map { i -> String in
             i % 3 == 0
-                ? "        node\(i): {ansible_host: 10.20.0.\(i), fw_addresses: [\"fd20::\(i)\"]}"
-                : "        node\(i): {ansible_host: 10.20.0.\(i)}"
+                ? "        node\(i): {ansible_host: 10.20.0.\(2 * i), fw_addresses: [\"fd20::\(2 * i)\"]}"
+                : "        node\(i): {ansible_host: 10.20.0.\(2 * i)}"
         }.joined(separator: "\n")
-        let admins = (1...20).map { "        admin\($0): {ansible_host: 10.30.0.\($0), fw_addresses: [\"fd30::\($0)\"]}" }
+        let admins = (1...20).map { "        admin\($0): {ansible_host: 10.30.0.\(2 * $0), fw_addresses: [\"fd30::\(2 * $0)\"]}" }
             .joined(separator: "\n")
         return try Inventory.parse(yaml: """
             all:

@@ -95,3 +95,25 @@ import Testing
         #expect(output.utf8.count == 100_000 * "-A INPUT -s 192.0.2.1 -j ACCEPT\n".utf8.count)
     }
 }
+
+/// The output bound holds for every write, not only inside sections: one large value interpolated many times
+/// stops at the limit with an error, and the buffer never grows past it.
+@Suite struct OutputBoundTests {
+    @Test(arguments: [TemplateOptions.spec, .fwctl, TemplateOptions(escaping: .none, strict: false)])
+    func manyInterpolationsOfALargeValueStopAtTheLimit(_ base: TemplateOptions) throws {
+        var options = base
+        options.limits.outputBytes = 1 << 20
+        let template = String(repeating: "{{v}}", count: 2_000)
+        let error = try #require(renderError(template, ["v": .string(String(repeating: "a", count: 100_000))], options: options))
+        #expect(error.kind == .limitExceeded)
+        #expect(error.message.contains("beyond 1048576 bytes"), "\(error)")
+        #expect(error.line == 1 && error.column > 1, "the error points at the interpolation that passed the limit")
+    }
+
+    @Test func outputJustWithinTheLimitRenders() throws {
+        var options = TemplateOptions.spec
+        options.limits.outputBytes = 1_000
+        #expect(try render(String(repeating: "{{v}}", count: 10), ["v": .string(String(repeating: "b", count: 100))], options: options).count == 1_000)
+        #expect(renderError("x" + String(repeating: "{{v}}", count: 10), ["v": .string(String(repeating: "b", count: 100))], options: options)?.kind == .limitExceeded)
+    }
+}

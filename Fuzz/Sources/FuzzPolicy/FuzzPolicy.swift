@@ -1,0 +1,120 @@
+import FWPolicy
+import Foundation
+
+/// libFuzzer entry point: any bytes as an inventory (JSON, or YAML), every host compiled and rendered through the
+/// repository's templates by `PolicyFuzzTarget.exercise` (the same code the policy fuzz regression tests run), and
+/// every distinct rendered file loaded with the real tools in this process's own network namespace.
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzPolicy(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
+    let bytes = data.map { Array(UnsafeBufferPointer(start: $0, count: size)) } ?? []
+    let problems = PolicyFuzzHarness.target.exercise(bytes, load: PolicyFuzzHarness.loader)
+    precondition(problems.isEmpty, problems.joined(separator: "\n"))
+    return 0
+}
+
+enum PolicyFuzzHarness {
+    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    nonisolated(unsafe) static var target: PolicyFuzzTarget = {
+        do {
+            return try PolicyFuzzTarget(templatesDirectory: repository.appendingPathComponent("templates").path)
+        } catch {
+            fatalError("cannot load the templates: \(error)")
+        }
+    }()
+    /// Set once before the driver starts: nil when this process has no network namespace of its own.
+    nonisolated(unsafe) static var loader: PolicyFuzzTarget.Loader?
+
+    /// Loads files only when the process runs in a network namespace of its own (`make fuzz-policy` starts it
+    /// with `unshare --net`; the namespace ends with the process), so rules never touch the machine's netfilter.
+    /// Elsewhere files are checked but not loaded, and it says so.
+    static func isolate() {
+        guard NetfilterLoader.inOwnNamespace() else {
+            FileHandle.standardError.write(Data("FuzzPolicy: not in a network namespace of its own (run it with `unshare --net`): files are checked, not loaded\n".utf8))
+            return
+        }
+        let folder = "/dev/shm/fwctl-fuzz-policy-\(getpid())"
+        try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        atexit { try? FileManager.default.removeItem(atPath: "/dev/shm/fwctl-fuzz-policy-\(getpid())") }
+        let loaded = NetfilterLoader(folder: folder)
+        loader = { firewall, files in loaded.load(firewall, files) }
+    }
+}
+
+/// Loads files with the real tools, each distinct set of files once.
+final class NetfilterLoader: @unchecked Sendable {
+    let folder: String
+    private let lock = NSLock()
+    private var seen = Set<Int>()
+
+    init(folder: String) { self.folder = folder }
+
+    /// True when this thread's network namespace is not the one of PID 1 (the machine's own).
+    static func inOwnNamespace() -> Bool {
+        guard let own = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/thread-self/ns/net"),
+              let initial = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/1/ns/net") else { return false }
+        return own != initial
+    }
+
+    func load(_ firewall: HostFirewall, _ files: [RenderedFile]) -> [String] {
+        // Only ever in a namespace of our own: the thread that spawns the tools must not share init's.
+        guard Self.inOwnNamespace() else {
+            return ["refusing to load rules: this thread is in the machine's own network namespace"]
+        }
+        let key = files.map(\.bytes).hashValue
+        guard lock.withLock({ seen.count < 200_000 && seen.insert(key).inserted }) else { return [] }
+        var paths: [String: String] = [:]
+        for file in files {
+            let path = "\(folder)/\(file.name)"
+            FileManager.default.createFile(atPath: path, contents: Data(file.bytes))
+            paths[file.name] = path
+        }
+        var problems: [String] = []
+        func run(_ arguments: [String]) {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = ["PATH=/usr/sbin:/usr/bin:/sbin:/bin"] + arguments
+            let errors = Pipe()
+            process.standardError = errors
+            process.standardOutput = FileHandle.nullDevice
+            do { try process.run() } catch { problems.append("cannot run \(arguments[0]): \(error)"); return }
+            let message = errors.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            if process.terminationStatus != 0 {
+                problems.append("\(arguments.joined(separator: " ")): \(String(decoding: message, as: UTF8.self))")
+            }
+        }
+        switch firewall.target {
+        case .iptables:
+            if let ipsets = paths["ipsets"] { run(["ipset", "restore", "-file", ipsets]) }
+            run(["iptables-restore", "--test", paths["rules.v4"]!])
+            run(["ip6tables-restore", "--test", paths["rules.v6"]!])
+            if paths["ipsets"] != nil { run(["ipset", "destroy"]) }
+        case .ufw:
+            run(["iptables-restore", "-n", "--test", paths["user.rules"]!])
+            run(["ip6tables-restore", "-n", "--test", paths["user6.rules"]!])
+        case .nftables:
+            run(["nft", "-c", "-f", paths["fwctl.nft"]!])
+        }
+        return problems
+    }
+}
+
+// SwiftPM links an executable with `--defsym main=<Module>_main`, and -parse-as-library leaves that symbol
+// undefined, so libFuzzer's own main never gets linked in. Provide it and hand over to libFuzzer's driver.
+@_silgen_name("LLVMFuzzerRunDriver")
+private func runFuzzerDriver(
+    _ argc: UnsafeMutablePointer<CInt>,
+    _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
+    _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt
+) -> CInt
+
+@_cdecl("FuzzPolicy_main")
+public func fuzzPolicyMain(
+    _ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?
+) -> CInt {
+    PolicyFuzzHarness.isolate()
+    var argc = argc
+    var argv = argv
+    return runFuzzerDriver(&argc, &argv) { data, size in fuzzPolicy(data, size) }
+}
