@@ -51,10 +51,17 @@ let package = Package(
             dependencies: ["CLibSSH2", logging]
         ),
 
+        // The inventory's fleet as network-namespace hosts on this machine (fwctl lab): beside deploy, below the
+        // executable; runs system programs (ip, sshd, ssh-keygen), never libssh2.
+        .target(
+            name: "FWLab",
+            dependencies: ["FWInventory", "FWPolicy", "CFWSystem"]
+        ),
+
         // MARK: Command-line front end
         .executableTarget(
             name: "fwctl",
-            dependencies: [argumentParser, logging, "FWTemplate", "FWInventory", "FWPolicy", "FWSSH", .product(name: "Yams", package: "Yams")]
+            dependencies: [argumentParser, logging, "FWTemplate", "FWInventory", "FWPolicy", "FWSSH", "FWLab", .product(name: "Yams", package: "Yams")]
         ),
 
         // MARK: Tests
@@ -81,6 +88,10 @@ let package = Package(
             name: "FWTemplateTests",
             dependencies: ["FWTemplate", "TestSupport"],
             exclude: ["FuzzRegressions"]
+        ),
+        .testTarget(
+            name: "FWLabTests",
+            dependencies: ["FWLab", "FWPolicy", "FWInventory", "TestSupport"]
         ),
         .testTarget(
             name: "FWSSHTests",

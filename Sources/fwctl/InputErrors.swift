@@ -1,8 +1,10 @@
 // Library error types caused by the user's input (inventory, policy, template): they exit with status 2.
 // One line per type, so each library's errors are classified in one place.
 import FWInventory
+import FWLab
 import FWTemplate
 
 extension InventoryError: InvalidInputError {}
 extension TemplateError: InvalidInputError {}
 extension TemplateDataFileError: InvalidInputError {}
+extension LabInputError: InvalidInputError {}
