@@ -85,7 +85,8 @@ public enum Lab {
         state.hosts += added
 
         var controllerIsNew = false
-        if state.controller?.addresses != plan.controllerAddresses || LabNetwork.existing([lab.controllerNamespace]).isEmpty {
+        if state.controller?.addresses != plan.controllerAddresses || state.controller?.ready != true
+            || LabNetwork.existing([lab.controllerNamespace]).isEmpty {
             if let controller = state.controller { try LabNetwork.remove([controller.namespace]) }
             state.controller = LabState.Controller(namespace: lab.controllerNamespace, link: "c0", addresses: plan.controllerAddresses)
             controllerIsNew = true
@@ -113,6 +114,8 @@ public enum Lab {
         if !nodes.isEmpty {
             progress("wiring \(nodes.count) namespace\(nodes.count == 1 ? "" : "s") to the bridge")
             try LabNetwork.add(nodes, switchNamespace: state.switchNamespace, allAddresses: allAddresses)
+            state.controller?.ready = true
+            try state.save(lab)
         }
         // Hosts that stay learn the routes to the new addresses and forget the gone ones.
         let current = Set(allAddresses)

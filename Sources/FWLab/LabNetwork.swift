@@ -62,7 +62,7 @@ enum LabNetwork {
         for address in node.addresses {
             batch += address.family == .v4
                 ? "addr add \(address.cidrText) dev \(nodeInterface)\n"
-                : "-6 addr add \(address.cidrText) dev \(nodeInterface) nodad\n"
+                : "addr add \(address.cidrText) dev \(nodeInterface) nodad\n"
         }
         batch += routes(for: node, to: allAddresses, verb: "replace")
         try LabProcess.check(["ip", "-n", node.namespace, "-batch", "-"], input: batch, timeout: 120)
@@ -77,7 +77,7 @@ enum LabNetwork {
             if target.family == .v4, let source4 {
                 lines += "route \(verb) \(target.cidrText) dev \(nodeInterface) src \(source4.addressText)\n"
             } else if target.family == .v6, let source6 {
-                lines += "-6 route \(verb) \(target.cidrText) dev \(nodeInterface) src \(source6.addressText)\n"
+                lines += "route \(verb) \(target.cidrText) dev \(nodeInterface) src \(source6.addressText)\n"
             }
         }
         return lines
@@ -87,7 +87,7 @@ enum LabNetwork {
     static func update(_ node: Node, added: [IPNetwork], removed: [IPNetwork]) throws(LabError) {
         var batch = routes(for: node, to: added, verb: "replace")
         for target in removed where !node.addresses.contains(target) {
-            batch += (target.family == .v4 ? "" : "-6 ") + "route del \(target.cidrText) dev \(nodeInterface)\n"
+            batch += "route del \(target.cidrText) dev \(nodeInterface)\n"
         }
         guard !batch.isEmpty else { return }
         // -force: a route that is already gone is not a failure.

@@ -21,6 +21,8 @@ public struct LabState: Codable, Sendable {
         public var namespace: String
         public var link: String
         public var addresses: [String]
+        /// Its addresses and routes are configured (false while `lab up` is still wiring it).
+        public var ready: Bool?
     }
 
     public var version = 1

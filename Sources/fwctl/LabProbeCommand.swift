@@ -41,6 +41,8 @@ struct LabProbeCommand: ParsableCommand {
     @Flag(help: "Print the results as JSON.")
     var json = false
 
+    static let differencesSpelledOut = 40
+
     func validate() throws {
         guard (0.05...30).contains(timeout) else { throw ValidationError("--timeout must be from 0.05 to 30 seconds, not \(timeout)") }
         if let ports { _ = try Self.parsePorts(ports) }
@@ -114,9 +116,13 @@ struct LabProbeCommand: ParsableCommand {
             } else {
                 try Terminal.writeResults(Self.table(outcomes, expected: expected))
             }
-            for (outcome, _) in differences {
+            // Every difference is in the table (and the JSON); the first ones are spelled out on stderr as well.
+            for (outcome, _) in differences.prefix(Self.differencesSpelledOut) {
                 let measured = outcome.open ? "open" : "closed (\(outcome.reason ?? "no answer"))"
                 log.error("\(outcome.from) (\(outcome.fromAddress)) -> \(outcome.to) \(outcome.address) port \(outcome.port): \(measured), the policy says \(outcome.open ? "closed" : "open")")
+            }
+            if differences.count > Self.differencesSpelledOut {
+                log.error("... and \(differences.count - Self.differencesSpelledOut) more differences (see the table)")
             }
             if !differences.isEmpty {
                 throw LabError("\(differences.count) of \(outcomes.count) connects differ from the policy")
