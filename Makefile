@@ -11,7 +11,7 @@ OUT          ?= out
 # Build and run: libssh2 headers, pkg-config to find them.
 DEB_BUILD    := pkg-config libssh2-1-dev
 # Integration tests: a real sshd, real netfilter, real ufw, namespaces, relays.
-DEB_TEST     := openssh-server openssh-client iptables nftables ipset ufw iproute2 iputils-ping socat python3-venv
+DEB_TEST     := openssh-server openssh-client sudo iptables nftables ipset ufw iproute2 iputils-ping socat python3-venv
 # Benchmarks: the tools fwctl is compared with.
 DEB_BENCH    := pssh iperf3 hyperfine time
 
@@ -40,8 +40,11 @@ venv-test: deps-test
 build: deps
 	$(SWIFT) build -c $(CONFIG) --product fwctl
 
-run: build
-	$(FWCTL) render -i $(INVENTORY) -o $(OUT)
+# Render the inventory, bring it up as a lab of namespace hosts, load each host's rules and probe who reaches whom
+# against the policy (as root; otherwise it renders and prints the rest). KEEP_LAB=1 keeps the lab up afterwards.
+LAB          ?= fwctl
+run: build deps-test
+	scripts/lab-demo $(FWCTL) $(INVENTORY) $(OUT) $(LAB)
 
 test: deps-test venv-test
 	$(SWIFT) build --build-tests
