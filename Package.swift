@@ -91,7 +91,7 @@ let package = Package(
         ),
         .testTarget(
             name: "FWLabTests",
-            dependencies: ["FWLab", "FWPolicy", "FWInventory", "TestSupport"]
+            dependencies: ["FWLab", "FWPolicy", "FWInventory", "fwctl", "TestSupport"]
         ),
         .testTarget(
             name: "FWSSHTests",
