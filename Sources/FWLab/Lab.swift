@@ -57,9 +57,7 @@ public enum Lab {
         var kept: [LabState.Host] = []
         var gone: [LabState.Host] = []
         for host in state.hosts {
-            let files = LabHostFiles(lab: lab, host: host)
-            if wanted[host.plan.name] == host.plan, !LabNetwork.existing([host.namespace]).isEmpty,
-               let pid = host.sshdPID, LabHostFiles.isSSHD(pid, config: files.sshdConfig) {
+            if wanted[host.plan.name] == host.plan, let pid = host.sshdPID, LabHostFiles.isSSHD(pid, namespace: host.namespace) {
                 kept.append(host)
             } else {
                 gone.append(host)
@@ -126,9 +124,10 @@ public enum Lab {
             stayingNodes.append(LabNetwork.Node(namespace: controller.namespace, link: controller.link,
                                                 addresses: controller.addresses.compactMap { try? IPNetwork(parsing: $0) }))
         }
-        if !newAddresses.isEmpty || !goneAddresses.isEmpty {
+        let renewed = added.flatMap(\.plan.networks).filter { previousAddresses.contains($0) }
+        if !newAddresses.isEmpty || !goneAddresses.isEmpty || !renewed.isEmpty {
             let results = NamespaceThread.map(stayingNodes, width: 4, namespace: { _ in nil }) { node throws(LabError) in
-                try LabNetwork.update(node, added: newAddresses, removed: goneAddresses)
+                try LabNetwork.update(node, added: newAddresses, removed: goneAddresses, renewed: renewed)
             }
             for case .failure(let error) in results { throw error }
         }
@@ -158,8 +157,10 @@ public enum Lab {
             guard let address = host.plan.networks.first, let pid = host.sshdPID else { return }
             while Date() < deadline {
                 if LabSocket.connects(from: nil, to: address, port: UInt16(host.plan.port), timeout: 0.5) { return }
+                // It is this process's child: waitpid says when it ended (its start-up chain ip -> unshare -> sh
+                // -> sshd keeps the pid).
                 var status: Int32 = 0
-                if waitpid(pid, &status, WNOHANG) == pid || !LabHostFiles.isSSHD(pid, config: files.sshdConfig) {
+                if waitpid(pid, &status, WNOHANG) == pid {
                     let log = (LabFiles.read(files.log) ?? "").trimmingCharacters(in: .whitespacesAndNewlines).suffix(1500)
                     throw LabError("the sshd of host '\(host.plan.name)' ended: \(log)")
                 }

@@ -127,13 +127,13 @@ struct LabHostFiles: Sendable {
                                     "/bin/sh", startScript], logFile: log)
     }
 
-    /// True when `pid` is this host's sshd (not a process that got the number after it ended).
-    static func isSSHD(_ pid: Int32, config: String) -> Bool {
-        guard let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return false }
-        // sshd rewrites its command line ("sshd: /usr/sbin/sshd -D -e -f CONFIG [listener] ..."); before the exec
-        // it is still `sh .../start.sh` in the same folder.
-        let text = String(decoding: data.map { $0 == 0 ? 0x20 : $0 }, as: UTF8.self)
-        let folder = String(config.dropLast("sshd_config".count))
-        return !LabNetwork.isZombie(pid) && (text.contains(config) || text.contains(folder + "start.sh"))
+    /// True when `pid` is this host's running sshd (not a process that got the number after it ended): its program
+    /// is sshd and it lives in the host's network namespace. (Its command line is no proof: sshd rewrites it.)
+    static func isSSHD(_ pid: Int32, namespace: String) -> Bool {
+        guard !LabNetwork.isZombie(pid),
+              let program = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/exe"),
+              program.hasSuffix("/sshd") else { return false }
+        var own = stat(), host = stat()
+        return stat("/proc/\(pid)/ns/net", &own) == 0 && stat("/run/netns/\(namespace)", &host) == 0 && own.st_ino == host.st_ino
     }
 }

@@ -83,11 +83,15 @@ enum LabNetwork {
         return lines
     }
 
-    /// For a node that stays up while others come and go: routes to the new addresses, none to the gone ones.
-    static func update(_ node: Node, added: [IPNetwork], removed: [IPNetwork]) throws(LabError) {
+    /// For a node that stays up while others come and go: routes to the new addresses, none to the gone ones, and
+    /// no cached link-layer address for `renewed` ones (a host made again has a new link: its old MAC is dead).
+    static func update(_ node: Node, added: [IPNetwork], removed: [IPNetwork], renewed: [IPNetwork]) throws(LabError) {
         var batch = routes(for: node, to: added, verb: "replace")
         for target in removed where !node.addresses.contains(target) {
             batch += "route del \(target.cidrText) dev \(nodeInterface)\n"
+        }
+        for target in renewed where !node.addresses.contains(target) {
+            batch += "neigh flush to \(target.addressText) dev \(nodeInterface)\n"
         }
         guard !batch.isEmpty else { return }
         // -force: a route that is already gone is not a failure.

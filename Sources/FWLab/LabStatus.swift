@@ -50,8 +50,7 @@ extension Lab {
             LabNetwork.existing([host.namespace]).isEmpty ? nil : host.namespace
         }) { host throws(LabError) -> LabHostStatus in
             let exists = !LabNetwork.existing([host.namespace]).isEmpty
-            let files = LabHostFiles(lab: lab, host: host)
-            let running = host.sshdPID.map { LabHostFiles.isSSHD($0, config: files.sshdConfig) } ?? false
+            let running = host.sshdPID.map { LabHostFiles.isSSHD($0, namespace: host.namespace) } ?? false
             var answering = false
             var firewall = LoadedFirewall(kind: "none", rules: 0)
             if exists {

@@ -5,7 +5,7 @@ import TestSupport
 /// `fwctl lab up/run/status/down` on a 12-host fleet, run as a user runs them.
 @Suite(.serialized) struct LabLifecycleTests {
     /// Twelve hosts: IPv4 only, IPv6 only, dual-stack, one SSH on 2222; addresses from the documentation ranges.
-    static func inventory(hosts: [String]) -> String {
+    static func inventory(hosts: [String], d12Port: Int = 2222) -> String {
         var text = """
             all:
               vars:
@@ -21,7 +21,7 @@ import TestSupport
             case "a": text += "    \(name): {ansible_host: 198.51.100.\(number)}\n"
             case "b": text += "    \(name): {ansible_host: \"2001:db8:77::\(number)\"}\n"
             case "c": text += "    \(name): {ansible_host: 192.0.2.\(number), fw_addresses: [\"2001:db8:78::\(number)\"]}\n"
-            default: text += "    \(name): {ansible_host: 192.0.2.\(100 + number), ansible_port: 2222}\n"
+            default: text += "    \(name): {ansible_host: 192.0.2.\(100 + number), ansible_port: \(name == "d12" ? d12Port : 2222)}\n"
             }
         }
         return text
@@ -69,15 +69,16 @@ import TestSupport
         #expect((hosts["a1"]?["firewall"] as? [String: Any])?["kind"] as? String == "none")
         let pids = hosts.mapValues { $0["sshdPID"] as? Int ?? -1 }
 
-        // Edit the inventory: two hosts go, one comes; the others keep running.
+        // Edit the inventory: two hosts go, one comes, one moves its sshd to another port; the others keep running.
         var edited = Self.twelve.filter { $0 != "a2" && $0 != "b6" }
         edited.append("c13")
-        try Self.inventory(hosts: edited).write(toFile: inventory, atomically: true, encoding: .utf8)
+        try Self.inventory(hosts: edited, d12Port: 2200).write(toFile: inventory, atomically: true, encoding: .utf8)
         let reUp = try LabSupport.check(["lab", "up", "-i", inventory, "--name", lab])
-        #expect(reUp.stdoutText.contains("1 added, 2 removed, 10 unchanged"), "\(reUp.stdoutText)")
+        #expect(reUp.stdoutText.contains("2 added, 2 removed, 9 unchanged"), "\(reUp.stdoutText)")
         let after = LabSupport.hosts(try LabSupport.status(lab))
         #expect(Set(after.keys) == Set(edited))
-        for name in edited where name != "c13" {
+        #expect(after["d12"]?["port"] as? Int == 2200)
+        for name in edited where name != "c13" && name != "d12" {
             #expect(after[name]?["sshdPID"] as? Int == pids[name], "\(name) must not have been restarted")
         }
         #expect(after["c13"]?["sshdAnswering"] as? Bool == true)
