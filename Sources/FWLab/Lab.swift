@@ -35,7 +35,7 @@ public enum Lab {
         guard access("/usr/sbin/sshd", X_OK) == 0 else {
             throw LabError("/usr/sbin/sshd is not installed", hint: "apt-get install openssh-server (make deps-test does)")
         }
-        try LabFiles.makeDirectory(lab.stateDirectory, mode: 0o755)
+        try LabStateFolder.create(lab)
         let lock = try LabLock(lab)
         defer { lock.release() }
 
@@ -103,31 +103,31 @@ public enum Lab {
             for case .failure(let error) in results { throw error }
         }
 
-        let allAddresses = state.hosts.flatMap(\.plan.networks) + plan.controllerAddresses.compactMap { try? IPNetwork(parsing: $0) }
-        var nodes = added.map { LabNetwork.Node(namespace: $0.namespace, link: $0.link, addresses: $0.plan.networks) }
-        if controllerIsNew, let controller = state.controller {
-            nodes.append(LabNetwork.Node(namespace: controller.namespace, link: controller.link,
-                                         addresses: controller.addresses.compactMap { try? IPNetwork(parsing: $0) }))
+        let controllerNode = state.controller.map {
+            LabNetwork.Node(namespace: $0.namespace, link: $0.link, addresses: $0.addresses.compactMap { try? IPNetwork(parsing: $0) },
+                            mac: LabNetwork.mac(number: LabNetwork.controllerNumber))
         }
+        func node(_ host: LabState.Host) -> LabNetwork.Node {
+            LabNetwork.Node(namespace: host.namespace, link: host.link, addresses: host.plan.networks, mac: LabNetwork.mac(number: host.index))
+        }
+        let allPeers = LabNetwork.peers(of: state.hosts.map(node) + (controllerNode.map { [$0] } ?? []))
+        var nodes = added.map(node)
+        if controllerIsNew, let controllerNode { nodes.append(controllerNode) }
         if !nodes.isEmpty {
             progress("wiring \(nodes.count) namespace\(nodes.count == 1 ? "" : "s") to the bridge")
-            try LabNetwork.add(nodes, switchNamespace: state.switchNamespace, allAddresses: allAddresses)
+            try LabNetwork.add(nodes, switchNamespace: state.switchNamespace, peers: allPeers)
             state.controller?.ready = true
             try state.save(lab)
         }
-        // Hosts that stay learn the routes to the new addresses and forget the gone ones.
-        let current = Set(allAddresses)
-        let newAddresses = allAddresses.filter { !previousAddresses.contains($0) }
+        // Nodes that stay learn the new (and re-made) peers and forget the gone ones.
+        let current = Set(allPeers.map(\.address))
         let goneAddresses = previousAddresses.filter { !current.contains($0) }.sorted()
-        var stayingNodes = kept.map { LabNetwork.Node(namespace: $0.namespace, link: $0.link, addresses: $0.plan.networks) }
-        if !controllerIsNew, let controller = state.controller {
-            stayingNodes.append(LabNetwork.Node(namespace: controller.namespace, link: controller.link,
-                                                addresses: controller.addresses.compactMap { try? IPNetwork(parsing: $0) }))
-        }
-        let renewed = added.flatMap(\.plan.networks).filter { previousAddresses.contains($0) }
-        if !newAddresses.isEmpty || !goneAddresses.isEmpty || !renewed.isEmpty {
+        let newPeers = LabNetwork.peers(of: nodes)
+        var stayingNodes = kept.map(node)
+        if !controllerIsNew, let controllerNode { stayingNodes.append(controllerNode) }
+        if !newPeers.isEmpty || !goneAddresses.isEmpty {
             let results = NamespaceThread.map(stayingNodes, width: 4, namespace: { _ in nil }) { node throws(LabError) in
-                try LabNetwork.update(node, added: newAddresses, removed: goneAddresses, renewed: renewed)
+                try LabNetwork.update(node, added: newPeers, removed: goneAddresses)
             }
             for case .failure(let error) in results { throw error }
         }
@@ -176,8 +176,7 @@ public enum Lab {
     /// hosts' own mount namespaces and end with their processes) and the state folder.
     public static func down(_ lab: LabName, progress: (String) -> Void = { _ in }) throws(LabError) -> LabDownReport {
         try requireRoot()
-        let directoryExists = FileManager.default.fileExists(atPath: lab.stateDirectory)
-        guard directoryExists else { return LabDownReport(existed: false, namespaces: 0, hosts: 0) }
+        guard FileManager.default.fileExists(atPath: lab.stateDirectory) else { return LabDownReport(existed: false, namespaces: 0, hosts: 0) }
         let lock = try LabLock(lab)
         defer { lock.release() }
         var namespaces: [String]
@@ -192,11 +191,7 @@ public enum Lab {
         let present = LabNetwork.existing(namespaces)
         progress("removing \(present.count) namespace\(present.count == 1 ? "" : "s") and their processes")
         try LabNetwork.remove(present)
-        do {
-            try FileManager.default.removeItem(atPath: lab.stateDirectory)
-        } catch {
-            throw LabError("cannot remove \(lab.stateDirectory): \(error.localizedDescription)")
-        }
+        try LabStateFolder.remove(lab)
         // The parents too, when no other lab is left in them.
         rmdir(LabPaths.root)
         rmdir((LabPaths.root as NSString).deletingLastPathComponent)
@@ -211,6 +206,11 @@ public enum Lab {
             let separator = name[name.index(name.startIndex, offsetBy: lab.text.count)]
             return name == lab.switchNamespace || name == lab.controllerNamespace || separator == "-" || name.hasPrefix(lab.text + "_h")
         }
+    }
+
+    /// The inventory sources the lab was brought up from, or nil when there is no lab of that name.
+    public static func inventorySources(_ lab: LabName) throws(LabError) -> [String]? {
+        try LabState.load(lab)?.inventory
     }
 
     static func requireRoot() throws(LabError) {

@@ -9,6 +9,11 @@ import Glibc
 /// other lab address; there is no default route anywhere, so a packet to any other address fails with "Network is
 /// unreachable" and nothing can leave the machine. The bridge has no address and lives outside the machine's own
 /// namespace, so nothing forwards between the lab and the machine's network.
+///
+/// Every node's link has a MAC derived from its lab number, and every node knows the others' as permanent
+/// neighbour entries: no ARP or neighbour discovery at all. The kernel's neighbour table is shared by all
+/// namespaces (gc_thresh3, 1024 entries by default), which 50 hosts resolving each other overflow, dropping
+/// packets; permanent entries are exempt from that limit.
 enum LabNetwork {
     /// The name of every node's link inside its namespace.
     static let nodeInterface = "eth0"
@@ -20,6 +25,26 @@ enum LabNetwork {
         /// Its link's name in the switch namespace.
         var link: String
         var addresses: [IPNetwork]
+        /// Its `eth0`'s MAC (see `mac(number:)`).
+        var mac: String
+    }
+
+    /// An address on the bridge and the MAC that answers for it.
+    struct Peer: Sendable, Hashable {
+        var address: IPNetwork
+        var mac: String
+    }
+
+    /// A locally administered unicast MAC for a node's lab number (hosts 0..., the controller `controllerNumber`).
+    static func mac(number: Int) -> String {
+        let value = number & 0xFF_FFFF
+        return String(format: "02:00:00:%02x:%02x:%02x", (value >> 16) & 0xFF, (value >> 8) & 0xFF, value & 0xFF)
+    }
+
+    static let controllerNumber = 0xFF_FFFE
+
+    static func peers(of nodes: [Node]) -> [Peer] {
+        nodes.flatMap { node in node.addresses.map { Peer(address: $0, mac: node.mac) } }
     }
 
     static func createSwitch(_ namespace: String) throws(LabError) {
@@ -37,61 +62,58 @@ enum LabNetwork {
     }
 
     /// Creates the nodes' namespaces and links in two `ip -batch` runs (a few processes for any number of nodes),
-    /// then gives each its addresses and routes to `allAddresses` (its own skipped).
-    static func add(_ nodes: [Node], switchNamespace: String, allAddresses: [IPNetwork]) throws(LabError) {
+    /// then gives each its addresses, and routes and neighbour entries for every peer (its own skipped).
+    static func add(_ nodes: [Node], switchNamespace: String, peers: [Peer]) throws(LabError) {
         guard !nodes.isEmpty else { return }
         var root = ""
         var plug = ""
         for node in nodes {
             root += "netns add \(node.namespace)\n"
-            root += "link add \(node.link) netns \(switchNamespace) type veth peer name \(nodeInterface) netns \(node.namespace)\n"
+            root += "link add \(node.link) netns \(switchNamespace) type veth peer name \(nodeInterface) netns \(node.namespace) address \(node.mac)\n"
             plug += "link set \(node.link) master \(bridge) up\n"
         }
         try LabProcess.check(["ip", "-batch", "-"], input: root, timeout: 120)
         try LabProcess.check(["ip", "-n", switchNamespace, "-batch", "-"], input: plug, timeout: 120)
         let results = NamespaceThread.map(nodes, width: 4, namespace: { _ in nil }) { node throws(LabError) in
-            try configure(node, allAddresses: allAddresses)
+            try configure(node, peers: peers)
         }
         for case .failure(let error) in results { throw error }
     }
 
     /// Addresses, links up, and a host route to every other lab address (from the node's own address of that
     /// family; a node without one cannot reach that family at all).
-    static func configure(_ node: Node, allAddresses: [IPNetwork]) throws(LabError) {
+    static func configure(_ node: Node, peers: [Peer]) throws(LabError) {
         var batch = "link set lo up\nlink set \(nodeInterface) up\n"
         for address in node.addresses {
             batch += address.family == .v4
                 ? "addr add \(address.cidrText) dev \(nodeInterface)\n"
                 : "addr add \(address.cidrText) dev \(nodeInterface) nodad\n"
         }
-        batch += routes(for: node, to: allAddresses, verb: "replace")
+        batch += routes(for: node, to: peers)
         try LabProcess.check(["ip", "-n", node.namespace, "-batch", "-"], input: batch, timeout: 120)
     }
 
-    /// `route VERB` lines to each of `targets` that is not the node's own, from the node's first address of the family.
-    static func routes(for node: Node, to targets: [IPNetwork], verb: String) -> String {
+    /// A route and a permanent neighbour entry for each of `peers` that is not the node itself, routes from the
+    /// node's first address of the family (a node without one cannot reach that family at all).
+    static func routes(for node: Node, to peers: [Peer]) -> String {
         var lines = ""
         let source4 = node.addresses.first { $0.family == .v4 }
         let source6 = node.addresses.first { $0.family == .v6 }
-        for target in targets where !node.addresses.contains(target) {
-            if target.family == .v4, let source4 {
-                lines += "route \(verb) \(target.cidrText) dev \(nodeInterface) src \(source4.addressText)\n"
-            } else if target.family == .v6, let source6 {
-                lines += "route \(verb) \(target.cidrText) dev \(nodeInterface) src \(source6.addressText)\n"
-            }
+        for peer in peers where !node.addresses.contains(peer.address) {
+            guard let source = peer.address.family == .v4 ? source4 : source6 else { continue }
+            lines += "route replace \(peer.address.cidrText) dev \(nodeInterface) src \(source.addressText)\n"
+            lines += "neigh replace \(peer.address.addressText) lladdr \(peer.mac) dev \(nodeInterface) nud permanent\n"
         }
         return lines
     }
 
-    /// For a node that stays up while others come and go: routes to the new addresses, none to the gone ones, and
-    /// no cached link-layer address for `renewed` ones (a host made again has a new link: its old MAC is dead).
-    static func update(_ node: Node, added: [IPNetwork], removed: [IPNetwork], renewed: [IPNetwork]) throws(LabError) {
-        var batch = routes(for: node, to: added, verb: "replace")
+    /// For a node that stays up while others come and go: routes and neighbours for the new (or re-made) peers,
+    /// none for the gone ones.
+    static func update(_ node: Node, added: [Peer], removed: [IPNetwork]) throws(LabError) {
+        var batch = routes(for: node, to: added)
         for target in removed where !node.addresses.contains(target) {
             batch += "route del \(target.cidrText) dev \(nodeInterface)\n"
-        }
-        for target in renewed where !node.addresses.contains(target) {
-            batch += "neigh flush to \(target.addressText) dev \(nodeInterface)\n"
+            batch += "neigh del \(target.addressText) dev \(nodeInterface)\n"
         }
         guard !batch.isEmpty else { return }
         // -force: a route that is already gone is not a failure.

@@ -1,5 +1,6 @@
 import FWPolicy
 import Foundation
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -69,8 +70,9 @@ public struct ReachabilityProbe: Sendable {
 
         let window = max(8, min(2048, (limit - listeners.count - 256) / max(1, nodes.count)))
         let timeout = self.timeout
+        let pending = HandshakeCount()
         let perSource = NamespaceThread.map(nodes, width: min(nodes.count, 512), namespace: { $0.namespace }) { source throws(LabError) in
-            Self.connectAll(from: source, to: destinations, ports: ports, window: window, timeout: timeout)
+            Self.connectAll(from: source, to: destinations, ports: ports, window: window, timeout: timeout, pending: pending)
         }
         var outcomes: [ProbeOutcome] = []
         for result in perSource {
@@ -89,9 +91,16 @@ public struct ReachabilityProbe: Sendable {
         var port: UInt16
     }
 
-    /// All of one source's connects, at most `window` in flight, each given `timeout` seconds.
+    /// Handshakes allowed in flight across all sources at once. All connects at once (7,500 for 50 hosts x 3
+    /// ports) queue up in the kernel longer than a timeout on two cores, and a connect that was only slow would
+    /// count as blocked; a connect stops counting here once it answered or after `handshakeAllowance`, so SYNs a
+    /// firewall drops do not hold the others back for a whole timeout.
+    static let handshakesInFlight = 256
+    static let handshakeAllowance = 0.05
+
+    /// All of one source's connects, at most `window` open at once, each given `timeout` seconds.
     static func connectAll(from source: ProbeNode, to destinations: [ProbeNode], ports: [UInt16], window: Int,
-                           timeout: Double) -> [ProbeOutcome] {
+                           timeout: Double, pending: HandshakeCount) -> [ProbeOutcome] {
         var attempts: [Attempt] = []
         for destination in destinations where destination.namespace != source.namespace {
             for address in destination.addresses {
@@ -99,43 +108,79 @@ public struct ReachabilityProbe: Sendable {
                 for port in ports { attempts.append(Attempt(destination: destination.name, source: from, address: address, port: port)) }
             }
         }
+        struct Open {
+            var index: Int
+            var fd: Int32
+            var started: Double
+            var counted: Bool
+        }
         var results = [(open: Bool, reason: String?)?](repeating: nil, count: attempts.count)
-        var inFlight: [(index: Int, fd: Int32, deadline: Double)] = []
-        var next = 0
         func now() -> Double {
             var time = timespec()
             clock_gettime(CLOCK_MONOTONIC, &time)
             return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
         }
-        while next < attempts.count || !inFlight.isEmpty {
-            while next < attempts.count && inFlight.count < window {
-                let attempt = attempts[next]
-                switch LabSocket.startConnect(from: attempt.source, to: attempt.address, port: attempt.port) {
-                case .success(let fd): inFlight.append((next, fd, now() + timeout))
-                case .failure(let failure): results[next] = (false, failure.reason)
-                }
-                next += 1
+        func release(_ entry: inout Open) {
+            if entry.counted {
+                pending.value.subtract(1, ordering: .relaxed)
+                entry.counted = false
             }
-            guard !inFlight.isEmpty else { continue }
-            var fds = inFlight.map { pollfd(fd: $0.fd, events: Int16(POLLOUT), revents: 0) }
-            let wait = max(0, (inFlight.map(\.deadline).min() ?? now()) - now())
-            _ = poll(&fds, nfds_t(fds.count), Int32((wait * 1000).rounded(.up)))
-            let time = now()
-            var still: [(index: Int, fd: Int32, deadline: Double)] = []
-            for (position, entry) in inFlight.enumerated() {
-                if fds[position].revents != 0 {
-                    let failure = LabSocket.connectError(entry.fd)
-                    results[entry.index] = (failure == nil, failure?.reason)
-                    close(entry.fd)
-                } else if time >= entry.deadline {
-                    results[entry.index] = (false, "timeout")
-                    close(entry.fd)
-                } else {
-                    still.append(entry)
-                }
-            }
-            inFlight = still
         }
+        /// Connects to each attempt of `queue`, at most `window` open and `handshakesInFlight` shaking hands.
+        func pass(_ queue: [Int]) {
+            var inFlight: [Open] = []
+            var next = 0
+            while next < queue.count || !inFlight.isEmpty {
+                var blocked = false
+                while next < queue.count && inFlight.count < window {
+                    let current = pending.value.load(ordering: .relaxed)
+                    guard current < handshakesInFlight else { blocked = true; break }
+                    guard pending.value.compareExchange(expected: current, desired: current + 1, ordering: .relaxed).exchanged else { continue }
+                    let index = queue[next]
+                    let attempt = attempts[index]
+                    switch LabSocket.startConnect(from: attempt.source, to: attempt.address, port: attempt.port) {
+                    case .success(let fd): inFlight.append(Open(index: index, fd: fd, started: now(), counted: true))
+                    case .failure(let failure):
+                        pending.value.subtract(1, ordering: .relaxed)
+                        results[index] = (false, failure.reason)
+                    }
+                    next += 1
+                }
+                if inFlight.isEmpty {
+                    if blocked { usleep(500) }
+                    continue
+                }
+                var fds = inFlight.map { pollfd(fd: $0.fd, events: Int16(POLLOUT), revents: 0) }
+                let time = now()
+                var wake = inFlight.map { $0.started + timeout }.min()!
+                for entry in inFlight where entry.counted { wake = min(wake, entry.started + handshakeAllowance) }
+                if blocked { wake = min(wake, time + 0.001) }
+                _ = poll(&fds, nfds_t(fds.count), Int32((max(0, wake - time) * 1000).rounded(.up)))
+                let after = now()
+                var still: [Open] = []
+                for (position, var entry) in inFlight.enumerated() {
+                    if fds[position].revents != 0 {
+                        let failure = LabSocket.connectError(entry.fd)
+                        results[entry.index] = (failure == nil, failure?.reason)
+                        close(entry.fd)
+                        release(&entry)
+                    } else if after >= entry.started + timeout {
+                        results[entry.index] = (false, "timeout")
+                        close(entry.fd)
+                        release(&entry)
+                    } else {
+                        if after >= entry.started + handshakeAllowance { release(&entry) }
+                        still.append(entry)
+                    }
+                }
+                inFlight = still
+            }
+        }
+        pass(Array(attempts.indices))
+        // A connect that timed out is tried once more, after the others: on a busy machine a handshake can be late
+        // without being blocked, and a SYN a firewall drops costs only one more timeout.
+        let timedOut = attempts.indices.filter { results[$0]?.reason == "timeout" }
+        if !timedOut.isEmpty { pass(timedOut) }
         return zip(attempts, results).map { attempt, result in
             ProbeOutcome(from: source.name, fromAddress: attempt.source.addressText, to: attempt.destination,
                          address: attempt.address.addressText, port: Int(attempt.port), open: result?.open ?? false,
@@ -179,4 +224,9 @@ public enum ProbeExpectation {
               let source = try? IPNetwork(parsing: outcome.fromAddress) else { return true }
         return firewall.admits(source: source, protocol: .tcp, port: UInt16(outcome.port), interface: interface)
     }
+}
+
+/// The handshakes in flight across all of a probe's threads.
+final class HandshakeCount: Sendable {
+    let value = Atomic<Int>(0)
 }

@@ -65,7 +65,7 @@ struct LabProbeCommand: ParsableCommand {
         try reportingErrors {
             let lab = labName.lab
             let nodes = try Lab.probeNodes(lab)
-            let sources = inventory.isEmpty ? (try Lab.status(lab)?.inventory ?? []) : inventory
+            let sources = inventory.isEmpty ? (try Lab.inventorySources(lab) ?? []) : inventory
             var firewalls: [String: HostFirewall?] = [:]
             var policyPorts: [UInt16] = []
             if expect || ports == nil, !sources.isEmpty {
