@@ -57,6 +57,7 @@ baseline_up() {
     ip netns add bb.sw
     ip -n bb.sw link add br0 type bridge
     ip -n bb.sw link set br0 up
+    rm -f "$work"/bb_*
     ssh-keygen -q -t ed25519 -N '' -f "$work/bb_client"
     for i in $(seq 1 "$n"); do
         ns=bb-h$i
@@ -111,16 +112,19 @@ for n in $SIZES; do
     labs+=("$lab")
     inventory "$n" "$work/hosts$n.yml"
     "$FWCTL" lab down --name "$lab" -q >/dev/null 2>&1 || true
+    echo "lab bench: fwctl lab up, $n hosts" >&2
     /usr/bin/time -f "%e %M" -o "$work/time" "$FWCTL" lab up -i "$work/hosts$n.yml" --name "$lab" -q >/dev/null
     read -r up_wall up_rss <"$work/time"
     up_mem=$(lab_memory "$lab")
     ping_ok=$("$FWCTL" lab run --name "$lab" -- "$FWCTL" ping -q --json | grep -c '"ok" : true' || true)
 
+    echo "lab bench: shell script up, $n hosts" >&2
     start=$(now); baseline_up "$n"; base_up=$(elapsed "$start")
     base_mem=$(lab_memory bb)
     start=$(now); baseline_down; base_down=$(elapsed "$start")
 
     if [ "$n" = "$PROBE_HOSTS" ]; then
+        echo "lab bench: probes, $n hosts" >&2
         start=$(now)
         "$FWCTL" lab probe --name "$lab" --ports 22,80,443 --timeout 1 -q >"$work/probe.txt"
         probe_wall=$(elapsed "$start")

@@ -117,7 +117,10 @@ struct LabHostFiles: Sendable {
         text += "mount -t tmpfs -o mode=1777,size=256m fwctl-lab /tmp\n"
         if LabName.isPlainHostName(host.plan.name) { text += "hostname \(host.plan.name)\n" }
         text += "mkdir -p /run/sshd\n"
-        text += "exec /usr/sbin/sshd -D -e -f \(sshdConfig)\n"
+        // -r: no re-exec of sshd for each connection (a fork only). A probe makes thousands of connections to the SSH
+        // ports at once, and an exec of sshd each made it three times slower; a lab does not need a fresh address
+        // space layout per session.
+        text += "exec /usr/sbin/sshd -D -e -r -f \(sshdConfig)\n"
         return text
     }
 
