@@ -48,6 +48,9 @@ public struct LabPlan: Sendable {
                 continue
             }
             for address in addresses {
+                if let kind = Self.unusableKind(address) {
+                    problems.append("host '\(host.name)' has the address \(address), \(kind): a lab host needs an address it can have on a network link")
+                }
                 if let other = owner[address] {
                     problems.append("hosts '\(other)' and '\(host.name)' both have the address \(address); a lab host needs addresses of its own")
                 }
@@ -85,6 +88,20 @@ public struct LabPlan: Sendable {
             }
         }
         return LabPlan(hosts: hosts, controllerAddresses: controllerAddresses)
+    }
+
+    /// Why an address cannot be a lab host's (or nil when it can): loopback, link-local, multicast, unspecified.
+    static func unusableKind(_ address: IPNetwork) -> String? {
+        let ranges: [(String, String)] = [
+            ("0.0.0.0/8", "an unspecified address"), ("127.0.0.0/8", "a loopback address"), ("169.254.0.0/16", "a link-local address"),
+            ("224.0.0.0/4", "a multicast address"), ("255.255.255.255/32", "the broadcast address"),
+            ("::/128", "the unspecified address"), ("::1/128", "the loopback address"), ("fe80::/10", "a link-local address"),
+            ("ff00::/8", "a multicast address"),
+        ]
+        for (text, kind) in ranges {
+            if let network = try? IPNetwork(parsing: text), network.contains(address) { return kind }
+        }
+        return nil
     }
 
     /// The controller stands where the operators do: per address family the lab uses, the first free address of

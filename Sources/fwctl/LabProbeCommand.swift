@@ -11,8 +11,8 @@ struct LabProbeCommand: ParsableCommand {
         abstract: "Measure who can reach whom in a lab: a TCP connect from every host and the controller to every other host.",
         discussion: """
             Every lab host and the controller connect to every port of every address of every other host, all at \
-            once, each connect given --timeout seconds; listeners on the probed ports are opened inside each host \
-            for the probe and closed after. Connects go from the source's first address of the destination's \
+            once, each connect given --timeout seconds (one that times out is tried once more, after the others); \
+            listeners on the probed ports are opened inside each host for the probe and closed after. Connects go from the source's first address of the destination's \
             family. Prints one row per source, destination and address with the open and the closed ports.
 
             --expect compares each connect with what the destination's compiled policy (the rules render \

@@ -53,6 +53,8 @@ import Testing
         #expect { try self.plan(shared) } throws: { "\($0)".contains("'a' and 'b' both have the address 192.0.2.1") }
         let named = "all:\n  hosts:\n    db.example.org: {}\n"
         #expect { try self.plan(named) } throws: { "\($0)".contains("DNS name") }
+        let loopback = "all:\n  hosts:\n    a: {ansible_host: 127.0.0.1}\n    b: {ansible_host: \"fe80::1\"}\n"
+        #expect { try self.plan(loopback) } throws: { "\($0)".contains("loopback") && "\($0)".contains("link-local") }
         let badUser = "all:\n  hosts:\n    a: {ansible_host: 192.0.2.1, ansible_user: \"Bad User\"}\n"
         #expect(throws: LabInputError.self) { try self.plan(badUser) }
     }
