@@ -11,16 +11,16 @@ OUT          ?= out
 # Build and run: libssh2 headers, pkg-config to find them.
 DEB_BUILD    := pkg-config libssh2-1-dev
 # Integration tests: a real sshd, real netfilter, real ufw, namespaces, relays.
-DEB_TEST     := openssh-server openssh-client iptables nftables ipset ufw iproute2 iputils-ping socat python3-venv
+DEB_TEST     := openssh-server openssh-client sudo iptables nftables ipset ufw iproute2 iputils-ping socat python3-venv
 # Benchmarks: the tools fwctl is compared with.
-DEB_BENCH    := pssh iperf3 hyperfine time
+DEB_BENCH    := pssh iperf3 hyperfine time bc
 
 # Python reference tools the tests and benchmarks compare fwctl with (into the git-ignored .venv).
 PY_ANSIBLE   := ansible-core==2.19.14
 PY_TEMPLATE  := Jinja2==3.1.6 chevron==0.14.0
 PY_AERLEON   := aerleon==1.18.0
 
-.PHONY: all deps deps-test deps-bench venv-test build run test bench bench-template bench-inventory bench-render bench-ssh \
+.PHONY: all deps deps-test deps-bench venv-test build run test bench bench-template bench-inventory bench-render bench-ssh bench-lab \
 	fuzz fuzz-template fuzz-inventory fuzz-policy clean
 
 all: build
@@ -40,14 +40,17 @@ venv-test: deps-test
 build: deps
 	$(SWIFT) build -c $(CONFIG) --product fwctl
 
-run: build
-	$(FWCTL) render -i $(INVENTORY) -o $(OUT)
+# Render the inventory, bring it up as a lab of namespace hosts, load each host's rules and probe who reaches whom
+# against the policy (as root; otherwise it renders and prints the rest). KEEP_LAB=1 keeps the lab up afterwards.
+LAB          ?= fwctl
+run: build deps-test
+	scripts/lab-demo $(FWCTL) $(INVENTORY) $(OUT) $(LAB)
 
 test: deps-test venv-test
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 
-bench: deps-bench build bench-template bench-inventory bench-render bench-ssh
+bench: deps-bench build bench-template bench-inventory bench-render bench-ssh bench-lab
 
 # The template engine against swift-mustache (Swift), Jinja2 and chevron (Python) on the same rule template.
 BENCH_TEMPLATE_OUT := .build/bench-template
@@ -61,6 +64,11 @@ bench-template: deps-bench
 # fwctl ping against OpenSSH's ssh (loop / xargs -P 32) and parallel-ssh. Needs root (it runs sshd).
 bench-ssh: deps-bench build
 	Benchmarks/ssh/run.sh $(FWCTL) .build/bench-ssh
+
+# The lab: up of 50 and 200 generated hosts (every sshd answering; wall time, memory), down of 200, the probe of 50
+# hosts x 3 ports; against a shell script doing the same with ip/ssh-keygen/sshd and socat per connect. Needs root.
+bench-lab: deps-bench build
+	Benchmarks/lab/run.sh $(FWCTL) .build/bench-lab
 
 # Parse and merge a generated 10,000-host inventory: fwctl against ansible-inventory on the same files.
 bench-inventory: deps-bench build

@@ -56,6 +56,13 @@ let package = Package(
             dependencies: ["FWBase", "CLibSSH2", logging]
         ),
 
+        // The inventory's fleet as network-namespace hosts on this machine (fwctl lab): beside deploy, below the
+        // executable; runs system programs (ip, sshd, ssh-keygen), never libssh2.
+        .target(
+            name: "FWLab",
+            dependencies: ["FWInventory", "FWPolicy", "CFWSystem"]
+        ),
+
         // MARK: Command-line front end
         // What every executable shares: terminal output, logging to stderr, exit statuses, the command frame
         // (FWCommand), progress lines. No fwctl stage below it, so fwtunnel-home and fwtunnel-work can use it.
@@ -65,7 +72,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "fwctl",
-            dependencies: [argumentParser, logging, "FWBase", "FWCommandLine", "FWTemplate", "FWInventory", "FWPolicy", "FWSSH", .product(name: "Yams", package: "Yams")]
+            dependencies: [argumentParser, logging, "FWBase", "FWCommandLine", "FWTemplate", "FWInventory", "FWPolicy", "FWSSH", "FWLab", .product(name: "Yams", package: "Yams")]
         ),
 
         // MARK: Tests
@@ -100,6 +107,10 @@ let package = Package(
         .testTarget(
             name: "FWCommandLineTests",
             dependencies: ["FWCommandLine", argumentParser, logging]
+        ),
+        .testTarget(
+            name: "FWLabTests",
+            dependencies: ["FWLab", "FWPolicy", "FWInventory", "fwctl", "TestSupport"]
         ),
         .testTarget(
             name: "FWSSHTests",

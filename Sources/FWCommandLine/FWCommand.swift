@@ -19,7 +19,7 @@ extension FWCommand {
 }
 
 /// Runs a command body, printing any error once on stderr and turning it into the documented exit status.
-func reportingErrors(_ body: () throws -> Void) throws {
+public func reportingErrors(_ body: () throws -> Void) throws {
     do {
         try body()
     } catch let error as ExitCode {

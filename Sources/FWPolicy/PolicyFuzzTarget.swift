@@ -1,3 +1,4 @@
+import FWBase
 import FWInventory
 import FWTemplate
 import Foundation
@@ -11,7 +12,7 @@ import Foundation
 /// file is accepted by the real netfilter tools.
 public struct PolicyFuzzTarget: Sendable {
     /// Loads one host's files with the real tools; returns what they refused (empty when all loaded).
-    public typealias Loader = @Sendable (HostFirewall, [RenderedFile]) -> [String]
+    public typealias Loader = @Sendable (HostFirewall, [FileBytes]) -> [String]
 
     /// Few hosts and small inputs keep each run well inside libFuzzer's timeout.
     static let maxHosts = 64
@@ -66,7 +67,7 @@ extension FleetRender {
     /// A rendered host with its files' bytes (for the fuzz target, which checks them).
     public struct HostFiles: Sendable {
         public enum Outcome: Sendable {
-            case rendered(HostFirewall, [RenderedFile])
+            case rendered(HostFirewall, [FileBytes])
             case unmanaged
             case failed([PolicyError])
         }
@@ -89,10 +90,9 @@ extension FleetRender {
     }
 }
 
-private final class CollectedFiles: @unchecked Sendable {
-    private let lock = NSLock()
-    private var byHost: [String: [RenderedFile]] = [:]
+private final class CollectedFiles: Sendable {
+    private let byHost = Locked<[String: [FileBytes]]>([:])
 
-    func store(_ host: String, _ files: [RenderedFile]) { lock.withLock { byHost[host] = files } }
-    func files(of host: String) -> [RenderedFile] { lock.withLock { byHost[host] ?? [] } }
+    func store(_ host: String, _ files: [FileBytes]) { byHost.withLock { $0[host] = files } }
+    func files(of host: String) -> [FileBytes] { byHost.withLock { $0[host] ?? [] } }
 }

@@ -2,8 +2,10 @@
 // One line per type, so each library's errors are classified in one place.
 import FWCommandLine
 import FWInventory
+import FWLab
 import FWTemplate
 
 extension InventoryError: InvalidInputError {}
 extension TemplateError: InvalidInputError {}
 extension TemplateDataFileError: InvalidInputError {}
+extension LabInputError: InvalidInputError {}

@@ -21,7 +21,7 @@ import FWPolicy
 
     /// Loads one host's files with the real tools inside `host`'s namespace; what they refused (empty: all loaded).
     /// ipsets are really created (inside the namespace) because the rules that match them need them, then removed.
-    static func loadProblems(_ firewall: HostFirewall, _ files: [RenderedFile], lab: NetworkLab, host: NetworkLab.Host,
+    static func loadProblems(_ firewall: HostFirewall, _ files: [FileBytes], lab: NetworkLab, host: NetworkLab.Host,
                              folder: TemporaryFolder) -> [String] {
         var problems: [String] = []
         var paths: [String: String] = [:]

@@ -56,7 +56,7 @@ final class NetfilterLoader: @unchecked Sendable {
         return own != initial
     }
 
-    func load(_ firewall: HostFirewall, _ files: [RenderedFile]) -> [String] {
+    func load(_ firewall: HostFirewall, _ files: [FileBytes]) -> [String] {
         // Only ever in a namespace of our own: the thread that spawns the tools must not share init's.
         guard Self.inOwnNamespace() else {
             return ["refusing to load rules: this thread is in the machine's own network namespace"]
