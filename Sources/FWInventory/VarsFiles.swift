@@ -92,15 +92,25 @@ struct VarsFiles {
 
     /// A file, or every vars file under a directory.
     static func files(at path: String) -> [String] {
-        var visited: Set<String> = []
+        var visited: Set<DirectoryIdentity> = []
         return files(at: path, visited: &visited)
     }
 
-    private static func files(at path: String, visited: inout Set<String>) -> [String] {
+    /// A directory as the kernel knows it: two paths through links name the same directory exactly when these match
+    /// (comparing resolved path strings is not enough: a path too deep in a link loop may not resolve at all).
+    struct DirectoryIdentity: Hashable {
+        let device: UInt64
+        let inode: UInt64
+    }
+
+    private static func files(at path: String, visited: inout Set<DirectoryIdentity>) -> [String] {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { return [] }
         guard isDirectory.boolValue else { return [path] }
-        guard visited.insert((path as NSString).resolvingSymlinksInPath).inserted else { return [] }  // a link loop
+        var status = stat()
+        guard stat(path, &status) == 0,
+            visited.insert(DirectoryIdentity(device: UInt64(status.st_dev), inode: UInt64(status.st_ino))).inserted
+        else { return [] }  // a link loop, or a folder that vanished
         let names = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
         var found: [String] = []
         for name in names.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }) where isVarsName(name) {
