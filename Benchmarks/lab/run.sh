@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Lab benchmark: `fwctl lab up` of 50 and 200 generated hosts (wall time until every sshd answers, fwctl's peak RSS,
-# the memory of everything the lab runs), `lab down` of 200, and `lab probe` of 50 hosts x 3 ports; side by side,
+# the memory (Pss) of everything the lab runs), `lab down` of 200, and `lab probe` of 50 hosts x 3 ports; side by side,
 # in the same run, with what one would write instead: a shell script doing the same per host with ip, ssh-keygen
 # and sshd (up, down) and one `ip netns exec ... socat` per connect under xargs -P 32 (probe).
 # Prints a Markdown table with ratios and writes it to OUT_DIR/lab.md.
@@ -43,11 +43,12 @@ now() { date +%s.%N; }
 elapsed() { echo "$(now) - $1" | bc; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", a / b }'; }
 
-# Sum of the resident memory of every process in the lab's namespaces (the sshds), in MiB.
+# Sum of the proportional set size (Pss: shared pages split between their users, so the sshds' shared libraries
+# count once) of every process in the lab's namespaces, in MiB.
 lab_memory() {
     local prefix=$1
     ip netns list | awk '{print $1}' | grep "^$prefix[-.]" | while read -r ns; do ip netns pids "$ns"; done \
-        | while read -r pid; do awk '/VmRSS/ {print $2}' "/proc/$pid/status" 2>/dev/null; done | awk '{s += $1} END {printf "%.0f", s / 1024}'
+        | while read -r pid; do awk '/^Pss:/ {print $2}' "/proc/$pid/smaps_rollup" 2>/dev/null; done | awk '{s += $1} END {printf "%.0f", s / 1024}'
 }
 
 # --- The shell-script way -------------------------------------------------------------------------------------

@@ -25,6 +25,8 @@ public struct ProbeOutcome: Codable, Sendable, Equatable {
     public var open: Bool
     /// Why it did not connect: refused, timeout, unreachable.
     public var reason: String?
+    /// What the policy says (`ProbeExpectation`), when asked.
+    public var expected: Bool?
 }
 
 /// Who can reach whom: from every lab host and the controller, a TCP connect to every port of every address of

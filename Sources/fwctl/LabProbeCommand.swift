@@ -175,22 +175,9 @@ struct LabProbeCommand: FWCommand {
         }
     }
 
-    struct Row: Encodable {
-        var from: String
-        var fromAddress: String
-        var to: String
-        var address: String
-        var port: Int
-        var open: Bool
-        var reason: String?
-        var expected: Bool?
-    }
-
     static func json(_ outcomes: [ProbeOutcome], expected: [Bool]?) throws -> [UInt8] {
-        let rows = outcomes.enumerated().map { index, outcome in
-            Row(from: outcome.from, fromAddress: outcome.fromAddress, to: outcome.to, address: outcome.address, port: outcome.port,
-                open: outcome.open, reason: outcome.reason, expected: expected?[index])
-        }
+        var rows = outcomes
+        if let expected { for index in rows.indices { rows[index].expected = expected[index] } }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         return Array(try encoder.encode(rows)) + [0x0A]

@@ -87,6 +87,19 @@ import TestSupport
         let pingAgain = try LabSupport.check(["lab", "run", "--name", lab, "--", LabSupport.fwctl, "ping", "-q"])
         #expect(pingAgain.stdoutText.contains("c13"))
 
+        // A host whose sshd died: status says so (exit 1), and `lab up` makes that host again, only that one.
+        let victim = try #require(after["a3"]?["sshdPID"] as? Int)
+        kill(pid_t(victim), SIGKILL)
+        var dead = try LabSupport.run(["lab", "status", "--name", lab])
+        for _ in 0..<50 where !dead.stdoutText.contains("not running") {
+            usleep(20_000)
+            dead = try LabSupport.run(["lab", "status", "--name", lab])
+        }
+        #expect(dead.status == 1 && dead.stdoutText.contains("not running") && dead.stderrText.contains("a3"), "\(dead.stdoutText)\(dead.stderrText)")
+        let repaired = try LabSupport.check(["lab", "up", "-i", inventory, "--name", lab])
+        #expect(repaired.stdoutText.contains("1 added, 0 removed, 10 unchanged"), "\(repaired.stdoutText)")
+        try LabSupport.check(["lab", "run", "--name", lab, "--", "ssh", "a3", "true"])
+
         let down = try LabSupport.check(["lab", "down", "--name", lab])
         #expect(down.stdoutText.contains("11 hosts"), "\(down.stdoutText)")
         #expect(try LabSupport.traces(of: lab) == before)

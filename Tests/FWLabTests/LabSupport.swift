@@ -12,8 +12,21 @@ enum LabSupport {
         .command("unshare"), .command("nsenter"),
     ]
 
-    /// A lab name no other test or user has: `t`, the test process id, a letter.
-    static func labName(_ letter: String) -> String { "t\(getpid())\(letter)" }
+    /// A lab name no other test or user has: `t`, the test process id, a letter. Labs left by test processes
+    /// that no longer exist (a crash or a kill skips `defer`) are removed first.
+    static func labName(_ letter: String) -> String {
+        removeStaleLabs
+        return "t\(getpid())\(letter)"
+    }
+
+    private static let removeStaleLabs: Void = {
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: "/run/fwctl/lab")) ?? [] {
+            guard name.first == "t", let digits = name.dropFirst().split(whereSeparator: { !$0.isNumber }).first,
+                  name.dropFirst().hasPrefix(digits), let pid = Int32(digits), pid != getpid(),
+                  name.count == digits.count + 2, kill(pid, 0) != 0, errno == ESRCH else { continue }
+            cleanUp(name)
+        }
+    }()
 
     @discardableResult
     static func run(_ arguments: [String], timeout: TimeInterval = 120) throws -> ProcessResult {
