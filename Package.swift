@@ -51,10 +51,16 @@ let package = Package(
             dependencies: ["CLibSSH2", logging]
         ),
 
+        // Deploy: per host one connection to validate, back up, arm a revert timer and apply, a new one to confirm.
+        .target(
+            name: "FWDeploy",
+            dependencies: ["FWPolicy", "FWSSH", "FWInventory"]
+        ),
+
         // MARK: Command-line front end
         .executableTarget(
             name: "fwctl",
-            dependencies: [argumentParser, logging, "FWTemplate", "FWInventory", "FWPolicy", "FWSSH", .product(name: "Yams", package: "Yams")]
+            dependencies: [argumentParser, logging, "FWTemplate", "FWInventory", "FWPolicy", "FWSSH", "FWDeploy", .product(name: "Yams", package: "Yams")]
         ),
 
         // MARK: Tests
@@ -81,6 +87,10 @@ let package = Package(
             name: "FWTemplateTests",
             dependencies: ["FWTemplate", "TestSupport"],
             exclude: ["FuzzRegressions"]
+        ),
+        .testTarget(
+            name: "FWDeployTests",
+            dependencies: ["FWDeploy", "fwctl", "TestSupport"]
         ),
         .testTarget(
             name: "FWSSHTests",

@@ -1,4 +1,5 @@
 import ArgumentParser
+import FWDeploy
 import FWInventory
 import FWSSH
 import Foundation
