@@ -90,7 +90,8 @@ let package = Package(
         ),
         .testTarget(
             name: "FWDeployTests",
-            dependencies: ["FWDeploy", "fwctl", "TestSupport"]
+            dependencies: ["FWDeploy", "fwctl", "TestSupport"],
+            exclude: ["Fixtures"]
         ),
         .testTarget(
             name: "FWSSHTests",

@@ -64,6 +64,18 @@ public final class NetworkLab: @unchecked Sendable {
         return host
     }
 
+    /// Adds a namespace that is not on the bridge (a container behind a lab host, say); link it yourself. It is
+    /// cleaned up with the others.
+    @discardableResult
+    public func addIsolatedHost(_ name: String) throws -> Host {
+        let namespace = "\(id)-\(name)"
+        try Self.ip(["netns", "add", namespace])
+        let host = Host(name: name, namespace: namespace, ipv4: nil, ipv6: nil)
+        lock.withLock { hostList.append(host) }
+        try Self.ip(["-n", namespace, "link", "set", "lo", "up"])
+        return host
+    }
+
     /// Runs a program inside a host's namespace.
     @discardableResult
     public func run(_ host: Host, _ arguments: [String], stdin: Data? = nil, timeout: TimeInterval = 30) throws -> ProcessResult {
