@@ -15,7 +15,7 @@ public final class NetworkLab: @unchecked Sendable {
 
     private static let prefix = "fwt"
     /// Programs run in namespaces come from the system folders, whatever PATH the test runner has.
-    static let path = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+    public static let path = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
     public let id: String
     public let switchNamespace: String
