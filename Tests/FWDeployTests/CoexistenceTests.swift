@@ -45,9 +45,9 @@ import TestSupport
         #expect(others.contains("-A f2b-web -s \(banned.ipv4!)/32 -j REJECT --reject-with icmp-port-unreachable"))
 
         func checkTraffic(_ when: String) throws {
-            #expect(try lab.connects(to: dock.address, port: 8080), "\(when): the container is reachable through the host")
-            #expect(try lab.connects(to: dock.address, port: 80), "\(when): the controller reaches the host's port 80")
-            #expect(try !lab.connects(to: dock.address, port: 80, from: banned), "\(when): fail2ban's ban still applies")
+            #expect(try lab.reaches(dock.address, port: 8080), "\(when): the container is reachable through the host")
+            #expect(try lab.reaches(dock.address, port: 80), "\(when): the controller reaches the host's port 80")
+            #expect(try lab.blocked(dock.address, port: 80, from: banned), "\(when): fail2ban's ban still applies")
             #expect(try Self.othersRules(lab, "dock") == others, "\(when): Docker's and fail2ban's rules are exactly as they were")
         }
         try checkTraffic("before")

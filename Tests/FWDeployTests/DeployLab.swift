@@ -7,6 +7,7 @@ struct Report: Decodable {
     var host: String
     var result: String
     var reason: String?
+    var detail: String?
     var generation: Int?
     var restoredGeneration: Int?
     var diff: String?
@@ -125,10 +126,23 @@ final class DeployLab: @unchecked Sendable {
         try self.lab.network.waitForListener(lab, port: port)
     }
 
-    /// One TCP connection from the controller (or another lab host) to `address:port`; true when it answered.
-    func connects(to address: String, port: Int, from client: NetworkLab.Host? = nil) throws -> Bool {
+    /// One TCP connection attempt from the controller (or another lab host) to `address:port`; true when it
+    /// answered.
+    func connects(to address: String, port: Int, from client: NetworkLab.Host? = nil, timeout: Int = 2) throws -> Bool {
         let result = try lab.network.run(client ?? lab.controller,
-                                         ["socat", "-T", "2", "-u", "TCP4:\(address):\(port),connect-timeout=1", "STDOUT"], timeout: 10)
+                                         ["socat", "-T", "\(timeout + 1)", "-u", "TCP4:\(address):\(port),connect-timeout=\(timeout)", "STDOUT"],
+                                         timeout: 20)
         return result.status == 0 && result.stdoutText.hasPrefix("ok")
+    }
+
+    /// True when a connection gets through, trying up to three times (a loaded machine can be slow to answer).
+    func reaches(_ address: String, port: Int, from client: NetworkLab.Host? = nil) throws -> Bool {
+        for _ in 0..<3 where try connects(to: address, port: port, from: client, timeout: 3) { return true }
+        return false
+    }
+
+    /// True when a connection does not get through within 2 s.
+    func blocked(_ address: String, port: Int, from client: NetworkLab.Host? = nil) throws -> Bool {
+        try !connects(to: address, port: port, from: client)
     }
 }

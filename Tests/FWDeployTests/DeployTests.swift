@@ -36,9 +36,10 @@ import TestSupport
         #expect(try lab.inHost("ufw1", ["iptables", "-S", "ufw-user-input"]).stdoutText.contains("--dport 80"))
         for spec in Self.fleet {
             let address = "\(lab.lab.subnet).\(spec.number)"
-            #expect(try lab.connects(to: address, port: 80, from: outsider), "\(spec.name):80 is public")
-            #expect(try !lab.connects(to: address, port: 8081, from: outsider), "\(spec.name):8081 is closed")
-            #expect(try !lab.connects(to: address, port: 8081), "\(spec.name):8081 is closed to the controller too")
+            let dump = (try? lab.inHost(spec.name, ["iptables-save"]).stdoutText) ?? ""
+            #expect(try lab.reaches(address, port: 80, from: outsider), "\(spec.name):80 is public: \(dump)")
+            #expect(try lab.blocked(address, port: 8081, from: outsider), "\(spec.name):8081 is closed")
+            #expect(try lab.blocked(address, port: 8081), "\(spec.name):8081 is closed to the controller too")
             let ssh = try lab.lab.network.run(outsider, ["socat", "-T", "2", "-u", "TCP4:\(address):22,connect-timeout=1", "STDOUT"], timeout: 10)
             #expect(ssh.status != 0, "\(spec.name): SSH only from the management group")
         }
@@ -150,7 +151,7 @@ import TestSupport
                                         "--templates", templates, "--all", "--json"])
         #expect(result.status == 1)
         let report = try #require(try JSONDecoder().decode([Report].self, from: result.stdout).first)
-        #expect(report.result == "refused", "\(report.result): \(report.reason ?? "")")
+        #expect(report.result == "refused", "\(report.result): \(report.reason ?? "") \(report.detail ?? "")")
         #expect(report.reason?.contains("rejected") == true, "\(report.reason ?? "")")
         #expect(try lab.liveRules("h1", target: target) == before)
         #expect(try lab.generations("h1").isEmpty, "nothing backed up, nothing applied")

@@ -79,6 +79,26 @@ import TestSupport
         #expect(try lab.liveRules("nft1", target: "nftables") == beforeNft)
     }
 
+    @Test func aSecondRunOnAHostWithATimerArmedIsRefused() throws {
+        try Integration.require(DeployLab.requirements)
+        let lab = try DeployLab([.init(name: "ipt1", number: 11, target: "iptables")])
+        defer { lab.shutdown() }
+        let templates = try Self.slowTemplates(in: lab, seconds: 3)
+        let process = try Self.start(lab, ["deploy", "-i", lab.inventoryPath, "--known-hosts", lab.lab.knownHosts, "--templates", templates,
+                                           "--all", "--json"], name: "first")
+        defer { if process.isRunning { process.terminate() } }
+        try Self.wait(seconds: 30, "the first run's rules to be live") {
+            try lab.inHost("ipt1", ["iptables", "-S"]).stdoutText.contains("--dport 80")
+        }
+        let (second, reports) = try lab.reports("deploy", ["--all"])
+        #expect(second.status == 1)
+        #expect(reports["ipt1"]?.result == "refused")
+        #expect(reports["ipt1"]?.reason?.contains("another fwctl run") == true, "\(reports["ipt1"]?.reason ?? "")")
+        try Self.finish(process)
+        #expect(process.terminationStatus == 0, "the first run confirms undisturbed")
+        #expect(try lab.generations("ipt1").count == 1)
+    }
+
     @Test func canaryAndMaxFailStopWhereTheyShould() throws {
         try Integration.require(DeployLab.requirements)
         let lab = try DeployLab([
@@ -104,7 +124,7 @@ import TestSupport
         // --max-fail 30%: one failure in four is 25%, so the others run; batches of 2 run in order.
         let (loose, looseReports) = try lab.reports("deploy", ["--all", "--max-fail", "30%", "--batch", "2"])
         #expect(loose.status == 1)
-        #expect(["a1", "a2", "a3"].allSatisfy { looseReports[$0]?.result == "deployed" }, "\(looseReports.mapValues(\.result))")
+        #expect(["a1", "a2", "a3"].allSatisfy { looseReports[$0]?.result == "deployed" }, "\(looseReports.mapValues { "\($0.result) \($0.reason ?? "")" })")
     }
 
     @Test func ctrlCStopsStartingHostsAndLeavesEveryHostOnOldOrNewRulesWithNoTimer() throws {
