@@ -103,6 +103,9 @@ public struct HostDeployer: Sendable {
                 case "restored":
                     report.result = .rolledBack
                     report.reason = "the confirmation came after the \(settings.confirmSeconds) s timer had restored generation \(report.generation.map(String.init) ?? "?")"
+                case "persist-failed-restored":
+                    report.result = .failedRestored
+                    report.reason = confirmed.reason
                 case "persist-failed":
                     report.result = .failed
                     report.reason = confirmed.reason

@@ -163,3 +163,35 @@ import TestSupport
 enum SSHHostLabSubnet {
     static let value = "10.61.0"
 }
+
+/// Hosts fwctl must refuse, or must put back, with nothing half-done.
+@Suite(.serialized) struct RefusalTests {
+    @Test func aHostWhoseOtherIptablesBackendHoldsRulesIsRefused() throws {
+        try Integration.require(DeployLab.requirements + [.command("iptables-legacy")])
+        let lab = try DeployLab([.init(name: "ipt1", number: 11, target: "iptables")])
+        defer { lab.shutdown() }
+        try lab.inHost("ipt1", ["iptables-legacy", "-A", "INPUT", "-p", "tcp", "--dport", "3306", "-j", "ACCEPT"])
+        let before = try lab.liveRules("ipt1", target: "iptables")
+        let (result, reports) = try lab.reports("deploy", ["--all"])
+        #expect(result.status == 1)
+        #expect(reports["ipt1"]?.result == "refused")
+        #expect(reports["ipt1"]?.reason?.contains("(iptables-legacy-save) holds 1 rule(s)") == true, "\(reports["ipt1"]?.reason ?? "")")
+        #expect(try lab.liveRules("ipt1", target: "iptables") == before)
+        #expect(try lab.generations("ipt1").isEmpty)
+    }
+
+    @Test func aFailedPersistPutsThePreviousRulesBack() throws {
+        try Integration.require(DeployLab.requirements)
+        let lab = try DeployLab([.init(name: "ipt1", number: 11, target: "iptables")])
+        defer { lab.shutdown() }
+        // /etc/iptables cannot be created: a plain file is in its way (in the host's own /etc overlay).
+        try Data().write(to: URL(fileURLWithPath: try lab.host("ipt1").etc + "/iptables"))
+        let before = try lab.liveRules("ipt1", target: "iptables")
+        let (result, reports) = try lab.reports("deploy", ["--all"])
+        #expect(result.status == 1)
+        #expect(reports["ipt1"]?.result == "failed, restored", "\(reports["ipt1"]?.result ?? "") \(reports["ipt1"]?.reason ?? "")")
+        #expect(reports["ipt1"]?.reason?.contains("next boot") == true)
+        #expect(try lab.liveRules("ipt1", target: "iptables") == before)
+        #expect(try lab.pendingCookies("ipt1").isEmpty)
+    }
+}
