@@ -30,10 +30,7 @@ struct BackupsCommand: ParsableCommand {
     func run() throws {
         let log = global.bootstrapLogging()
         try reportingErrors {
-            var fleet = try FleetOptions.parse([])
-            fleet.all = true
-            let run = FleetRun(global: global, inventoryOptions: inventoryOptions, policyOptions: policyOptions, ssh: ssh,
-                               fleet: fleet, rollout: nil, action: .diff)
+            let run = try FleetRun.readOnly(global: global, inventoryOptions: inventoryOptions, policyOptions: policyOptions, ssh: ssh)
             let (jobs, settings) = try run.prepare(log: log, verb: "list")
             let deployer = HostDeployer(settings: settings)
             let results = HostRunner(parallelism: ssh.parallelism(default: 20))
@@ -42,9 +39,7 @@ struct BackupsCommand: ParsableCommand {
                 }
             let listed = results.compactMap(\.outcome.value)
             if json {
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-                try Terminal.writeResults(Array(try encoder.encode(listed) + Data("\n".utf8)))
+                try DeployReportOutput.writeJSON(listed)
             } else {
                 var rows = [["HOST", "GEN", "TIME", "USER", "RULES HASH", "REPLACED BY"]]
                 for host in listed {

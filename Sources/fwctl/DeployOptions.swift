@@ -69,6 +69,15 @@ struct FleetRun {
     var action: DeployAction
     var rollbackTo: Int?
 
+    /// A run that changes nothing (diff, backups): every selected host, default fleet options.
+    static func readOnly(global: GlobalOptions, inventoryOptions: InventoryOptions, policyOptions: PolicyOptions,
+                         ssh: SSHConnectionOptions) throws -> FleetRun {
+        var fleet = try FleetOptions.parse([])
+        fleet.all = true
+        return FleetRun(global: global, inventoryOptions: inventoryOptions, policyOptions: policyOptions, ssh: ssh,
+                        fleet: fleet, rollout: nil, action: .diff)
+    }
+
     /// Renders and checks every selected host (nothing is sent anywhere unless all pass) and sets up the run.
     func prepare(log: Logger, verb: String) throws -> (jobs: [HostJob], settings: DeploySettings) {
         let (inventory, selected) = try inventoryOptions.loadSelected(log: log)
@@ -162,9 +171,7 @@ final class InterruptWatch {
 enum DeployReportOutput {
     static func write(_ reports: [HostReport], json: Bool) throws {
         if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            try Terminal.writeResults(Array(try encoder.encode(reports) + Data("\n".utf8)))
+            try writeJSON(reports)
             return
         }
         let colour = Terminal.stdoutSupportsColour
@@ -179,6 +186,13 @@ enum DeployReportOutput {
             let result = reports[row - 1].result
             return Terminal.paint(padded, result.isSuccess ? .green : result == .skipped ? .yellow : .red, enabled: colour)
         })
+    }
+
+    /// A report as pretty, stable JSON on stdout.
+    static func writeJSON(_ value: some Encodable) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        try Terminal.writeResults(Array(try encoder.encode(value) + Data("\n".utf8)))
     }
 
     /// The reasons of hosts that did not end as asked, on stderr; exit 1 if there are any.

@@ -31,10 +31,7 @@ struct DiffCommand: ParsableCommand {
     func run() throws {
         let log = global.bootstrapLogging()
         try reportingErrors {
-            var fleet = try FleetOptions.parse([])
-            fleet.all = true
-            let run = FleetRun(global: global, inventoryOptions: inventoryOptions, policyOptions: policyOptions, ssh: ssh,
-                               fleet: fleet, rollout: nil, action: .diff)
+            let run = try FleetRun.readOnly(global: global, inventoryOptions: inventoryOptions, policyOptions: policyOptions, ssh: ssh)
             let reports = try run.run(log: log, verb: "diff")
             if json {
                 try DeployReportOutput.write(reports, json: true)
