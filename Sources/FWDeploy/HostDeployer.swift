@@ -132,6 +132,13 @@ public struct HostDeployer: Sendable {
                 let session = try SSHSession.connect(to: job.target, options: settings.ssh, deadline: deadline)
                 defer { session.close() }
                 let verified = try settings.shell.run(try settings.scripts.confirm(run, verifyOnly: true), on: session)
+                // A timer still sleeping (a slow host) or restoring right now: look again shortly.
+                let settled = verified.result == "restored" || verified.result == "restore-failed"
+                    || (verified.result == "unknown" && applied == nil)
+                if !settled && attempt < 3 && !deadline.hasPassed {
+                    Thread.sleep(forTimeInterval: 2)
+                    continue
+                }
                 clock.lap("verify", into: &report)
                 step(.done)
                 if applied == nil && verified.result == "unknown" {
