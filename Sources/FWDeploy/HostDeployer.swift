@@ -173,8 +173,8 @@ public struct HostDeployer: Sendable {
         report.restoredGeneration = script["source"].flatMap { Int($0.prefix { $0 != "-" }) }
         report.iptablesBackend = script["backend"]
         report.timer = script["timer"]
+        report.missingPackages = script["missing"].map { $0.split(separator: " ").map(String.init) }
         report.diff = script.diff
-        if let missing = script["missing"] { report.detail = "missing: \(missing)" }
         for (name, ms) in script.stepMilliseconds { report.steps["host-\(name)"] = Double(ms) / 1000 }
     }
 

@@ -48,6 +48,8 @@ public struct HostReport: Sendable, Codable {
     public var restoredGeneration: Int?
     public var iptablesBackend: String?
     public var timer: String?
+    /// Debian packages the host lacks for its target (when refused for that).
+    public var missingPackages: [String]?
     public var diff: String?
     /// Seconds per step: connect, script (and the on-host steps inside it), confirm-connect, confirm, verify.
     public var steps: [String: Double]

@@ -29,6 +29,8 @@ final class DeployLab: @unchecked Sendable {
         var number: Int
         var target: String
         var sshd = true
+        /// Programs in /usr/sbin the host does not have.
+        var hiding: [String] = []
         /// Extra YAML for the host's firewall map (after `target:`).
         var firewall = ""
         /// Who may connect over SSH (fwctl appends management lists of groups and host, so it is set per host).
@@ -41,7 +43,7 @@ final class DeployLab: @unchecked Sendable {
     init(_ specs: [HostSpec], allow: String = "[{from: any, ports: [80], comment: public web}]") throws {
         lab = try SSHHostLab()
         do {
-            for spec in specs { try lab.addHost(spec.name, number: spec.number, sshd: spec.sshd) }
+            for spec in specs { try lab.addHost(spec.name, number: spec.number, sshd: spec.sshd, hiding: spec.hiding) }
             inventoryPath = lab.folder.path("inventory.yml")
             try Self.inventory(lab, specs, allow: allow).write(toFile: inventoryPath, atomically: true, encoding: .utf8)
         } catch {

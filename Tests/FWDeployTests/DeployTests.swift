@@ -180,6 +180,24 @@ enum SSHHostLabSubnet {
         #expect(try lab.generations("ipt1").isEmpty)
     }
 
+    @Test func missingProgramsAreNamedWithTheirDebianPackage() throws {
+        try Integration.require(DeployLab.requirements)
+        let lab = try DeployLab([
+            .init(name: "nft1", number: 21, target: "nftables", hiding: ["nft"]),
+            .init(name: "ufw1", number: 31, target: "ufw", hiding: ["ufw"]),
+        ])
+        defer { lab.shutdown() }
+        let (result, reports) = try lab.reports("deploy", ["--all"])
+        #expect(result.status == 1)
+        #expect(reports["nft1"]?.result == "refused")
+        #expect(reports["nft1"]?.reason == "missing on the host: nft (Debian package nftables); install with: apt-get install nftables",
+                "\(reports["nft1"]?.reason ?? "")")
+        #expect(reports["ufw1"]?.result == "refused")
+        #expect(reports["ufw1"]?.reason?.contains("ufw (Debian package ufw)") == true, "\(reports["ufw1"]?.reason ?? "")")
+        #expect(result.stderrText.contains("apt-get install nftables"), "the reason reaches the user")
+        #expect(try lab.generations("nft1").isEmpty)
+    }
+
     @Test func aFailedPersistPutsThePreviousRulesBack() throws {
         try Integration.require(DeployLab.requirements)
         let lab = try DeployLab([.init(name: "ipt1", number: 11, target: "iptables")])

@@ -60,12 +60,13 @@ public final class SSHHostLab: @unchecked Sendable {
     public func host(_ name: String) -> SSHHost? { hosts.first { $0.name == name } }
 
     /// Adds a host at `subnet.number`; with `sshd: false` nothing listens on port 22 (a host that is down for SSH).
+    /// `hiding` names programs in /usr/sbin the host does not have (overlay whiteouts), as if never installed.
     @discardableResult
-    public func addHost(_ name: String, number: Int, sshd: Bool = true) throws -> SSHHost {
+    public func addHost(_ name: String, number: Int, sshd: Bool = true, hiding: [String] = []) throws -> SSHHost {
         let address = "\(subnet).\(number)"
         let labHost = try network.addHost(name, ipv4: "\(address)/24")
         let base = folder.path("hosts/\(name)")
-        for sub in ["etc-up", "etc-work", "var-up", "var-work", "home"] {
+        for sub in ["etc-up", "etc-work", "var-up", "var-work", "sbin-up", "sbin-work", "home"] {
             try FileManager.default.createDirectory(atPath: "\(base)/\(sub)", withIntermediateDirectories: true)
         }
         let host = SSHHost(name: name, address: address, lab: labHost, varLib: "\(base)/var-up", etc: "\(base)/etc-up")
@@ -79,7 +80,11 @@ public final class SSHHostLab: @unchecked Sendable {
             "SetEnv HOME=\(base)/home PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
         ].joined(separator: "\n") + "\n"
         try config.write(toFile: "\(base)/sshd_config", atomically: true, encoding: .utf8)
+        // A whiteout (a 0:0 character device) in an overlay's upper folder hides the lower file.
+        let whiteouts = hiding.map { "mknod \(base)/sbin-up/\($0) c 0 0 && " }.joined()
+        let hide = hiding.isEmpty ? "" : "mount -t overlay overlay -o lowerdir=/usr/sbin,upperdir=\(base)/sbin-up,workdir=\(base)/sbin-work /usr/sbin && "
         let mounts = """
+            \(whiteouts)\(hide)\
             mount -t overlay overlay -o lowerdir=/etc,upperdir=\(base)/etc-up,workdir=\(base)/etc-work /etc && \
             mount -t overlay overlay -o lowerdir=/var/lib,upperdir=\(base)/var-up,workdir=\(base)/var-work /var/lib && \
             mount -t tmpfs tmpfs /run && mkdir -p /run/sshd && exec "$0" -D -e -f \(base)/sshd_config
