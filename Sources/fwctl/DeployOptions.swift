@@ -6,6 +6,7 @@ import FWSSH
 import FWTemplate
 import Foundation
 import Logging
+import Synchronization
 
 /// The options deploy, diff and rollback share, and the run they have in common: render and check every selected
 /// host, then run the on-host scripts through FleetDeployer.
@@ -125,14 +126,32 @@ struct FleetRun {
         let progress = DeployProgress(verb: verb, total: jobs.count, quiet: global.quiet)
         let stop = StopSignal()
         let interrupts = InterruptWatch(stop: stop, progress: progress)
-        let reports = deployer.run(jobs, stop: stop, events: progress.callback)
-        interrupts.end()
-
-        if action.changesRules {
-            let path = fleet.auditLog.map { options.expandingTilde($0) } ?? AuditLog.defaultPath()
-            do { try AuditLog(path: path).append(reports, user: user) } catch { log.error("\(error)") }
+        // Each host's line goes to the audit log as soon as it finishes, so a run killed half-way is recorded
+        // as far as it got.
+        let audit = action.changesRules ? AuditLog(path: fleet.auditLog.map { options.expandingTilde($0) } ?? AuditLog.defaultPath()) : nil
+        let auditFailed = FirstTime()
+        let onEvent = progress.callback
+        let reports = deployer.run(jobs, stop: stop) { event in
+            onEvent(event)
+            guard let audit, let report = event.report else { return }
+            do { try audit.append([report], user: user) } catch {
+                if auditFailed.check() { log.error("\(error)") }
+            }
         }
+        interrupts.end()
         return reports
+    }
+}
+
+/// True the first time only: to report a repeated failure once.
+final class FirstTime: Sendable {
+    private let seen = Mutex(false)
+    func check() -> Bool {
+        seen.withLock { seen in
+            let first = !seen
+            seen = true
+            return first
+        }
     }
 }
 
