@@ -99,6 +99,21 @@ import TestSupport
         #expect(try lab.generations("ipt1").count == 1)
     }
 
+    @Test func onATerminalProgressIsOneLiveLine() throws {
+        try Integration.require(DeployLab.requirements + [.command("script")])
+        let lab = try DeployLab([.init(name: "a1", number: 21, target: "iptables"), .init(name: "a2", number: 22, target: "nftables")])
+        defer { lab.shutdown() }
+        // script(1) gives fwctl a pseudo-terminal; its output is what the terminal would show.
+        let command = lab.lab.fwctlCommand(["deploy"] + lab.connectionOptions + ["--all"]).joined(separator: " ")
+        let result = try lab.lab.network.run(lab.lab.controller, ["script", "-q", "-e", "-c", command, "/dev/null"], timeout: 120)
+        #expect(result.status == 0, "\(result.stdoutText)")
+        let shown = result.stdoutText
+        #expect(shown.contains("\r\u{1B}[Kdeploy: 2/2 done"), "\(shown.debugDescription)")
+        #expect(shown.contains("running (a"), "the running hosts and their steps: \(shown.debugDescription)")
+        #expect(!shown.contains("fwctl: [1/2]"), "no per-host lines on a terminal")
+        #expect(!shown.contains("\u{1B}[31m") && !shown.contains("\u{1B}[32m"), "no colour with NO_COLOR")
+    }
+
     @Test func canaryAndMaxFailStopWhereTheyShould() throws {
         try Integration.require(DeployLab.requirements)
         let lab = try DeployLab([
