@@ -21,7 +21,7 @@ PY_TEMPLATE  := Jinja2==3.1.6 chevron==0.14.0
 PY_AERLEON   := aerleon==1.18.0
 
 .PHONY: all deps deps-test deps-bench venv-test build run test bench bench-template bench-inventory bench-render bench-ssh bench-lab \
-	fuzz fuzz-template fuzz-inventory fuzz-policy clean
+	bench-deploy fuzz fuzz-template fuzz-inventory fuzz-policy clean
 
 all: build
 
@@ -50,7 +50,7 @@ test: deps-test venv-test
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 
-bench: deps-bench build bench-template bench-inventory bench-render bench-ssh bench-lab
+bench: deps-bench build bench-template bench-inventory bench-render bench-ssh bench-lab bench-deploy
 
 # The template engine against swift-mustache (Swift), Jinja2 and chevron (Python) on the same rule template.
 BENCH_TEMPLATE_OUT := .build/bench-template
@@ -69,6 +69,13 @@ bench-ssh: deps-bench build
 # hosts x 3 ports; against a shell script doing the same with ip/ssh-keygen/sshd and socat per connect. Needs root.
 bench-lab: deps-bench build
 	Benchmarks/lab/run.sh $(FWCTL) .build/bench-lab
+
+# Deploy to HOSTS (default 50) namespace hosts with their own sshd: fwctl deploy (first, then unchanged) against
+# ansible-playbook doing the same work (forks=50, pipelining), wall times, ratio and fwctl's per-step breakdown.
+# Needs root (namespaces, sshd). HOSTS=200 shows how the cost grows.
+bench-deploy: deps-bench build
+	@scripts/ensure-venv $(PY_ANSIBLE)
+	Benchmarks/deploy/run.sh $(FWCTL) .build/bench-deploy
 
 # Parse and merge a generated 10,000-host inventory: fwctl against ansible-inventory on the same files.
 bench-inventory: deps-bench build

@@ -60,7 +60,13 @@ let package = Package(
         // executable; runs system programs (ip, sshd, ssh-keygen), never libssh2.
         .target(
             name: "FWLab",
-            dependencies: ["FWInventory", "FWPolicy", "CFWSystem"]
+            dependencies: ["FWBase", "FWInventory", "FWPolicy", "CFWSystem"]
+        ),
+
+        // Deploy: per host one connection to validate, back up, arm a revert timer and apply, a new one to confirm.
+        .target(
+            name: "FWDeploy",
+            dependencies: ["FWBase", "FWPolicy", "FWSSH", "FWInventory"]
         ),
 
         // MARK: Command-line front end
@@ -72,7 +78,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "fwctl",
-            dependencies: [argumentParser, logging, "FWBase", "FWCommandLine", "FWTemplate", "FWInventory", "FWPolicy", "FWSSH", "FWLab", .product(name: "Yams", package: "Yams")]
+            dependencies: [argumentParser, logging, "FWBase", "FWCommandLine", "FWTemplate", "FWInventory", "FWPolicy", "FWSSH", "FWLab", "FWDeploy", .product(name: "Yams", package: "Yams")]
         ),
 
         // MARK: Tests
@@ -111,6 +117,11 @@ let package = Package(
         .testTarget(
             name: "FWLabTests",
             dependencies: ["FWLab", "FWPolicy", "FWInventory", "fwctl", "TestSupport"]
+        ),
+        .testTarget(
+            name: "FWDeployTests",
+            dependencies: ["FWBase", "FWDeploy", "fwctl", "TestSupport"],
+            exclude: ["Fixtures"]
         ),
         .testTarget(
             name: "FWSSHTests",

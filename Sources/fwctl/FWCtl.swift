@@ -16,6 +16,7 @@ struct FWCtl: ParsableCommand {
               64  usage error (unknown option, missing argument)
             """,
         version: FWCtlVersion.string,
-        subcommands: [InventoryCommand.self, RenderCommand.self, CheckCommand.self, PingCommand.self, LabCommand.self, TemplateCommand.self]
+        subcommands: [InventoryCommand.self, RenderCommand.self, CheckCommand.self, PingCommand.self, DeployCommand.self,
+                      DiffCommand.self, RollbackCommand.self, BackupsCommand.self, LabCommand.self, TemplateCommand.self]
     )
 }

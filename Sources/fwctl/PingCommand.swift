@@ -1,5 +1,6 @@
 import ArgumentParser
 import FWCommandLine
+import FWDeploy
 import FWInventory
 import FWSSH
 import Foundation

@@ -15,14 +15,16 @@ struct SSHConnectionOptions: ParsableArguments {
     @Flag(help: "Record the keys of hosts not in known_hosts yet (like StrictHostKeyChecking=accept-new). A changed key is still refused.")
     var acceptNew = false
 
-    @Option(help: ArgumentHelp("How many hosts to work on at once (1-1024).", valueName: "n"))
-    var parallel = 32
+    @Option(help: ArgumentHelp("How many hosts to work on at once, 1-1024 (default: 32; deploy, diff, rollback: 20).", valueName: "n"))
+    var parallel: Int?
 
     @Option(help: ArgumentHelp("Give up on a host after this many seconds, connecting included (ping: 30).", valueName: "seconds"))
     var timeout: Double?
 
     func validate() throws {
-        guard (1...1024).contains(parallel) else { throw ValidationError("--parallel must be from 1 to 1024, not \(parallel)") }
+        if let parallel, !(1...1024).contains(parallel) {
+            throw ValidationError("--parallel must be from 1 to 1024, not \(parallel)")
+        }
         if let timeout, !(timeout > 0 && timeout <= 86_400) {
             throw ValidationError("--timeout must be a number of seconds above 0 (at most 86400), not \(timeout)")
         }
@@ -40,7 +42,10 @@ struct SSHConnectionOptions: ParsableArguments {
         return options
     }
 
-    var runner: HostRunner { HostRunner(parallelism: parallel) }
+    /// How many hosts at once: --parallel, else the subcommand's default.
+    func parallelism(default fallback: Int = 32) -> Int { parallel ?? fallback }
+
+    var runner: HostRunner { HostRunner(parallelism: parallelism()) }
 }
 
 extension HostProgressReporter {
@@ -50,14 +55,5 @@ extension HostProgressReporter {
             report(host: progress.target.name, succeeded: progress.succeeded, reason: progress.reason,
                    finished: progress.finishedCount, total: progress.total, elapsed: progress.elapsed)
         }
-    }
-}
-
-extension SSHTarget {
-    /// A host's inventory connection vars (ansible_host, ansible_port, ansible_user, ansible_ssh_private_key_file)
-    /// as a target. Without ansible_user, the local user name, as in Ansible and OpenSSH.
-    init(_ connection: Connection) {
-        self.init(name: connection.name, address: connection.address, port: connection.effectivePort,
-                  user: connection.user, identityFiles: connection.privateKeyFile.map { [$0] } ?? [])
     }
 }

@@ -45,7 +45,7 @@ import TestSupport
         #expect(files.keys.contains("cache1/fwctl.nft"))
         #expect(!files.keys.contains { $0.contains(".fwctl-staging") }, "no staging folder left behind")
         let rules = String(decoding: try #require(files["db1/rules.v4"]), as: UTF8.self)
-        #expect(rules.contains("-A INPUT -i eth1 -s 192.0.2.21 -p tcp -m tcp --dport 5432"))
+        #expect(rules.contains("-A FWCTL-INPUT -i eth1 -s 192.0.2.21 -p tcp -m tcp --dport 5432"))
     }
 
     @Test func jsonSummaryAndForcedTarget() throws {

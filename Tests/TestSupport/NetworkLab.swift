@@ -15,7 +15,7 @@ public final class NetworkLab: @unchecked Sendable {
 
     private static let prefix = "fwt"
     /// Programs run in namespaces come from the system folders, whatever PATH the test runner has.
-    static let path = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+    public static let path = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
     public let id: String
     public let switchNamespace: String
@@ -61,6 +61,18 @@ public final class NetworkLab: @unchecked Sendable {
         try Self.ip(["-n", namespace, "link", "set", "eth0", "up"])
         if let ipv4 { try Self.ip(["-n", namespace, "addr", "add", ipv4, "dev", "eth0"]) }
         if let ipv6 { try Self.ip(["-n", namespace, "-6", "addr", "add", ipv6, "dev", "eth0", "nodad"]) }
+        return host
+    }
+
+    /// Adds a namespace that is not on the bridge (a container behind a lab host, say); link it yourself. It is
+    /// cleaned up with the others.
+    @discardableResult
+    public func addIsolatedHost(_ name: String) throws -> Host {
+        let namespace = "\(id)-\(name)"
+        try Self.ip(["netns", "add", namespace])
+        let host = Host(name: name, namespace: namespace, ipv4: nil, ipv6: nil)
+        lock.withLock { hostList.append(host) }
+        try Self.ip(["-n", namespace, "link", "set", "lo", "up"])
         return host
     }
 
