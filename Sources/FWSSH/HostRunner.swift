@@ -106,8 +106,11 @@ public struct HostRunner: Sendable {
         progress: (@Sendable (HostProgress) -> Void)? = nil,
         _ operation: @escaping @Sendable (SSHSession) throws -> Value
     ) -> [HostResult<Value>] {
-        run(targets, hostTimeout: options.hostTimeout, progress: progress) { target, deadline in
-            let session = try SSHSession.connect(to: target, options: options, deadline: deadline)
+        // One pool for the run: the hosts behind a jump host share its sessions.
+        let jumps = JumpPool(options: options)
+        defer { jumps.close() }
+        return run(targets, hostTimeout: options.hostTimeout, progress: progress) { target, deadline in
+            let session = try SSHSession.connect(to: target, options: options, deadline: deadline, jumps: jumps)
             defer { session.close() }
             return try operation(session)
         }
