@@ -23,6 +23,8 @@ public struct AddressBook: Sendable {
     /// The SSH port of each host (`ansible_port`, else 22), or the inventory's error about it.
     private let sshPorts: [String: Result<UInt16, PolicyError>]
     private let hostAddresses: [String: Result<[IPNetwork], PolicyError>]
+    /// The jump hosts each host is reached through (JumpPathCheck), from its connection settings.
+    let jumpHosts: [String: [JumpHost]]
     private let groupMembers: [String: [String]]
     /// Each group's addresses, sorted and without duplicates, computed once: rules of thousands of hosts refer to
     /// the same groups.
@@ -33,9 +35,11 @@ public struct AddressBook: Sendable {
         var hostVars: [String: HostVars] = [:]
         var sshPorts: [String: Result<UInt16, PolicyError>] = [:]
         var hostAddresses: [String: Result<[IPNetwork], PolicyError>] = [:]
+        var jumpHosts: [String: [JumpHost]] = [:]
         let hosts = inventory.hosts
         for (host, vars) in zip(hosts, inventory.vars(of: hosts)) {
             hostVars[host.name] = vars
+            jumpHosts[host.name] = (try? inventory.connection(from: vars))?.jumpHosts ?? []
             sshPorts[host.name] = Result { () throws(PolicyError) in
                 do {
                     return UInt16(try inventory.connection(from: vars).effectivePort)
@@ -59,6 +63,7 @@ public struct AddressBook: Sendable {
         self.hostVars = hostVars
         self.sshPorts = sshPorts
         self.hostAddresses = hostAddresses
+        self.jumpHosts = jumpHosts
         self.groupMembers = groupMembers
         self.groupAddresses = groupAddresses
     }

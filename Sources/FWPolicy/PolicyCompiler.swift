@@ -75,6 +75,9 @@ public struct PolicyCompiler: Sendable {
         if errors.isEmpty, let lockout = LockoutCheck.problem(in: firewall, managementEntries: policy.management) {
             errors.append(lockout)
         }
+        if errors.isEmpty {
+            errors += JumpPathCheck.problems(in: firewall, jumps: addressBook.jumpHosts[host] ?? [], book: addressBook)
+        }
         guard errors.isEmpty else { throw PolicyErrors(errors) }
         return firewall
     }
