@@ -172,6 +172,7 @@ private final class JumpPump {
                     if pending == nil { progressed = try openQueued() || progressed }
                 }
                 for pipe in pipes where pipe.state == .closed {
+                    session.log.trace("channel to \(pipe.link.host) port \(pipe.link.port) closed")
                     Glibc.close(pipe.link.hubSocket)
                     hub.release()
                 }
@@ -205,13 +206,14 @@ private final class JumpPump {
             let channel = libssh2_channel_direct_tcpip_ex(raw, link.host, Int32(link.port), "127.0.0.1", 22)
             if let channel {
                 opening.removeFirst()
+                session.log.trace("direct-tcpip channel to \(link.host) port \(link.port) open (\(pipes.count + 1) open)")
                 pipes.append(Pipe(link: link, channel: channel))
                 progressed = true
                 continue
             }
             let (code, message) = LibSSH2.lastError(raw)
             if code == LibSSH2.eagain {
-                if sending { pending = .open }
+                if sending { pending = .open; session.log.trace("channel open waits to send") }
                 return progressed
             }
             try checkTransport(code)
@@ -226,7 +228,11 @@ private final class JumpPump {
         return progressed
     }
 
+    private var retries = 0
+
     private func retry(_ call: Pending) throws -> Bool {
+        retries += 1
+        if retries <= 3 || retries % 1000 == 0 { session.log.trace("repeating a call that waits to send (\(retries) so far): \(call)") }
         pending = nil
         switch call {
         case .open: return try openQueued()
