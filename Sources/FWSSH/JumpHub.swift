@@ -354,7 +354,13 @@ private final class JumpPump {
     /// Sleeps in poll() until the jump host's socket, a link's socket or the wake eventfd has something to do.
     private func waitForWork() {
         // A read on one channel can pull packets for others off the socket: those wait in libssh2, not the socket.
-        if pipes.contains(where: { $0.state == .open && $0.inbound.isEmpty && libssh2_poll_channel_read($0.channel, 0) != 0 }) {
+        // Likewise an EOF, or a window adjustment that lets a blocked write go on.
+        if pipes.contains(where: { pipe in
+            guard pipe.state == .open, pending == nil else { return false }
+            if pipe.inbound.isEmpty && libssh2_poll_channel_read(pipe.channel, 0) != 0 { return true }
+            if !pipe.channelEOF && libssh2_channel_eof(pipe.channel) == 1 { return true }
+            return !pipe.outbound.isEmpty && libssh2_channel_window_write_ex(pipe.channel, nil) > 0
+        }) {
             return
         }
         var fds: [pollfd] = [pollfd(fd: hub.wakeDescriptor, events: Int16(POLLIN), revents: 0)]
