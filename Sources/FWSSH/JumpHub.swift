@@ -272,12 +272,7 @@ private final class JumpPump {
             return true
         }
         if pipe.socketEOF && !pipe.eofSent {
-            let rc = libssh2_channel_send_eof(pipe.channel)
-            if rc == LibSSH2.eagain {
-                if sending { pending = .eof(pipe) }
-                return progressed
-            }
-            try checkTransport(rc)
+            guard try finished(libssh2_channel_send_eof(pipe.channel), else: .eof(pipe)) else { return progressed }
             pipe.eofSent = true
             progressed = true
         }
@@ -320,25 +315,26 @@ private final class JumpPump {
 
     private func closeChannel(_ pipe: Pipe) throws -> Bool {
         if !pipe.closeSent {
-            let rc = libssh2_channel_close(pipe.channel)
-            if rc == LibSSH2.eagain {
-                if sending { pending = .close(pipe) }
-                return false
-            }
-            try checkTransport(rc)
+            guard try finished(libssh2_channel_close(pipe.channel), else: .close(pipe)) else { return false }
             pipe.closeSent = true
         }
-        let rc = libssh2_channel_free(pipe.channel)
-        if rc == LibSSH2.eagain {
-            if sending { pending = .close(pipe) }
-            return false
-        }
-        try checkTransport(rc)
+        guard try finished(libssh2_channel_free(pipe.channel), else: .close(pipe)) else { return false }
         pipe.state = .closed
         return true
     }
 
     // MARK: Session state
+
+    /// Whether a call that can send is done: false on EAGAIN (remembered in `pending` as `call` when libssh2 holds
+    /// half a packet), and throws when the transport failed.
+    private func finished(_ rc: Int32, else call: Pending) throws -> Bool {
+        if rc == LibSSH2.eagain {
+            if sending { pending = call }
+            return false
+        }
+        try checkTransport(rc)
+        return true
+    }
 
     /// libssh2 is waiting to send the rest of a packet.
     private var sending: Bool { libssh2_session_block_directions(raw) & LIBSSH2_SESSION_BLOCK_OUTBOUND != 0 }
