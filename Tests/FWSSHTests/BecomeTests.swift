@@ -138,4 +138,29 @@ import TestSupport
         let plain = try becomeError("fwtpass", [:], become: nil)
         #expect(plain.message.contains("set ansible_become: true"))
     }
+
+    @Test func pingAsksForTheSudoPasswordOnceOnTheTerminalWithoutEcho() throws {
+        try Self.requirements()
+        try Integration.require(.command("script"))
+        let host = try Host()
+        defer { host.stop() }
+        let sshd = host.sshd
+        let key = try TestKeys.client(.ed25519)
+        let inventory = sshd.dir.appendingPathComponent("become.ini").path
+        try ["[fleet]",
+             "web1 ansible_host=127.0.0.1 ansible_port=\(sshd.port) ansible_user=fwtpass ansible_become=true ansible_ssh_private_key_file=\(key)",
+             "web2 ansible_host=127.0.0.1 ansible_port=\(sshd.port) ansible_user=fwtpass ansible_become=true ansible_ssh_private_key_file=\(key)",
+            ].joined(separator: "\n").appending("\n").write(toFile: inventory, atomically: true, encoding: .utf8)
+        let knownHosts = try sshd.writeKnownHosts([try sshd.knownHostsLine(.ed25519)])
+        let command = [RepoPaths.fwctl.path, "ping", "-i", inventory, "--known-hosts", knownHosts, "--become", "--parallel", "2",
+                       "--timeout", "20"].map(SSHSession.shellQuoted).joined(separator: " ")
+        let prompt = "BECOME password (sudo): "
+        let environment = ["HOME": sshd.dir.path, "PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "TERM": "dumb"]
+        let (status, screen) = try PingCommandTests().converse(["script", "-q", "-e", "-c", command, "/dev/null"], environment: environment,
+                                                               when: prompt, type: Self.password + "\n")
+        #expect(status == 0, "\(screen)")
+        #expect(screen.components(separatedBy: prompt).count == 2, "asked exactly once:\n\(screen)")
+        #expect(!screen.contains(Self.password), "the password was echoed or printed")
+        #expect(screen.contains("web1") && screen.contains("web2"))
+    }
 }
