@@ -20,7 +20,9 @@ enum JumpPathCheck {
                                 hint: "give '\(jump.name)' an IP address in ansible_host or fw_addresses")]
             }
         } else if IPNetwork.looksLikeAddress(jump.address), let address = try? IPNetwork(parsing: jump.address) {
-            jumpAddresses = [address]
+            // An address of an inventory host stands for that host: its other addresses (fw_addresses) are where
+            // its connections to hosts of the other family come from.
+            jumpAddresses = owner(of: address, in: book).flatMap { try? book.addresses(ofHost: $0) } ?? [address]
         } else {
             return [problem("the host is reached through jump host '\(jump.name)', a name fwctl does not resolve, so it cannot prove SSH from the jump host stays open",
                             hint: "name the jump host by an inventory host or an IP address in ProxyJump")]
@@ -35,6 +37,14 @@ enum JumpPathCheck {
         let list = refused.map(\.addressText).joined(separator: ", ")
         return [problem("the host is reached through jump host '\(jump.name)', but the rules would refuse SSH (port \(firewall.sshPort)) from its address \(list): deploying would cut the jump path and lock everyone out",
                         hint: "add '\(jump.name)' (or its group) to firewall.management")]
+    }
+
+    /// The inventory host that has `address` among its own addresses, if exactly one does.
+    static func owner(of address: IPNetwork, in book: AddressBook) -> String? {
+        let owners = (book.members(ofGroup: "all") ?? []).filter { host in
+            ((try? book.addresses(ofHost: host)) ?? []).contains(address)
+        }
+        return owners.count == 1 ? owners[0] : nil
     }
 
     /// Whether some rule accepts TCP to the SSH port from `source` on any interface.

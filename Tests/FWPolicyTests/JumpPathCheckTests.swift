@@ -64,6 +64,11 @@ import Testing
         let byAddress = try fleet(management: "[bastion]", jump: "ops@198.51.100.7:2222")
         let error = try #require(PolicyFixtures.errors("app1", in: byAddress).first)
         #expect(error.message.contains("jump host '198.51.100.7'"))
+        // A jump given by an inventory host's address stands for that host, with all of its addresses.
+        let byHostAddress = try fleet(management: "[bastion]", jump: "192.0.2.10")
+        #expect(PolicyFixtures.errors("v6only", in: byHostAddress).isEmpty)
+        let cut = try fleet(management: "[office, 192.0.2.10, \"2001:db8::10\"]", jump: "192.0.2.10")
+        #expect(PolicyFixtures.errors("app1", in: cut).first?.message.contains("from its address 192.0.2.110") == true)
         // An IPv6-only host behind a jump host without IPv6.
         let noV6 = try fleet(management: "[bastion]", jump: "bastion2")
         let v6 = try #require(PolicyFixtures.errors("v6only", in: noV6).first)
