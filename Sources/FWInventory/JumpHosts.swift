@@ -1,27 +1,21 @@
 /// A host a connection goes through on its way (OpenSSH's ProxyJump), resolved against the inventory.
 public struct JumpHost: Sendable, Hashable {
-    /// The inventory host name, or the address as written when it names no inventory host.
-    public var name: String
-    /// Whether `name` is an inventory host (whose own ansible_host, port, user and key then apply).
+    /// How the jump host itself is reached: for an inventory host its own ansible_host, port, user and key (with
+    /// the user and port written in the ProxyJump value first); else the address as written. Its own jump hosts
+    /// are the hops before it in the chain, so `connection.jumpHosts` is empty. A user of nil is the local user,
+    /// as with ssh (not the inner host's ansible_user).
+    public var connection: Connection
+    /// Whether `name` is an inventory host (rather than an address or DNS name as written).
     public var isInventoryHost: Bool
-    public var address: String
-    /// nil: 22.
-    public var port: Int?
-    /// nil: the local user, as ssh does (not the inner host's ansible_user).
-    public var user: String?
-    public var privateKeyFile: String?
 
     public init(name: String, isInventoryHost: Bool, address: String, port: Int? = nil, user: String? = nil,
                 privateKeyFile: String? = nil) {
-        self.name = name
+        connection = Connection(name: name, address: address, port: port, user: user, privateKeyFile: privateKeyFile)
         self.isInventoryHost = isInventoryHost
-        self.address = address
-        self.port = port
-        self.user = user
-        self.privateKeyFile = privateKeyFile
     }
 
-    public var effectivePort: Int { port ?? 22 }
+    /// The inventory host name, or the address as written.
+    public var name: String { connection.name }
 }
 
 extension Inventory {

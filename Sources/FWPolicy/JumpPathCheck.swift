@@ -19,7 +19,7 @@ enum JumpPathCheck {
                 return [problem("the host is reached through jump host '\(jump.name)', whose address is unusable (\(error.message)), so fwctl cannot prove SSH from it stays open",
                                 hint: "give '\(jump.name)' an IP address in ansible_host or fw_addresses")]
             }
-        } else if IPNetwork.looksLikeAddress(jump.address), let address = try? IPNetwork(parsing: jump.address) {
+        } else if IPNetwork.looksLikeAddress(jump.connection.address), let address = try? IPNetwork(parsing: jump.connection.address) {
             // An address of an inventory host stands for that host: its other addresses (fw_addresses) are where
             // its connections to hosts of the other family come from.
             jumpAddresses = owner(of: address, in: book).flatMap { try? book.addresses(ofHost: $0) } ?? [address]

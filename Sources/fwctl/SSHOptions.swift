@@ -47,10 +47,7 @@ extension SSHTarget {
     /// the jump hosts of its ssh arguments, ansible_become...) as a target. Without ansible_user, the local user
     /// name, as in Ansible and OpenSSH; a jump host's user likewise (ssh -J does not pass the inner host's user on).
     init(_ connection: Connection) {
-        let jumps = connection.jumpHosts.map { jump in
-            SSHTarget(name: jump.name, address: jump.address, port: jump.effectivePort, user: jump.user,
-                      identityFiles: jump.privateKeyFile.map { [$0] } ?? [])
-        }
+        let jumps = connection.jumpHosts.map { SSHTarget($0.connection) }
         let become = connection.become.map { Become(user: $0.user, password: $0.password.map { SecretText($0.text) }) }
         self.init(name: connection.name, address: connection.address, port: connection.effectivePort,
                   user: connection.user, identityFiles: connection.privateKeyFile.map { [$0] } ?? [],

@@ -34,8 +34,8 @@ import Testing
         let bastion = JumpHost(name: "bastion", isInventoryHost: true, address: "203.0.113.10", port: 2222, user: "ops", privateKeyFile: "/k/b")
         #expect(try connection(inventory, "a").jumpHosts == [bastion])
         var overridden = bastion
-        overridden.user = "admin"
-        overridden.port = 2200
+        overridden.connection.user = "admin"
+        overridden.connection.port = 2200
         #expect(try connection(inventory, "b").jumpHosts == [overridden])
         #expect(try connection(inventory, "c").jumpHosts == [
             JumpHost(name: "jump.example.org", isInventoryHost: false, address: "jump.example.org"),
@@ -84,7 +84,7 @@ import Testing
             a ansible_ssh_common_args='-o StrictHostKeyChecking=no -o ProxyJump=10.0.0.9' ansible_ssh_extra_args='-C -p 2200 -o ControlMaster=auto'
             """
         let a = try connection(inventory, "a")
-        #expect(a.jumpHosts.map(\.address) == ["10.0.0.9"])
+        #expect(a.jumpHosts.map(\.connection.address) == ["10.0.0.9"])
         #expect(a.warnings.count == 4)
         #expect(a.warnings.allSatisfy { $0.hasPrefix("host 'a': ") })
         #expect(a.warnings[0].contains("ansible_ssh_common_args: -o StrictHostKeyChecking=no is not honoured"))
