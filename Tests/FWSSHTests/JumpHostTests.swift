@@ -153,6 +153,26 @@ import TestSupport
         #expect(Fleet.logins(fleet.jump1) <= 9)
     }
 
+    @Test func manyChannelsMovingDataAtOnceThroughOneJumpSession() throws {
+        try Self.requirements()
+        let fleet = try Fleet()
+        defer { fleet.shutdown() }
+        let options = fleet.jump1.options(knownHosts: try fleet.knownHosts())
+        let targets = try fleet.inner.listenAddresses.map { try fleet.innerTarget($0) }
+        // Every channel both ways at once, more than the socket buffers hold: libssh2 has to stop mid-packet, and
+        // the hub must repeat exactly that call before any other.
+        let results = try fleet.inController {
+            HostRunner(parallelism: 9).run(targets, options: options) { session -> Bool in
+                let blob = Data((0..<(4 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 131 &+ session.target.port) })
+                let echoed = try session.exec("cat", stdin: blob)
+                let big = try session.exec("head -c 5000000 /dev/zero")
+                return echoed.stdout == blob && big.stdout.count == 5_000_000
+            }
+        }
+        #expect(results.allSatisfy { $0.outcome.value == true }, "\(results.map { String(describing: $0.outcome.error) })")
+        #expect(Fleet.logins(fleet.jump1) == 1)
+    }
+
     @Test func innerHostKeyIsCheckedUnderTheInnerHostsOwnName() throws {
         try Self.requirements()
         let fleet = try Fleet()
