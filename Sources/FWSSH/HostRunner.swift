@@ -57,7 +57,9 @@ public struct HostRunner: Sendable {
         self.parallelism = max(1, parallelism)
     }
 
-    /// The general form: `operation` gets the target and its deadline (`hostTimeout` from when it starts).
+    /// The general form: `operation` gets the target and its deadline (`hostTimeout` from when it starts). An
+    /// operation that connects itself should share one `JumpPool` for the run (`SSHSession.connect(...jumps:)`),
+    /// so hosts behind a jump host share its sessions, and close it afterwards.
     public func run<Value: Sendable>(
         _ targets: [SSHTarget],
         hostTimeout: Duration,
