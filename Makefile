@@ -11,7 +11,7 @@ OUT          ?= out
 # Build and run: libssh2 headers, pkg-config to find them.
 DEB_BUILD    := pkg-config libssh2-1-dev
 # Integration tests: a real sshd, real netfilter, real ufw, namespaces, relays.
-DEB_TEST     := openssh-server openssh-client sudo iptables nftables ipset ufw iproute2 iputils-ping socat python3-venv
+DEB_TEST     := openssh-server openssh-client sudo openssl iptables nftables ipset ufw iproute2 iputils-ping socat python3-venv
 # Benchmarks: the tools fwctl is compared with.
 DEB_BENCH    := pssh iperf3 hyperfine time bc
 
@@ -20,8 +20,8 @@ PY_ANSIBLE   := ansible-core==2.19.14
 PY_TEMPLATE  := Jinja2==3.1.6 chevron==0.14.0
 PY_AERLEON   := aerleon==1.18.0
 
-.PHONY: all deps deps-test deps-bench venv-test build run test bench bench-template bench-inventory bench-render bench-ssh bench-lab \
-	bench-deploy fuzz fuzz-template fuzz-inventory fuzz-policy clean
+.PHONY: all deps deps-test deps-bench venv-test build run test bench bench-template bench-inventory bench-render bench-ssh bench-jump \
+	bench-lab bench-deploy fuzz fuzz-template fuzz-inventory fuzz-policy clean
 
 all: build
 
@@ -50,7 +50,7 @@ test: deps-test venv-test
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 
-bench: deps-bench build bench-template bench-inventory bench-render bench-ssh bench-lab bench-deploy
+bench: deps-bench build bench-template bench-inventory bench-render bench-ssh bench-jump bench-lab bench-deploy
 
 # The template engine against swift-mustache (Swift), Jinja2 and chevron (Python) on the same rule template.
 BENCH_TEMPLATE_OUT := .build/bench-template
@@ -76,6 +76,11 @@ bench-lab: deps-bench build
 bench-deploy: deps-bench build
 	@scripts/ensure-venv $(PY_ANSIBLE)
 	Benchmarks/deploy/run.sh $(FWCTL) .build/bench-deploy
+
+# Jump hosts: fwctl ping of 100 hosts behind one jump host (network namespaces) against ssh -J and against ssh
+# through a ControlMaster on the jump host, at parallelism 32. Needs root.
+bench-jump: deps-bench build
+	Benchmarks/ssh/jump.sh $(FWCTL) .build/bench-jump
 
 # Parse and merge a generated 10,000-host inventory: fwctl against ansible-inventory on the same files.
 bench-inventory: deps-bench build

@@ -6,11 +6,15 @@ import Foundation
 import Synchronization
 
 extension SSHTarget {
-    /// A host's inventory connection vars (ansible_host, ansible_port, ansible_user, ansible_ssh_private_key_file)
-    /// as a target. Without ansible_user, the local user name, as in Ansible and OpenSSH.
+    /// A host's inventory connection vars (ansible_host, ansible_port, ansible_user, ansible_ssh_private_key_file,
+    /// the jump hosts of its ssh arguments, ansible_become...) as a target. Without ansible_user, the local user
+    /// name, as in Ansible and OpenSSH; a jump host's user likewise (ssh -J does not pass the inner host's user on).
     public init(_ connection: Connection) {
+        let jumps = connection.jumpHosts.map { SSHTarget($0.connection) }
+        let become = connection.become.map { Become(user: $0.user, password: $0.password.map { SecretText($0.text) }) }
         self.init(name: connection.name, address: connection.address, port: connection.effectivePort,
-                  user: connection.user, identityFiles: connection.privateKeyFile.map { [$0] } ?? [])
+                  user: connection.user, identityFiles: connection.privateKeyFile.map { [$0] } ?? [],
+                  jumps: jumps, become: become)
     }
 }
 

@@ -20,6 +20,13 @@ public struct Connection: Sendable, Hashable {
     public var user: String?
     /// `ansible_ssh_private_key_file`/`ansible_private_key_file`.
     public var privateKeyFile: String?
+    /// The jump hosts to go through, in order (from ProxyJump/-J/ProxyCommand in `ansible_ssh_common_args` and
+    /// `ansible_ssh_extra_args`; see JumpHosts.swift). Empty: connect directly.
+    public var jumpHosts: [JumpHost] = []
+    /// `ansible_become` and its settings (Become.swift); nil: commands run as the login user.
+    public var become: BecomeSettings?
+    /// What in the host's ssh arguments fwctl cannot honour, one message each naming the host and the option.
+    public var warnings: [String] = []
 
     public init(name: String, address: String, port: Int? = nil, user: String? = nil, privateKeyFile: String? = nil) {
         self.name = name
@@ -61,6 +68,13 @@ extension Inventory {
     /// The connection settings in vars the caller already holds (from `vars(of:)`), checked as `connection(of:)`
     /// checks them, without merging the host's vars a second time.
     public func connection(from vars: HostVars) throws -> Connection {
+        var connection = try directConnection(from: vars)
+        try addReach(to: &connection, from: vars)
+        return connection
+    }
+
+    /// Address, port, user and key file only (no jump hosts or become).
+    func directConnection(from vars: HostVars) throws -> Connection {
         let host = vars.host
         func text(_ key: String, allowsNumber: Bool) throws -> String {
             let value = vars[key]!

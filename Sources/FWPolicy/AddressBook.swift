@@ -24,6 +24,8 @@ public struct AddressBook: Sendable {
     /// The SSH port of each host (`ansible_port`, else 22), or the inventory's error about it.
     private let sshPorts: [String: Result<UInt16, PolicyError>]
     private let hostAddresses: [String: Result<[IPNetwork], PolicyError>]
+    /// The jump hosts each host is reached through (JumpPathCheck), from its connection settings.
+    let jumpHosts: [String: [JumpHost]]
     private let groupMembers: [String: [String]]
     /// Each group's addresses, sorted and without duplicates, computed once: rules of thousands of hosts refer to
     /// the same groups.
@@ -34,6 +36,7 @@ public struct AddressBook: Sendable {
         var hostVars: [String: HostVars] = [:]
         var sshPorts: [String: Result<UInt16, PolicyError>] = [:]
         var hostAddresses: [String: Result<[IPNetwork], PolicyError>] = [:]
+        var jumpHosts: [String: [JumpHost]] = [:]
         let hosts = inventory.hosts
         for (host, vars) in zip(hosts, inventory.vars(of: hosts)) {
             hostVars[host.name] = vars
@@ -48,6 +51,7 @@ public struct AddressBook: Sendable {
                 }
             }
             sshPorts[host.name] = connection.map { UInt16($0.effectivePort) }
+            jumpHosts[host.name] = (try? connection.get())?.jumpHosts ?? []
             hostAddresses[host.name] = Result { () throws(PolicyError) in
                 try Self.addresses(of: vars, connection: try connection.get(), resolution: resolution)
             }
@@ -64,6 +68,7 @@ public struct AddressBook: Sendable {
         self.hostVars = hostVars
         self.sshPorts = sshPorts
         self.hostAddresses = hostAddresses
+        self.jumpHosts = jumpHosts
         self.groupMembers = groupMembers
         self.groupAddresses = groupAddresses
     }

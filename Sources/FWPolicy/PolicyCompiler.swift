@@ -92,6 +92,9 @@ public struct PolicyCompiler: Sendable {
                 errors.append(lockout)
             }
         }
+        if errors.isEmpty {
+            errors += JumpPathCheck.problems(in: firewall, jumps: addressBook.jumpHosts[host] ?? [], book: addressBook)
+        }
         guard errors.isEmpty else { throw PolicyErrors(errors) }
         return firewall
     }

@@ -61,7 +61,9 @@ public struct HostRunner: Sendable {
         self.parallelism = max(1, parallelism)
     }
 
-    /// The general form: `operation` gets the target and its deadline (`hostTimeout` from when it starts).
+    /// The general form: `operation` gets the target and its deadline (`hostTimeout` from when it starts). An
+    /// operation that connects itself should share one `JumpPool` for the run (`SSHSession.connect(...jumps:)`),
+    /// so hosts behind a jump host share its sessions, and close it afterwards.
     public func run<Value: Sendable>(
         _ targets: [SSHTarget],
         hostTimeout: Duration,
@@ -102,8 +104,11 @@ public struct HostRunner: Sendable {
         progress: (@Sendable (HostProgress) -> Void)? = nil,
         _ operation: @escaping @Sendable (SSHSession) throws -> Value
     ) -> [HostResult<Value>] {
-        run(targets, hostTimeout: options.hostTimeout, progress: progress) { target, deadline in
-            let session = try SSHSession.connect(to: target, options: options, deadline: deadline)
+        // One pool for the run: the hosts behind a jump host share its sessions.
+        let jumps = JumpPool(options: options)
+        defer { jumps.close() }
+        return run(targets, hostTimeout: options.hostTimeout, progress: progress) { target, deadline in
+            let session = try SSHSession.connect(to: target, options: options, deadline: deadline, jumps: jumps)
             defer { session.close() }
             return try operation(session)
         }

@@ -36,11 +36,16 @@ final class TerminalPrompt: Sendable {
     private let answers = Mutex<[String: String]>([:])
 
     func passphrase(for keyPath: String, fresh: Bool) -> String? {
-        // The lock is held while the user types: other hosts wanting the same key wait and then reuse the answer.
+        answer(key: "key:" + keyPath, prompt: "Enter passphrase for key '\(keyPath)': ", fresh: fresh)
+    }
+
+    /// The answer remembered under `key`, else asks with `prompt` (unless `fresh`: then asks again).
+    func answer(key: String, prompt: String, fresh: Bool = false) -> String? {
+        // The lock is held while the user types: other hosts wanting the same answer wait and then reuse it.
         answers.withLock { answers in
-            if !fresh, let known = answers[keyPath] { return known }
-            guard let answer = Self.ask("Enter passphrase for key '\(keyPath)': ") else { return nil }
-            answers[keyPath] = answer
+            if !fresh, let known = answers[key] { return known }
+            guard let answer = Self.ask(prompt) else { return nil }
+            answers[key] = answer
             return answer
         }
     }

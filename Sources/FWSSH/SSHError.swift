@@ -2,6 +2,8 @@
 public struct SSHError: Error, CustomStringConvertible, Sendable, Equatable {
     public enum Step: String, Sendable {
         case connect, handshake, hostKey, auth, exec, upload, timeout
+        /// sudo refused us, needs a password we do not have, or is missing.
+        case become
 
         /// How the step reads at the start of a message.
         public var label: String {
@@ -13,6 +15,7 @@ public struct SSHError: Error, CustomStringConvertible, Sendable, Equatable {
             case .exec: return "command failed"
             case .upload: return "upload failed"
             case .timeout: return "timed out"
+            case .become: return "sudo failed"
             }
         }
     }
@@ -37,8 +40,13 @@ public struct SSHError: Error, CustomStringConvertible, Sendable, Equatable {
     public var during: Step?
     /// For `.hostKey`: what was wrong with the key.
     public var hostKeyProblem: HostKeyProblem?
+    /// The jump host whose failure this is, when the host itself was never reached (its jump host was down,
+    /// refused us, or could not open a channel to it).
+    public var via: String?
 
-    public init(_ step: Step, host: String, _ message: String, during: Step? = nil, hostKeyProblem: HostKeyProblem? = nil) {
+    public init(_ step: Step, host: String, _ message: String, during: Step? = nil, hostKeyProblem: HostKeyProblem? = nil,
+                via: String? = nil) {
+        self.via = via
         self.step = step
         self.host = host
         self.message = message
@@ -53,6 +61,11 @@ public struct SSHError: Error, CustomStringConvertible, Sendable, Equatable {
 
     /// A short reason for tables: "unreachable", "host key unknown", "auth refused", "timeout", ...
     public var reason: String {
+        if let via { return "via \(via): \(ownReason)" }
+        return ownReason
+    }
+
+    private var ownReason: String {
         switch step {
         case .connect: return "unreachable"
         case .handshake: return "handshake failed"
@@ -68,6 +81,16 @@ public struct SSHError: Error, CustomStringConvertible, Sendable, Equatable {
         case .exec: return "command failed"
         case .upload: return "upload failed"
         case .timeout: return "timeout"
+        case .become: return "sudo refused"
         }
+    }
+
+    /// This error of jump host `jump`, as the failure of `host` behind it.
+    func behind(jump: String, host: String) -> SSHError {
+        var error = self
+        error.host = host
+        error.via = error.via ?? jump
+        error.message = "through jump host \(self.description)"
+        return error
     }
 }

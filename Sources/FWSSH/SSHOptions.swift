@@ -25,6 +25,10 @@ public struct SSHOptions: Sendable {
     public var environment: [String: String]
     /// The most a command may write on stdout, and separately on stderr, before `exec` gives up on it.
     public var maxOutputBytes = 256 << 20
+    /// The most connections to inner hosts one session to a jump host carries at once; more open another session.
+    public var channelsPerJump = 64
+    /// Where the sudo password comes from when a host's `become` has none and sudo asks for one.
+    public var becomePasswords: BecomePasswordSource
     public var logger: Logger
 
     public init(environment: [String: String] = ProcessInfo.processInfo.environment,
@@ -35,6 +39,7 @@ public struct SSHOptions: Sendable {
         knownHostsFile = home + "/.ssh/known_hosts"
         defaultIdentityFiles = ["id_ed25519", "id_ecdsa", "id_rsa"].map { home + "/.ssh/" + $0 }
         passphrases = .environmentOrTerminal(environment)
+        becomePasswords = .environmentOrTerminal(environment)
     }
 
     /// `~/x` resolved against this environment's HOME.

@@ -28,36 +28,73 @@ public final class SSHSession {
     var sftpUnavailableReason: String?
     /// Set once the transport itself has failed: later calls fail at once with this reason.
     var brokenReason: String?
+    /// How sudo behaves on this host, learnt on first use (`Become.swift`).
+    var learntBecomeMode: BecomeMode?
+    /// The jump pool of a session connected through jumps without a caller's pool: closed with the session.
+    private var ownedJumps: JumpPool?
     private var closed = false
 
     /// Connects, verifies the host key and authenticates, all before `deadline` (default: `options.hostTimeout`
     /// from now). Reuse the deadline of a first session for a second connection to the same host so both share one
     /// per-host budget.
-    public static func connect(to target: SSHTarget, options: SSHOptions, deadline: Deadline? = nil) throws -> SSHSession {
+    public static func connect(to target: SSHTarget, options: SSHOptions, deadline: Deadline? = nil,
+                               jumps: JumpPool? = nil) throws -> SSHSession {
         let deadline = deadline ?? .after(options.hostTimeout)
         var log = options.logger
         log[metadataKey: "host"] = "\(target.name)"
         guard LibSSH2.ensureInitialised() else {
             throw SSHError(.handshake, host: target.name, "libssh2_init failed (libssh2 or its crypto library is broken)")
         }
-        let connectDeadline = deadline.capped(after: options.connectTimeout)
         let started = ContinuousClock.now
-        let fd = try TCPConnector.connect(host: target.address, port: target.port, deadline: connectDeadline, targetName: target.name)
-        var address = "?"
-        var storage = sockaddr_storage()
-        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
-        withUnsafeMutablePointer(to: &storage) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                if getpeername(fd, $0, &length) == 0 { address = TCPConnector.numericAddress($0, length) }
+        guard !target.jumps.isEmpty else {
+            let fd = try TCPConnector.connect(host: target.address, port: target.port,
+                                              deadline: deadline.capped(after: options.connectTimeout), targetName: target.name)
+            var address = "?"
+            var storage = sockaddr_storage()
+            var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+            withUnsafeMutablePointer(to: &storage) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    if getpeername(fd, $0, &length) == 0 { address = TCPConnector.numericAddress($0, length) }
+                }
             }
+            log.debug("TCP connected to \(address) port \(target.port) in \((ContinuousClock.now - started).humanReadable)")
+            return try establish(target, options: options, deadline: deadline, socket: fd, address: address, log: log, started: started)
         }
+        // Through jump hosts: the transport is one end of a socketpair whose other end a jump hub pumps to and from
+        // a direct-tcpip channel on the last jump host's session. Everything above the socket is as for a direct
+        // connection, the host key check included: under this host's own name, as OpenSSH's ProxyJump does.
+        let ownPool = jumps == nil ? JumpPool(options: options) : nil
+        let pool = jumps ?? ownPool!
+        do {
+            let link = try pool.link(to: target, deadline: deadline)
+            let via = target.jumps.last!.name
+            log.debug("channel to \(target.address) port \(target.port) requested from jump host \(via)")
+            do {
+                let session = try establish(target, options: options, deadline: deadline, socket: link.socket,
+                                            address: target.address, log: log, started: started)
+                session.ownedJumps = ownPool
+                return session
+            } catch let error as SSHError {
+                // The jump host refused or lost the channel: that, not the handshake error it caused, is the reason.
+                if let failure = link.failure { throw failure }
+                throw error
+            }
+        } catch {
+            ownPool?.close()
+            throw error
+        }
+    }
+
+    /// Starts SSH on a connected socket (TCP, or a socketpair end pumped through a jump host), then verifies the
+    /// host key and authenticates. The session owns the socket from here on, also when this throws.
+    private static func establish(_ target: SSHTarget, options: SSHOptions, deadline: Deadline, socket fd: Int32,
+                                  address: String, log: Logger, started: ContinuousClock.Instant) throws -> SSHSession {
         guard let raw = libssh2_session_init_ex(nil, nil, nil, nil) else {
             Glibc.close(fd)
             throw SSHError(.handshake, host: target.name, "libssh2 could not allocate a session (out of memory?)")
         }
         libssh2_session_set_blocking(raw, 0)
         let session = SSHSession(target: target, options: options, deadline: deadline, raw: raw, socket: fd, address: address, log: log)
-        log.debug("TCP connected to \(address) port \(target.port) in \((ContinuousClock.now - started).humanReadable)")
         do {
             try session.handshakeAndVerify()
             try Authenticator(session: session).authenticate()
@@ -132,7 +169,8 @@ public final class SSHSession {
     private func verify(_ key: PublicKey, verifier: HostKeyVerifier, snapshot: KnownHostsSnapshot,
                         knownTypes: [(type: String, line: Int?)]) throws {
         let file = snapshot.path
-        let where_ = "\(target.address) port \(target.port)"
+        let through = target.jumps.last.map { " (reached through jump host \($0.name))" } ?? ""
+        let where_ = "\(target.address) port \(target.port)\(through)"
         let addLine = "\(verifier.name) \(key.type) \(key.base64)"
         if let revoked = snapshot.revoked.first(where: { $0.key == key }) {
             throw SSHError(.hostKey, host: hostName,
@@ -266,6 +304,8 @@ public final class SSHSession {
         var attempts = 0
         while libssh2_session_free(raw) == LibSSH2.eagain, attempts < 100 { attempts += 1 }
         Glibc.close(socket)
+        ownedJumps?.close()
+        ownedJumps = nil
     }
 }
 

@@ -68,7 +68,17 @@ import TestSupport
         #expect(rules.contains { $0["comment"] == "nightly base backups" })
         let web = try #require(inventory.vars(of: "web1")?.scopes.last { $0.vars["firewall"] != nil })
         #expect(web.location(of: "firewall")?.file.hasSuffix("group_vars/web.yml") == true)
-        #expect(try inventory.connection(of: "bastion1") == Connection(
-            name: "bastion1", address: "203.0.113.10", port: 2222, user: "ops"))
+        let bastion = try inventory.connection(of: "bastion1")
+        #expect(bastion.address == "203.0.113.10" && bastion.port == 2222 && bastion.user == "ops")
+        #expect(bastion.jumpHosts.isEmpty)
+        #expect(bastion.become == BecomeSettings(user: "root"))
+        // The inner hosts go through the bastions, named as inventory hosts: their own address, port and user apply.
+        let viaBastion1 = JumpHost(name: "bastion1", isInventoryHost: true, address: "203.0.113.10", port: 2222, user: "ops")
+        let viaBastion2 = JumpHost(name: "bastion2", isInventoryHost: true, address: "203.0.113.11", port: 2222, user: "ops")
+        #expect(try inventory.connection(of: "web-v6").jumpHosts == [viaBastion1])
+        #expect(try inventory.connection(of: "db1").jumpHosts == [viaBastion2])
+        let inner = try inventory.hosts.map(\.name).filter { try !inventory.connection(of: $0).jumpHosts.isEmpty }
+        #expect(inner.count == 18)
+        #expect(try inventory.hosts.allSatisfy { try inventory.connection(of: $0.name).warnings.isEmpty })
     }
 }

@@ -109,7 +109,7 @@ import TestSupport
 
     /// Runs a program, waits (at most 30 s) until its output contains `prompt`, writes `input`, and collects the
     /// rest of its output until it exits.
-    private func converse(_ command: [String], environment: [String: String], when prompt: String, type input: String) throws -> (Int32, String) {
+    func converse(_ command: [String], environment: [String: String], when prompt: String, type input: String) throws -> (Int32, String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: try which(command[0]))
         process.arguments = Array(command.dropFirst())

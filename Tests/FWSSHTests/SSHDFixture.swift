@@ -53,6 +53,21 @@ enum TestKeys {
     }
 }
 
+/// A login account that exists only for one fixture's sshd (see `SSHDFixture.init(users:)`).
+struct TestUser: Sendable {
+    var name: String
+    var uid: Int
+    /// crypt(3) hash for /etc/shadow (`openssl passwd -6`).
+    var passwordHash: String
+
+    /// A user whose sudo password is `password`.
+    static func make(_ name: String, uid: Int, password: String) throws -> TestUser {
+        let result = try runProcess("openssl", ["passwd", "-6", "-stdin"], stdin: Data(password.utf8))
+        guard result.status == 0 else { throw FixtureError("openssl passwd failed: \(result.stderrText)") }
+        return TestUser(name: name, uid: uid, passwordHash: result.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines))
+    }
+}
+
 struct FixtureError: Error, CustomStringConvertible {
     var description: String
     init(_ description: String) { self.description = description }
@@ -76,10 +91,18 @@ final class SSHDFixture: @unchecked Sendable {
     ///   - sftp: false leaves the SFTP subsystem out (uploads must fall back to SCP).
     ///   - programs: shell scripts (name -> text) found first on the PATH of commands run through this sshd, to
     ///     stand in for a host's own programs (`scp`).
+    ///   - namespace: run sshd inside this network namespace (its addresses in `listen`); readiness is then seen
+    ///     from sshd's pid file, since the test process cannot reach the namespace.
+    ///   - port: the port to listen on (default: one free on the machine).
+    ///   - users: login users added to private copies of /etc/passwd, /etc/shadow and /etc/group that only this
+    ///     sshd (and what it starts: sudo) sees, through bind mounts in a private mount namespace; `sudoers` lines
+    ///     go to a private /etc/sudoers.d. Nothing changes on the machine.
     init(listen: [String] = ["127.0.0.1"], hostKeys: [TestKeys.HostKey] = [.ed25519, .ecdsa], sftp: Bool = true,
-         authorized: [TestKeys.ClientKey] = [.ed25519, .ecdsa, .rsa, .encrypted], programs: [String: String] = [:]) throws {
+         authorized: [TestKeys.ClientKey] = [.ed25519, .ecdsa, .rsa, .encrypted], programs: [String: String] = [:],
+         namespace: String? = nil, port fixedPort: Int? = nil, users: [TestUser] = [], sudoers: [String] = []) throws {
         folder = try TemporaryFolder("fwssh-sshd")
         dir = folder.url
+        chmod(dir.path, 0o755)  // the login users read authorized_keys here
         listenAddresses = listen
         self.hostKeys = hostKeys
         // sshd's privilege separation directory; a fresh container may not have it.
@@ -87,6 +110,8 @@ final class SSHDFixture: @unchecked Sendable {
 
         let authorizedKeys = try authorized.map { try TestKeys.publicKey(TestKeys.client($0)) }.joined(separator: "\n") + "\n"
         try authorizedKeys.write(to: dir.appendingPathComponent("authorized_keys"), atomically: true, encoding: .utf8)
+        chmod(dir.appendingPathComponent("authorized_keys").path, 0o644)
+        let mounts = try Self.privateAccounts(users, sudoers: sudoers, in: dir)
 
         let bin = dir.appendingPathComponent("bin")
         try FileManager.default.createDirectory(at: bin, withIntermediateDirectories: true)
@@ -98,7 +123,7 @@ final class SSHDFixture: @unchecked Sendable {
 
         var lastLog = ""
         for _ in 0..<5 {
-            let port = try Self.freePort()
+            let port = try fixedPort ?? Self.freePort()
             var config = ["Port \(port)"] + listen.map { "ListenAddress \($0)" }
             config += try hostKeys.map { "HostKey \(try TestKeys.host($0))" }
             config += [
@@ -116,8 +141,20 @@ final class SSHDFixture: @unchecked Sendable {
             try (config.joined(separator: "\n") + "\n").write(to: configPath, atomically: true, encoding: .utf8)
 
             let logPath = dir.appendingPathComponent("sshd.log")
-            let process = try Daemon(try which("sshd"), ["-D", "-e", "-f", configPath.path], logPath: logPath.path)
-            if Self.waitUntilListening(port: port, address: listen[0], process: process, pidFile: "\(dir.path)/sshd.pid") {
+            let sshd = [try which("sshd"), "-D", "-e", "-f", configPath.path]
+            var command = sshd
+            if !mounts.isEmpty {
+                // Each step execs the next, so the pid stays sshd's (the pid file check below relies on it).
+                let binds = mounts.map { "mount --bind \(SSHDFixture.quoted($0.source)) \(SSHDFixture.quoted($0.target))" }
+                command = [try which("unshare"), "-m", "--propagation", "private", "/bin/sh", "-c",
+                           (binds + ["exec " + sshd.map(SSHDFixture.quoted).joined(separator: " ")]).joined(separator: " && ")]
+            }
+            if let namespace { command = [try which("ip"), "netns", "exec", namespace] + command }
+            let process = try Daemon(command[0], Array(command.dropFirst()), logPath: logPath.path)
+            let ready = namespace == nil
+                ? Self.waitUntilListening(port: port, address: listen[0], process: process, pidFile: "\(dir.path)/sshd.pid")
+                : Self.waitForPidFile(process: process, pidFile: "\(dir.path)/sshd.pid")
+            if ready {
                 self.port = port
                 self.process = process
                 return
@@ -151,8 +188,9 @@ final class SSHDFixture: @unchecked Sendable {
         return path
     }
 
-    func target(_ address: String = "127.0.0.1", name: String? = nil, key: TestKeys.ClientKey? = .ed25519, port: Int? = nil) throws -> SSHTarget {
-        SSHTarget(name: name ?? address, address: address, port: port ?? self.port, user: "root",
+    func target(_ address: String = "127.0.0.1", name: String? = nil, key: TestKeys.ClientKey? = .ed25519, port: Int? = nil,
+                user: String = "root") throws -> SSHTarget {
+        SSHTarget(name: name ?? address, address: address, port: port ?? self.port, user: user,
                   identityFiles: try key.map { [try TestKeys.client($0)] } ?? [])
     }
 
@@ -206,6 +244,45 @@ final class SSHDFixture: @unchecked Sendable {
             usleep(20_000)
         }
         return false
+    }
+
+    /// sshd writes its pid file once its sockets listen.
+    private static func waitForPidFile(process: Daemon, pidFile: String) -> Bool {
+        let until = Date().addingTimeInterval(10)
+        while Date() < until && process.isRunning {
+            let pid = (try? String(contentsOfFile: pidFile, encoding: .utf8)).flatMap { Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+            if pid == process.pid { return true }
+            usleep(20_000)
+        }
+        return false
+    }
+
+    static func quoted(_ text: String) -> String { "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'" }
+
+    /// Private copies of the account files with `users` added, and a private sudoers.d, as (source, target) bind
+    /// mounts; none without users.
+    private static func privateAccounts(_ users: [TestUser], sudoers: [String], in dir: URL) throws -> [(source: String, target: String)] {
+        guard !users.isEmpty else { return [] }
+        let etc = dir.appendingPathComponent("etc")
+        try FileManager.default.createDirectory(at: etc.appendingPathComponent("sudoers.d"), withIntermediateDirectories: true)
+        var mounts: [(String, String)] = []
+        for (file, line) in [("passwd", { (u: TestUser) in "\(u.name):x:\(u.uid):\(u.uid)::\(dir.path):/bin/sh" }),
+                             ("shadow", { (u: TestUser) in "\(u.name):\(u.passwordHash):19000:0:99999:7:::" }),
+                             ("group", { (u: TestUser) in "\(u.name):x:\(u.uid):" })] {
+            var text = try String(contentsOfFile: "/etc/\(file)", encoding: .utf8)
+            if !text.hasSuffix("\n") { text += "\n" }
+            text += users.map(line).joined(separator: "\n") + "\n"
+            let path = etc.appendingPathComponent(file).path
+            try text.write(toFile: path, atomically: true, encoding: .utf8)
+            chmod(path, file == "shadow" ? 0o640 : 0o644)
+            mounts.append((path, "/etc/\(file)"))
+        }
+        let rules = etc.appendingPathComponent("sudoers.d/fwctl-test").path
+        try (sudoers.joined(separator: "\n") + "\n").write(toFile: rules, atomically: true, encoding: .utf8)
+        chmod(rules, 0o440)
+        chmod(etc.appendingPathComponent("sudoers.d").path, 0o755)
+        mounts.append((etc.appendingPathComponent("sudoers.d").path, "/etc/sudoers.d"))
+        return mounts
     }
 
     static func canConnect(address: String, port: Int) -> Bool {
