@@ -64,7 +64,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "fwctl",
-            dependencies: [argumentParser, logging, "FWCommandLine", "FWTemplate", "FWInventory", "FWPolicy", "FWSSH", .product(name: "Yams", package: "Yams")]
+            dependencies: [argumentParser, logging, "FWCommandLine", "FWTemplate", "FWInventory", "FWPolicy", "FWSSH"]
         ),
 
         // MARK: Tests

@@ -6,4 +6,3 @@ import FWTemplate
 
 extension InventoryError: InvalidInputError {}
 extension TemplateError: InvalidInputError {}
-extension TemplateDataFileError: InvalidInputError {}
