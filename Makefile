@@ -47,9 +47,10 @@ build: deps
 run: build
 	$(FWCTL) render -i $(INVENTORY) -o $(OUT)
 
+# The summary at the end lists every test that was skipped or cancelled, with the reason.
 test: deps-test venv-test
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build
+	scripts/run-tests
 
 bench: deps-bench build bench-template bench-template-e2e bench-inventory bench-render bench-ssh
 
