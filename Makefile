@@ -20,7 +20,7 @@ PY_ANSIBLE   := ansible-core==2.19.14
 PY_TEMPLATE  := Jinja2==3.1.6 chevron==0.14.0
 PY_AERLEON   := aerleon==1.18.0
 
-.PHONY: all deps deps-test deps-bench venv-test build run test bench bench-template bench-template-e2e bench-inventory bench-render bench-ssh \
+.PHONY: all deps deps-test deps-bench venv-test build install install-built run test bench bench-template bench-template-e2e bench-inventory bench-render bench-ssh \
 	fuzz fuzz-template fuzz-inventory clean
 
 all: build
@@ -44,12 +44,31 @@ SWIFT_BUILD_FLAGS ?= --static-swift-stdlib
 build: deps
 	$(SWIFT) build -c $(CONFIG) $(SWIFT_BUILD_FLAGS) --product fwctl
 
+# `make install PREFIX=/usr/local` (DESTDIR for packaging): the executables, the templates under
+# share/fwctl/templates, man pages and bash/zsh/fish completions (scripts/install). PROGRAMS lists every executable
+# product; the tunnel's fwtunnel-home and fwtunnel-work join it when they exist.
+PREFIX       ?= /usr/local
+DESTDIR      ?=
+PROGRAMS     := fwctl
+INSTALL_FROM ?= $(BUILD_DIR)
+
+install: deps
+	for product in $(PROGRAMS) generate-manual; do \
+		$(SWIFT) build -c $(CONFIG) $(SWIFT_BUILD_FLAGS) --product $$product || exit 1; \
+	done
+	$(MAKE) install-built
+
+# Installs what is already built in INSTALL_FROM (the tests install a debug build into a temporary prefix).
+install-built:
+	PREFIX=$(PREFIX) DESTDIR=$(DESTDIR) scripts/install $(INSTALL_FROM) $(INSTALL_FROM)/generate-manual $(PROGRAMS)
+
 run: build
 	$(FWCTL) render -i $(INVENTORY) -o $(OUT)
 
 # The summary at the end lists every test that was skipped or cancelled, with the reason.
 test: deps-test venv-test
 	$(SWIFT) build --build-tests
+	$(SWIFT) build --product generate-manual   # InstallTests installs the debug build with its man page
 	scripts/run-tests
 
 bench: deps-bench build bench-template bench-template-e2e bench-inventory bench-render bench-ssh
