@@ -67,7 +67,7 @@ struct PingRow: Encodable {
     var message: String?
     var seconds: Double
 
-    init(_ result: HostResult<Void>) {
+    init(_ result: SSHHostResult<Void>) {
         host = result.target.name
         address = result.target.address
         port = result.target.port

@@ -59,7 +59,7 @@ struct PolicyOptions: ParsableArguments {
 
 /// Prints the policy problems of a run on stderr, one per line, and gives the exit status they call for:
 /// 2 when an input is invalid, 1 when the input is valid but a check (anti-lockout) or a write failed.
-func reportPolicyProblems(_ results: [FleetRender.HostResult]) -> Int32? {
+func reportPolicyProblems(_ results: [FleetRender.HostRenderResult]) -> Int32? {
     var problems: [PolicyError] = []
     for result in results {
         if case .failed(let errors) = result.outcome { problems += errors }
