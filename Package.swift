@@ -22,6 +22,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
     ],
     targets: [
         // MARK: C modules
@@ -52,7 +53,7 @@ let package = Package(
         // SSH transport: the only importer of CLibSSH2; takes plain targets, imports no other stage.
         .target(
             name: "FWSSH",
-            dependencies: ["FWBase", "CLibSSH2", logging]
+            dependencies: ["FWBase", "CLibSSH2", logging, .product(name: "Crypto", package: "swift-crypto")]
         ),
 
         // MARK: Command-line front end
