@@ -20,8 +20,8 @@ PY_ANSIBLE   := ansible-core==2.19.14
 PY_TEMPLATE  := Jinja2==3.1.6 chevron==0.14.0
 PY_AERLEON   := aerleon==1.18.0
 
-.PHONY: all deps deps-test deps-bench venv-test build run test bench bench-template bench-inventory bench-render bench-ssh bench-jump \
-	bench-lab bench-deploy fuzz fuzz-template fuzz-inventory fuzz-policy clean
+.PHONY: all deps deps-test deps-bench venv-test build install install-built run test bench bench-template bench-template-e2e \
+	bench-inventory bench-render bench-ssh bench-jump bench-lab bench-deploy fuzz fuzz-template fuzz-inventory fuzz-policy clean
 
 all: build
 
@@ -37,8 +37,30 @@ deps-bench: deps-test
 venv-test: deps-test
 	@scripts/ensure-venv $(PY_ANSIBLE)
 
+# Statically linked Swift runtime and Foundation: the binary runs where no Swift is installed (make install), and
+# starts in half the instructions (no dynamic symbol binding of libFoundation).
+SWIFT_BUILD_FLAGS ?= --static-swift-stdlib
+
 build: deps
-	$(SWIFT) build -c $(CONFIG) --product fwctl
+	$(SWIFT) build -c $(CONFIG) $(SWIFT_BUILD_FLAGS) --product fwctl
+
+# `make install PREFIX=/usr/local` (DESTDIR for packaging): the executables, the templates under
+# share/fwctl/templates, man pages and bash/zsh/fish completions (scripts/install). PROGRAMS lists every executable
+# product; the tunnel's fwtunnel-home and fwtunnel-work join it when they exist.
+PREFIX       ?= /usr/local
+DESTDIR      ?=
+PROGRAMS     := fwctl
+INSTALL_FROM ?= $(BUILD_DIR)
+
+install: deps
+	for product in $(PROGRAMS) generate-manual; do \
+		$(SWIFT) build -c $(CONFIG) $(SWIFT_BUILD_FLAGS) --product $$product || exit 1; \
+	done
+	$(MAKE) install-built
+
+# Installs what is already built in INSTALL_FROM (the tests install a debug build into a temporary prefix).
+install-built:
+	PREFIX=$(PREFIX) DESTDIR=$(DESTDIR) scripts/install $(INSTALL_FROM) $(INSTALL_FROM)/generate-manual $(PROGRAMS)
 
 # Render the inventory, bring it up as a lab of namespace hosts, load each host's rules and probe who reaches whom
 # against the policy (as root; otherwise it renders and prints the rest). KEEP_LAB=1 keeps the lab up afterwards.
@@ -46,11 +68,13 @@ LAB          ?= fwctl
 run: build deps-test
 	scripts/lab-demo $(FWCTL) $(INVENTORY) $(OUT) $(LAB)
 
+# The summary at the end lists every test that was skipped or cancelled, with the reason.
 test: deps-test venv-test
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build
+	$(SWIFT) build --product generate-manual   # InstallTests installs the debug build with its man page
+	scripts/run-tests
 
-bench: deps-bench build bench-template bench-inventory bench-render bench-ssh bench-jump bench-lab bench-deploy
+bench: deps-bench build bench-template bench-template-e2e bench-inventory bench-render bench-ssh bench-jump bench-lab bench-deploy
 
 # The template engine against swift-mustache (Swift), Jinja2 and chevron (Python) on the same rule template.
 BENCH_TEMPLATE_OUT := .build/bench-template
@@ -59,6 +83,12 @@ bench-template: deps-bench
 	$(SWIFT) build --package-path Benchmarks -c release --product TemplateBench
 	Benchmarks/.build/release/TemplateBench Benchmarks/template $(BENCH_TEMPLATE_OUT)
 	.venv/bin/python Benchmarks/template/bench_jinja2.py Benchmarks/template $(BENCH_TEMPLATE_OUT)
+
+# `fwctl template render` as a whole process (0.9 MB JSON data in, 5.5 MB of iptables rules out) against Python
+# with Jinja2 rendering the same rules from the same file, outputs checked byte-identical first.
+bench-template-e2e: deps-bench build
+	@scripts/ensure-venv $(PY_TEMPLATE)
+	scripts/bench-template-e2e $(FWCTL)
 
 # SSH: 100 x (connect + auth + `true`) against a loopback sshd the script starts, at parallelism 1 and 32:
 # fwctl ping against OpenSSH's ssh (loop / xargs -P 32) and parallel-ssh. Needs root (it runs sshd).

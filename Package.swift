@@ -23,6 +23,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
     ],
     targets: [
         // MARK: C modules
@@ -53,7 +54,7 @@ let package = Package(
         // SSH transport: the only importer of CLibSSH2; takes plain targets, imports no other stage.
         .target(
             name: "FWSSH",
-            dependencies: ["FWBase", "CLibSSH2", logging]
+            dependencies: ["FWBase", "CLibSSH2", logging, .product(name: "Crypto", package: "swift-crypto")]
         ),
 
         // The inventory's fleet as network-namespace hosts on this machine (fwctl lab): beside deploy, below the
@@ -78,7 +79,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "fwctl",
-            dependencies: [argumentParser, logging, "FWBase", "FWCommandLine", "FWTemplate", "FWInventory", "FWPolicy", "FWSSH", "FWLab", "FWDeploy", .product(name: "Yams", package: "Yams")]
+            dependencies: [argumentParser, logging, "FWBase", "FWCommandLine", "FWTemplate", "FWInventory", "FWPolicy", "FWSSH", "FWLab", "FWDeploy"]
         ),
 
         // MARK: Tests

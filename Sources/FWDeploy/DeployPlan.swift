@@ -23,7 +23,7 @@ extension SSHTarget {
 /// checks (lockout included): the caller stops on any `problems`.
 public struct DeployPlan: Sendable {
     public var jobs: [HostJob]
-    public var renderResults: [FleetRender.HostResult]
+    public var renderResults: [FleetRender.HostRenderResult]
     /// Problems outside the policy (a connection var, the state folder var).
     public var problems: [String]
 

@@ -19,7 +19,7 @@ public struct FleetRender: Sendable {
         case failed([PolicyError])
     }
 
-    public struct HostResult: Sendable {
+    public struct HostRenderResult: Sendable {
         public var host: String
         public var outcome: Outcome
     }
@@ -39,10 +39,10 @@ public struct FleetRender: Sendable {
     /// `.output` problem.
     public func run(
         hosts: [String], inventory: Inventory, sink: (@Sendable (String, [FileBytes]) throws -> Void)? = nil
-    ) -> [HostResult] {
+    ) -> [HostRenderResult] {
         let addressBook = AddressBook(inventory: inventory, resolution: resolution)
         return ParallelRunner(parallelism: ProcessInfo.processInfo.activeProcessorCount).map(hosts) { _, host in
-            HostResult(host: host, outcome: outcome(of: host, addressBook: addressBook, sink: sink))
+            HostRenderResult(host: host, outcome: outcome(of: host, addressBook: addressBook, sink: sink))
         }
     }
 

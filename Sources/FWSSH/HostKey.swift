@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 
 /// A public key in SSH wire format (the blob in known_hosts, agents and `.pub` files).
@@ -19,7 +20,7 @@ public struct PublicKey: Sendable, Hashable {
 
     /// `SHA256:` and the unpadded base64 of the blob's SHA-256, exactly as `ssh-keygen -l` prints it.
     public var fingerprint: String {
-        var text = Data(SHA256.hash(blob)).base64EncodedString()
+        var text = Data(SHA256.hash(data: blob)).base64EncodedString()
         while text.hasSuffix("=") { text.removeLast() }
         return "SHA256:" + text
     }

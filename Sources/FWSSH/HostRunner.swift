@@ -26,7 +26,8 @@ public enum HostOutcome<Value: Sendable>: Sendable {
     public var succeeded: Bool { value != nil }
 }
 
-public struct HostResult<Value: Sendable>: Sendable {
+/// What one host of a `HostRunner` run ended in (FWPolicy's `FleetRender.HostRenderResult` is a render's).
+public struct SSHHostResult<Value: Sendable>: Sendable {
     /// Position in the input.
     public let index: Int
     public let target: SSHTarget
@@ -34,6 +35,10 @@ public struct HostResult<Value: Sendable>: Sendable {
     /// From the start of this host's work (not from when it was queued) to its end.
     public let elapsed: Duration
 }
+
+/// The name before issue 9, kept until the branches written against it are merged.
+@available(*, deprecated, renamed: "SSHHostResult")
+public typealias HostResult<Value: Sendable> = SSHHostResult<Value>
 
 /// Reported as each host finishes, one call at a time (never concurrently), from worker threads.
 public struct HostProgress: Sendable {
@@ -69,10 +74,10 @@ public struct HostRunner: Sendable {
         hostTimeout: Duration,
         progress: (@Sendable (HostProgress) -> Void)? = nil,
         _ operation: @escaping @Sendable (SSHTarget, Deadline) throws -> Value
-    ) -> [HostResult<Value>] {
-        var report: (@Sendable (ParallelProgress<HostResult<Value>>) -> Void)?
+    ) -> [SSHHostResult<Value>] {
+        var report: (@Sendable (ParallelProgress<SSHHostResult<Value>>) -> Void)?
         if let progress {
-            report = { (finished: ParallelProgress<HostResult<Value>>) in
+            report = { (finished: ParallelProgress<SSHHostResult<Value>>) in
                 let result = finished.result
                 let reason = result.outcome.error.map { ($0 as? SSHError)?.reason ?? "\($0)" }
                 progress(HostProgress(
@@ -81,7 +86,7 @@ public struct HostRunner: Sendable {
             }
         }
         let runner = ParallelRunner(parallelism: parallelism, stackSize: Self.stackSize)
-        return runner.map(targets, progress: report) { (index: Int, target: SSHTarget) -> HostResult<Value> in
+        return runner.map(targets, progress: report) { (index: Int, target: SSHTarget) -> SSHHostResult<Value> in
             let started = ContinuousClock.now
             let outcome: HostOutcome<Value>
             do {
@@ -91,7 +96,7 @@ public struct HostRunner: Sendable {
             } catch {
                 outcome = .failure(error)
             }
-            return HostResult(index: index, target: target, outcome: outcome, elapsed: ContinuousClock.now - started)
+            return SSHHostResult(index: index, target: target, outcome: outcome, elapsed: ContinuousClock.now - started)
         }
     }
 
@@ -103,7 +108,7 @@ public struct HostRunner: Sendable {
         options: SSHOptions,
         progress: (@Sendable (HostProgress) -> Void)? = nil,
         _ operation: @escaping @Sendable (SSHSession) throws -> Value
-    ) -> [HostResult<Value>] {
+    ) -> [SSHHostResult<Value>] {
         // One pool for the run: the hosts behind a jump host share its sessions.
         let jumps = JumpPool(options: options)
         defer { jumps.close() }

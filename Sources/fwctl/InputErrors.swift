@@ -7,5 +7,4 @@ import FWTemplate
 
 extension InventoryError: InvalidInputError {}
 extension TemplateError: InvalidInputError {}
-extension TemplateDataFileError: InvalidInputError {}
 extension LabInputError: InvalidInputError {}

@@ -89,7 +89,7 @@ struct PingRow: Encodable {
     /// With --become: the user commands that need root ran as (sudo's target, or the login user for root).
     var runsAs: String?
 
-    init(_ result: HostResult<String?>) {
+    init(_ result: SSHHostResult<String?>) {
         host = result.target.name
         address = result.target.address
         port = result.target.port

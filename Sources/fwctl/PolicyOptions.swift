@@ -60,7 +60,7 @@ struct PolicyOptions: ParsableArguments {
 /// Prints the warnings and then the policy problems of a run on stderr, one per line, and gives the exit status
 /// the problems call for: 2 when an input is invalid, 1 when the input is valid but a check (anti-lockout) or a
 /// write failed.
-func reportPolicyProblems(_ results: [FleetRender.HostResult]) -> Int32? {
+func reportPolicyProblems(_ results: [FleetRender.HostRenderResult]) -> Int32? {
     var problems: [PolicyError] = []
     var notes: [PolicyError] = []
     for result in results {

@@ -31,7 +31,7 @@ struct RenderSummary {
 
     var rendered: [Row] { rows.filter { $0.target != nil } }
 
-    init(results: [FleetRender.HostResult], outputDirectory: String?) {
+    init(results: [FleetRender.HostRenderResult], outputDirectory: String?) {
         self.outputDirectory = outputDirectory
         rows = results.map { result in
             switch result.outcome {

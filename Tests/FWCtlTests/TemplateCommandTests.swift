@@ -75,6 +75,26 @@ import TestSupport
         #expect(result.stderrText == "fwctl: error: \(folder.path("t.mustache")):2:13: 'port' is not defined (strict mode, in {{port}}); define 'port' in the data\n")
     }
 
+    /// Data files are typed as Ansible types vars files (PyYAML, json.loads), not as Yams' or Foundation's defaults.
+    @Test func dataIsTypedAsAnsibleTypesIt() throws {
+        let template = "{{#list}}[{{#flag}}yes {{/flag}}{{exp}} {{leadingZero}} {{pyOctal}} {{octal}} {{big}} {{float}}]{{/list}}"
+        let folder = try TemporaryFolder("fwctl-template", files: [
+            "t.mustache": template,
+            // PyYAML: 1e3, 08 and 0o17 are strings (Yams' resolver made 1e3 and 08 floats, 0o17 an int); 010 is
+            // octal 8; 1_000 is 1000; 1.5e+3 is a float.
+            "d.yml": "list:\n  - {flag: yes, exp: 1e3, leadingZero: 08, pyOctal: 0o17, octal: 010, big: 1_000, float: 1.5e+3}\n",
+            // json.loads: 1E3 is a float, 08 is not JSON.
+            "d.json": #"{"list": [{"flag": true, "exp": 1E3, "leadingZero": "08", "pyOctal": "0o17", "octal": 10, "big": 1000, "float": 1.5e3}]}"#,
+        ])
+        defer { folder.remove() }
+        let yaml = try runProcess(fwctl, ["template", "render", folder.path("t.mustache"), "--data", folder.path("d.yml")])
+        #expect(yaml.status == 0, "\(yaml.stderrText)")
+        #expect(yaml.stdoutText == "[yes 1e3 08 0o17 8 1000 1500]")
+        let json = try runProcess(fwctl, ["template", "render", folder.path("t.mustache"), "--data", folder.path("d.json")])
+        #expect(json.status == 0, "\(json.stderrText)")
+        #expect(json.stdoutText == "[yes 1000 08 0o17 10 1000 1500]")
+    }
+
     @Test func badInputsExitWithStatus2AndSayWhere() throws {
         let folder = try TemporaryFolder("fwctl-template", files: [
             "t.mustache": "{{x}}", "unclosed.mustache": "a\n{{#s}}", "partial.mustache": "{{> nope}}",
@@ -82,8 +102,8 @@ import TestSupport
         ])
         defer { folder.remove() }
         let cases: [([String], String)] = [
-            ([folder.path("t.mustache"), "--data", folder.path("bad.json")], "bad.json: not valid JSON: Invalid value around character 11. (line 2, column 3)"),
-            ([folder.path("t.mustache"), "--data", folder.path("bad.yml")], "bad.yml: not valid YAML"),
+            ([folder.path("t.mustache"), "--data", folder.path("bad.json")], "bad.json:2:3: not valid JSON: expected a quoted key"),
+            ([folder.path("t.mustache"), "--data", folder.path("bad.yml")], "bad.yml:2:1: invalid YAML"),
             ([folder.path("t.mustache"), "--data", folder.path("d.txt")], "unknown data format"),
             ([folder.path("t.mustache"), "--data", folder.path("absent.json")], "cannot read the data file"),
             ([folder.path("unclosed.mustache")], "unclosed.mustache:2:1: section 's' is never closed"),

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 import TestSupport
 
-@testable import FWInventory
+@_spi(Fuzzing) @testable import FWInventory
 
 /// Inputs the fuzzer (Fuzz/, `make fuzz-inventory`) found to crash or hang the INI parser, kept so they never
 /// come back. Each must now parse, and then every view of it work, or fail with an InventoryError naming the line.
@@ -20,6 +20,6 @@ import TestSupport
     @Test(arguments: inputs)
     func inputEndsInAnInventoryOrALocatedError(_ name: String) throws {
         let data = try Data(contentsOf: Self.directory.appendingPathComponent(name))
-        #expect(FuzzTarget.exercise(Array(data)) == [])
+        #expect(INIInventoryFuzzTarget.exercise(Array(data)) == [])
     }
 }

@@ -1,10 +1,10 @@
-import FWTemplate
+@_spi(Fuzzing) import FWTemplate
 import Foundation
 import Testing
 import TestSupport
 
 /// Inputs the fuzzer (`make fuzz-template`) found or that stress the parser, kept as files in `FuzzRegressions/`.
-/// Each runs through `FuzzTarget.exercise`, exactly as the fuzzer runs it: it must end in output or a located
+/// Each runs through `TemplateFuzzTarget.exercise`, exactly as the fuzzer runs it: it must end in output or a located
 /// `TemplateError` in every mode, never a crash or a hang.
 @Suite struct FuzzRegressionTests {
     static let folder = RepoPaths.directory(of: #filePath).appendingPathComponent("FuzzRegressions")
@@ -20,6 +20,6 @@ import TestSupport
     @Test(arguments: inputs)
     func inputEndsInOutputOrAnError(file: String) throws {
         let bytes = try Data(contentsOf: Self.folder.appendingPathComponent(file))
-        #expect(FuzzTarget.exercise(Array(bytes)) == [])
+        #expect(TemplateFuzzTarget.exercise(Array(bytes)) == [])
     }
 }

@@ -22,7 +22,13 @@ public enum RepoPaths {
     public static var fwctl: URL { products.appendingPathComponent("fwctl") }
 
     /// `../shared` beside the repository: present in development checkouts and CI, absent in a user's clone.
-    public static let shared: URL = root.deletingLastPathComponent().appendingPathComponent("shared")
+    /// FWCTL_SHARED_DIR points elsewhere (a folder that does not exist shows what a user's clone sees).
+    public static let shared: URL = {
+        if let folder = ProcessInfo.processInfo.environment["FWCTL_SHARED_DIR"], !folder.isEmpty {
+            return URL(fileURLWithPath: folder)
+        }
+        return root.deletingLastPathComponent().appendingPathComponent("shared")
+    }()
 
     /// A test's own folder, for expected files kept next to the tests: pass `#filePath`.
     public static func directory(of filePath: String) -> URL {

@@ -1,11 +1,11 @@
-import FWInventory
+@_spi(Fuzzing) import FWInventory
 
-/// libFuzzer entry point: any bytes as an INI inventory, run through `FuzzTarget.exercise` (the same code the fuzz
+/// libFuzzer entry point: any bytes as an INI inventory, run through `INIInventoryFuzzTarget.exercise` (the same code the fuzz
 /// regression tests run). Errors are fine; crashes, hangs and the problems it reports are not.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzInventoryINI(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     let bytes = data.map { Array(UnsafeBufferPointer(start: $0, count: size)) } ?? []
-    let problems = FuzzTarget.exercise(bytes)
+    let problems = INIInventoryFuzzTarget.exercise(bytes)
     precondition(problems.isEmpty, problems.joined(separator: "\n"))
     return 0
 }

@@ -1,11 +1,11 @@
-import FWTemplate
+@_spi(Fuzzing) import FWTemplate
 
-/// libFuzzer entry point: any bytes as a template, run through `FuzzTarget.exercise` (the same code the fuzz
+/// libFuzzer entry point: any bytes as a template, run through `TemplateFuzzTarget.exercise` (the same code the fuzz
 /// regression tests run). Errors are fine; crashes, hangs, unbounded memory and the problems it reports are not.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzTemplate(_ bytes: UnsafePointer<UInt8>?, _ count: Int) -> Int32 {
     let input = bytes.map { Array(UnsafeBufferPointer(start: $0, count: count)) } ?? []
-    let problems = FuzzTarget.exercise(input)
+    let problems = TemplateFuzzTarget.exercise(input)
     precondition(problems.isEmpty, problems.joined(separator: "\n"))
     return 0
 }

@@ -1,7 +1,7 @@
 /// The template engine under fuzzing: what `Fuzz/` (libFuzzer, `make fuzz-template`) runs on every input, and what
 /// the fuzz regression tests run on the inputs kept in `Tests/FWTemplateTests/FuzzRegressions/`. Kept in the
 /// library so both run exactly the same code on the same data.
-public enum FuzzTarget {
+@_spi(Fuzzing) public enum TemplateFuzzTarget {
     /// Tight limits so that every input finishes well inside libFuzzer's -timeout, while still exercising the
     /// limit checks themselves.
     static let limits = TemplateLimits(

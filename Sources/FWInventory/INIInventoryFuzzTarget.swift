@@ -1,7 +1,7 @@
 /// The INI parser under fuzzing: what `Fuzz/` (libFuzzer, `make fuzz-inventory`) runs on every input, and what the
 /// fuzz regression tests run on the inputs kept in `Tests/FWInventoryTests/FuzzRegressions/`. Kept in the library
 /// so both run exactly the same code.
-public enum FuzzTarget {
+@_spi(Fuzzing) public enum INIInventoryFuzzTarget {
     /// Parses `bytes` as an INI inventory (ranges capped at a few thousand hosts) and, when that succeeds, computes
     /// every view of it. Each input must end in an inventory whose views work, or in an `InventoryError` naming the
     /// file and line; what does not is returned, described (the fuzzer crashes on it, the tests record it). Crashes
