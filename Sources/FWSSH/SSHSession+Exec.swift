@@ -93,6 +93,11 @@ extension SSHSession {
 
         while true {
             var progressed = false
+            // libssh2 rule: a call that returned EAGAIN while a packet was half sent must be repeated, with the same
+            // arguments, before any other call that sends (a read may send a window adjustment). Reading now would
+            // fail with "Unable to send transfer-window adjustment packet" (seen through a jump host's socketpair,
+            // whose buffers fill quickly). The repeated write reads incoming packets itself, so nothing stalls.
+            var sendPending = false
             if !eofSent {
                 if let input, written < input.count {
                     let n = input.withUnsafeBytes { bytes in
@@ -102,7 +107,13 @@ extension SSHSession {
                     if n > 0 {
                         written += n
                         progressed = true
-                    } else if n < 0 && Int32(n) != LibSSH2.eagain {
+                    } else if Int32(n) == LibSSH2.eagain {
+                        sendPending = libssh2_session_block_directions(raw) & LIBSSH2_SESSION_BLOCK_OUTBOUND != 0
+                    } else if n < 0 {
+                        guard Self.meansStdinClosed(Int32(n)) else {
+                            noteIfBroken(Int32(n))
+                            throw SSHError(step, host: hostName, "writing the input of `\(what)` failed: \(LibSSH2.describe(Int32(n), raw))")
+                        }
                         // The command stopped reading stdin (exited or closed it): the rest is not wanted.
                         log.debug("stdin of `\(what)` closed by the host after \(written) of \(input.count) bytes")
                         written = input.count
@@ -110,7 +121,12 @@ extension SSHSession {
                 } else {
                     let rc = libssh2_channel_send_eof(channel)
                     if rc != LibSSH2.eagain { eofSent = true; progressed = true }
+                    else { sendPending = libssh2_session_block_directions(raw) & LIBSSH2_SESSION_BLOCK_OUTBOUND != 0 }
                 }
+            }
+            if sendPending {
+                try waitSocket(step, until: deadline)
+                continue
             }
             for stream in [Int32(0), Int32(SSH_EXTENDED_DATA_STDERR)] {
                 // Drain a stream for a while, then give the other one (and stdin) a turn.
@@ -135,6 +151,11 @@ extension SSHSession {
             if libssh2_channel_eof(channel) == 1 && !progressed { return output }
             if !progressed { try waitSocket(step, until: deadline) }
         }
+    }
+
+    /// Errors of a stdin write that mean the command no longer reads it (it exited, or the channel is closing).
+    static func meansStdinClosed(_ rc: Int32) -> Bool {
+        rc == LIBSSH2_ERROR_CHANNEL_CLOSED || rc == LIBSSH2_ERROR_CHANNEL_EOF_SENT || rc == LIBSSH2_ERROR_CHANNEL_FAILURE
     }
 
     /// Closes the channel, waits for the server's close, then reads the exit status and signal (only now are they
