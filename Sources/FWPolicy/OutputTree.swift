@@ -69,8 +69,9 @@ public final class OutputTree: Sendable {
     }
 
     static func isSafeFolderName(_ name: String) -> Bool {
-        !name.isEmpty && name != "." && name != ".." && !name.hasPrefix(".") && !name.contains("/") && !name.contains("\0")
-            && name.utf8.count <= 255
+        // Byte checks: String.contains(String) goes through Foundation's search, twice per file of 10,000 hosts.
+        !name.isEmpty && name.utf8.first != UInt8(ascii: ".") && !name.utf8.contains(UInt8(ascii: "/"))
+            && !name.utf8.contains(0) && name.utf8.count <= 255
     }
 
     private static func makeDirectory(_ path: String) throws {
