@@ -49,11 +49,15 @@ final class NetfilterLoader: @unchecked Sendable {
 
     init(folder: String) { self.folder = folder }
 
-    /// True when this thread's network namespace is not the one of PID 1 (the machine's own).
+    /// True when this thread's network namespace has no interface but loopback: a fresh one (`unshare --net`),
+    /// never the machine's own, whose netfilter must not be touched. (/proc/1 may be hidden in a container, so
+    /// this does not compare with PID 1's namespace.)
     static func inOwnNamespace() -> Bool {
-        guard let own = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/thread-self/ns/net"),
-              let initial = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/1/ns/net") else { return false }
-        return own != initial
+        guard let text = try? String(contentsOfFile: "/proc/thread-self/net/dev", encoding: .utf8) else { return false }
+        let interfaces = text.split(separator: "\n").dropFirst(2).compactMap { line in
+            line.split(separator: ":").first.map { $0.trimmingCharacters(in: .whitespaces) }
+        }
+        return interfaces == ["lo"]
     }
 
     func load(_ firewall: HostFirewall, _ files: [RenderedFile]) -> [String] {
