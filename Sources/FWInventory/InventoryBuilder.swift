@@ -181,7 +181,7 @@ struct InventoryBuilder {
         case .int(let i): priority = i
         case .bool(let b): priority = b ? 1 : 0
         case .double(let d): priority = d.isFinite && abs(d) < 9e18 ? Int(d) : nil
-        case .string(let s): priority = PythonText.int(Substring(s))
+        case .string(let s), .unsafe(let s): priority = PythonText.int(Substring(s))
         default: priority = nil
         }
         guard let priority else {

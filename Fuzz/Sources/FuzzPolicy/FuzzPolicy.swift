@@ -74,18 +74,28 @@ final class NetfilterLoader: @unchecked Sendable {
             paths[file.name] = path
         }
         var problems: [String] = []
+        /// posix_spawn and waitpid: Foundation's Process waits on a run loop whose socket pair cannot be made in
+        /// a fresh namespace, so it would hang.
         func run(_ arguments: [String]) {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = ["PATH=/usr/sbin:/usr/bin:/sbin:/bin"] + arguments
-            let errors = Pipe()
-            process.standardError = errors
-            process.standardOutput = FileHandle.nullDevice
-            do { try process.run() } catch { problems.append("cannot run \(arguments[0]): \(error)"); return }
-            let message = errors.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
-            if process.terminationStatus != 0 {
-                problems.append("\(arguments.joined(separator: " ")): \(String(decoding: message, as: UTF8.self))")
+            let errorPath = "\(folder)/stderr"
+            var actions = posix_spawn_file_actions_t()
+            posix_spawn_file_actions_init(&actions)
+            defer { posix_spawn_file_actions_destroy(&actions) }
+            posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+            posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+            posix_spawn_file_actions_addopen(&actions, 2, errorPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+            let argv: [UnsafeMutablePointer<CChar>?] = (["/usr/bin/env", "PATH=/usr/sbin:/usr/bin:/sbin:/bin"] + arguments).map { strdup($0) } + [nil]
+            defer { argv.forEach { free($0) } }
+            var pid = pid_t()
+            guard posix_spawn(&pid, "/usr/bin/env", &actions, nil, argv, environ) == 0 else {
+                problems.append("cannot run \(arguments[0])")
+                return
+            }
+            var status: Int32 = 0
+            while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+            if status != 0 {
+                let message = (try? String(contentsOfFile: errorPath, encoding: .utf8)) ?? ""
+                problems.append("\(arguments.joined(separator: " ")) (status \(status)): \(message)")
             }
         }
         switch firewall.target {
