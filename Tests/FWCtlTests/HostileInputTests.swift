@@ -63,4 +63,18 @@ import TestSupport
         #expect(result.status != 0)
         expectOnlyEscaped(result.stderrText)
     }
+
+    /// A hang guard, not a speed check: with a backtracking engine this ran for minutes.
+    @Test func aCatastrophicLimitRegexFinishes() throws {
+        let name = String(repeating: "a", count: 41) + "b"
+        let folder = try TemporaryFolder("fwctl-limit-regex", files: ["inv.ini": "\(name) ansible_host=192.0.2.1\naaa ansible_host=192.0.2.2\n"])
+        defer { folder.remove() }
+        var env = ProcessInfo.processInfo.environment
+        env["FWCTL_INVENTORY"] = nil
+        let result = try runProcess(fwctl, ["inventory", "--graph", "-i", folder.path("inv.ini"), "--limit", "~(a|aa)*$"],
+                                    environment: env, timeout: 60)
+        #expect(!result.timedOut)
+        #expect(result.status == 0, "\(result.stderrText)")
+        #expect(result.stdoutText.contains("--aaa") && !result.stdoutText.contains(name), "\(result.stdoutText)")
+    }
 }
