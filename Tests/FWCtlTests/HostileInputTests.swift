@@ -4,15 +4,7 @@ import TestSupport
 
 /// Inventory values that try to steer the terminal: whatever fwctl prints about them is escaped.
 @Suite struct HostileInputTests {
-    let fwctl = RepoPaths.fwctl.path
-    let templates = RepoPaths.root.appendingPathComponent("templates").path
-
-    func run(_ arguments: [String]) throws -> ProcessResult {
-        var env = ProcessInfo.processInfo.environment
-        env["FWCTL_INVENTORY"] = nil
-        env["FWCTL_TEMPLATES"] = templates
-        return try runProcess(fwctl, arguments, environment: env)
-    }
+    func run(_ arguments: [String]) throws -> ProcessResult { try runFWCtl(arguments) }
 
     /// Nothing but printable text and line feeds; no line an attacker wrote.
     func expectOnlyEscaped(_ output: String, sourceLocation: SourceLocation = #_sourceLocation) {
@@ -69,10 +61,7 @@ import TestSupport
         let name = String(repeating: "a", count: 41) + "b"
         let folder = try TemporaryFolder("fwctl-limit-regex", files: ["inv.ini": "\(name) ansible_host=192.0.2.1\naaa ansible_host=192.0.2.2\n"])
         defer { folder.remove() }
-        var env = ProcessInfo.processInfo.environment
-        env["FWCTL_INVENTORY"] = nil
-        let result = try runProcess(fwctl, ["inventory", "--graph", "-i", folder.path("inv.ini"), "--limit", "~(a|aa)*$"],
-                                    environment: env, timeout: 60)
+        let result = try runFWCtl(["inventory", "--graph", "-i", folder.path("inv.ini"), "--limit", "~(a|aa)*$"], timeout: 60)
         #expect(!result.timedOut)
         #expect(result.status == 0, "\(result.stderrText)")
         #expect(result.stdoutText.contains("--aaa") && !result.stdoutText.contains(name), "\(result.stdoutText)")

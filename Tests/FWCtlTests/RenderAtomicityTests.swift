@@ -7,12 +7,7 @@ import TestSupport
     let fwctl = RepoPaths.fwctl.path
     let templates = RepoPaths.root.appendingPathComponent("templates").path
 
-    func run(_ arguments: [String]) throws -> ProcessResult {
-        var env = ProcessInfo.processInfo.environment
-        env["FWCTL_INVENTORY"] = nil
-        env["FWCTL_TEMPLATES"] = templates
-        return try runProcess(fwctl, arguments, environment: env)
-    }
+    func run(_ arguments: [String]) throws -> ProcessResult { try runFWCtl(arguments) }
 
     static func inventory(port: Int) -> String {
         """

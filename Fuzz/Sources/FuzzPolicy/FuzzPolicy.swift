@@ -98,18 +98,7 @@ final class NetfilterLoader: @unchecked Sendable {
                 problems.append("\(arguments.joined(separator: " ")) (status \(status)): \(message)")
             }
         }
-        switch firewall.target {
-        case .iptables:
-            if let ipsets = paths["ipsets"] { run(["ipset", "restore", "-file", ipsets]) }
-            run(["iptables-restore", "--test", paths["rules.v4"]!])
-            run(["ip6tables-restore", "--test", paths["rules.v6"]!])
-            if paths["ipsets"] != nil { run(["ipset", "destroy"]) }
-        case .ufw:
-            run(["iptables-restore", "-n", "--test", paths["user.rules"]!])
-            run(["ip6tables-restore", "-n", "--test", paths["user6.rules"]!])
-        case .nftables:
-            run(["nft", "-c", "-f", paths["fwctl.nft"]!])
-        }
+        for command in LoadCommands.commands(for: firewall.target, paths: paths) { run(command) }
         return problems
     }
 }
