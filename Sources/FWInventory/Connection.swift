@@ -79,7 +79,8 @@ extension Inventory {
         func text(_ key: String, allowsNumber: Bool) throws -> String {
             let value = vars[key]!
             switch value {
-            case .string(let s) where !s.isEmpty && !s.contains(where: { $0.isNewline || $0 == "\0" }): return s
+            case .string(let s) where !s.isEmpty && !s.contains(where: { $0.isNewline || $0 == "\0" }),
+                 .unsafe(let s) where !s.isEmpty && !s.contains(where: { $0.isNewline || $0 == "\0" }): return s
             case .int(let i) where allowsNumber: return String(i)
             default:
                 throw InventoryError(
@@ -92,7 +93,7 @@ extension Inventory {
             let port: Int?
             switch value {
             case .int(let i): port = i
-            case .string(let s): port = s.utf8.allSatisfy { $0 >= 0x30 && $0 <= 0x39 } ? Int(s) : nil
+            case .string(let s), .unsafe(let s): port = s.utf8.allSatisfy { $0 >= 0x30 && $0 <= 0x39 } ? Int(s) : nil
             default: port = nil
             }
             guard let port, (1...65535).contains(port) else {

@@ -87,7 +87,7 @@ struct DynamicInventoryParser {
                 throw error("'\(name).hosts' must be a list of host names, not \(hosts.kindDescription)")
             }
             for host in list {
-                guard case .string(let hostName) = host else {
+                guard let hostName = host.stringValue else {
                     throw error("'\(name).hosts' contains \(host.kindDescription) (\(host)); host names are strings")
                 }
                 noteHost(hostName)
@@ -110,7 +110,7 @@ struct DynamicInventoryParser {
             default: throw error("'\(name).children' must be a list of group names, not \(children.kindDescription)")
             }
             for child in names {
-                guard case .string(let childName) = child, !childName.isEmpty else {
+                guard let childName = child.stringValue, !childName.isEmpty else {
                     throw error("'\(name).children' contains \(child.kindDescription) (\(child)); group names are non-empty strings")
                 }
                 let childGroup = try builder.addGroup(childName, at: origin)

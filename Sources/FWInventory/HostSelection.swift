@@ -195,7 +195,7 @@ struct NameMatcher {
     private enum Kind {
         case exact(String)
         case glob([Unicode.Scalar])
-        case regex(Regex<AnyRegexOutput>)
+        case regex(LinearRegex)
     }
 
     private let kind: Kind
@@ -203,7 +203,7 @@ struct NameMatcher {
     init(_ expression: Substring, pattern: String) throws {
         if expression.hasPrefix("~") {
             do {
-                kind = .regex(try Regex(String(expression.dropFirst())).matchingSemantics(.unicodeScalar))
+                kind = .regex(try LinearRegex(String(expression.dropFirst())))
             } catch {
                 throw InventoryError(
                     "invalid regular expression '\(expression.dropFirst())' in host pattern '\(pattern)': \(error)")
@@ -219,7 +219,7 @@ struct NameMatcher {
         switch kind {
         case .exact(let s): return name == s
         case .glob(let p): return Self.glob(p, Array(name.unicodeScalars))
-        case .regex(let r): return (try? r.prefixMatch(in: name)) != nil
+        case .regex(let r): return r.matchesPrefix(of: name)
         }
     }
 

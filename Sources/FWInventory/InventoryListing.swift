@@ -49,6 +49,7 @@ extension Inventory {
         // into every host that has them: a fleet shares most of its vars.
         let merged = mergedOfAll(available) { value -> [UInt8] in
             var writer = JSONWriter(style: .indented(4))
+            writer.marksUnsafe = true  // ansible-inventory --list keeps the mark; --host does not
             writer.write(value, level: Self.hostVarValueLevel)
             return writer.bytes
         }

@@ -20,6 +20,8 @@ extension InventoryValue {
 struct JSONWriter {
     let indent: Int?
     var bytes: [UInt8] = []
+    /// Unsafe strings as `{"__ansible_unsafe": "..."}` (ansible-inventory --list) rather than plain (--host).
+    var marksUnsafe = false
 
     init(style: InventoryValue.JSONStyle) {
         if case .indented(let n) = style { indent = n } else { indent = nil }
@@ -32,6 +34,9 @@ struct JSONWriter {
         case .int(let i): append(String(i))
         case .double(let d): append(PythonNumberFormat.json(d))
         case .string(let s): writeString(s)
+        case .unsafe(let s):
+            guard marksUnsafe else { writeString(s); return }
+            writeObject([(key: "__ansible_unsafe", value: s)], level: level) { writer, text, _ in writer.writeString(text) }
         case .list(let items):
             if items.isEmpty { append("[]"); return }
             bytes.append(UInt8(ascii: "["))

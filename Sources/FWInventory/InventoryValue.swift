@@ -9,14 +9,20 @@ public enum InventoryValue: Sendable, Hashable {
     case int(Int)
     case double(Double)
     case string(String)
+    /// A string Ansible marks unsafe (never templated): YAML `!unsafe` (on the string or a list or mapping holding
+    /// it) or JSON `{"__ansible_unsafe": "..."}`. Every reader of the value sees a string (`stringValue`); the mark
+    /// is kept so `--list` prints `{"__ansible_unsafe": ...}` where ansible-inventory does.
+    case unsafe(String)
     case list([InventoryValue])
     case dict([String: InventoryValue])
 }
 
 extension InventoryValue {
     public var stringValue: String? {
-        if case .string(let s) = self { return s }
-        return nil
+        switch self {
+        case .string(let s), .unsafe(let s): return s
+        default: return nil
+        }
     }
 
     /// The integer, for `.int` only (a `.double` or a numeric string is not silently converted).
@@ -54,6 +60,16 @@ extension InventoryValue {
         return false
     }
 
+    /// The value with every string in it marked unsafe, as Ansible's `!unsafe` marks what it tags.
+    public var markedUnsafe: InventoryValue {
+        switch self {
+        case .string(let s): return .unsafe(s)
+        case .list(let items): return .list(items.map(\.markedUnsafe))
+        case .dict(let dict): return .dict(dict.mapValues(\.markedUnsafe))
+        default: return self
+        }
+    }
+
     /// The value under `key` when this is a dict.
     public subscript(key: String) -> InventoryValue? {
         if case .dict(let d) = self { return d[key] }
@@ -73,7 +89,7 @@ extension InventoryValue {
         case .bool: return "a boolean"
         case .int: return "an integer"
         case .double: return "a floating-point number"
-        case .string: return "a string"
+        case .string, .unsafe: return "a string"
         case .list: return "a list"
         case .dict: return "a mapping"
         }

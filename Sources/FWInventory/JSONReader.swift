@@ -129,7 +129,7 @@ struct JSONReader {
             throw failure("expected ',' or '}'")
         }
         depth -= 1
-        if dict.count == 1, let unsafe = dict["__ansible_unsafe"], case .string = unsafe { return unsafe }
+        if dict.count == 1, case .string(let text) = dict["__ansible_unsafe"] { return .unsafe(text) }
         return .dict(dict)
     }
 

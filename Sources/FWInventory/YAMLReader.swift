@@ -62,7 +62,8 @@ struct YAMLReader {
             return try convertScalar(scalar, tag: scalar.tag.description)
         case .sequence(let sequence):
             try checkCollectionTag(sequence.tag.description, allowed: ["tag:yaml.org,2002:seq", "!unsafe"], mark: sequence.mark)
-            return .list(try sequence.map { try convert($0) })
+            let list = InventoryValue.list(try sequence.map { try convert($0) })
+            return sequence.tag.description == "!unsafe" ? list.markedUnsafe : list
         case .mapping(let mapping):
             let tag = mapping.tag.description
             try checkCollectionTag(tag, allowed: ["tag:yaml.org,2002:map", "tag:yaml.org,2002:set", "!unsafe"], mark: mapping.mark)
@@ -76,7 +77,7 @@ struct YAMLReader {
                 spellingOfIdentity[identity] = name
                 dict[name] = try convert(value)
             }
-            return .dict(dict)
+            return tag == "!unsafe" ? InventoryValue.dict(dict).markedUnsafe : .dict(dict)
         case .alias:
             throw Failure(message: "unexpected YAML alias", line: node.mark?.line, column: node.mark?.column)
         }
@@ -150,7 +151,7 @@ struct YAMLReader {
         if tag == "tag:yaml.org,2002:str" && scalar.style == .plain { tag = "" }
         if scalar.string == "=" && scalar.style == .plain && tag.isEmpty { return ("=", "s:=") }
         switch try convertScalar(scalar, tag: tag) {
-        case .string(let s): return (s, "s:" + s)
+        case .string(let s), .unsafe(let s): return (s, "s:" + s)
         case .int(let i): return (String(i), "n:\(i)")
         case .bool(let b): return (b ? "true" : "false", b ? "n:1" : "n:0")
         case .null: return ("null", "null")
@@ -168,9 +169,11 @@ struct YAMLReader {
         case "":
             if scalar.style != .plain { return .string(text) }
             return try resolvePlain(text, failure)
-        case "!", "!unsafe":
-            // Ansible resolves an !unsafe value as if it were plain, quoted or not.
+        case "!":
             return try resolvePlain(text, failure)
+        case "!unsafe":
+            // Ansible resolves an !unsafe value as if it were plain, quoted or not, and marks it when a string.
+            return try resolvePlain(text, failure).markedUnsafe
         case "tag:yaml.org,2002:str", "tag:yaml.org,2002:python/unicode":
             return .string(text)
         case "tag:yaml.org,2002:int":

@@ -26,10 +26,12 @@ public struct AddressBook: Sendable {
     private let hostAddresses: [String: Result<[IPNetwork], PolicyError>]
     /// The jump hosts each host is reached through (JumpPathCheck), from its connection settings.
     let jumpHosts: [String: [JumpHost]]
-    private let groupMembers: [String: [String]]
-    /// Each group's addresses, sorted and without duplicates, computed once: rules of thousands of hosts refer to
-    /// the same groups.
-    private let groupAddresses: [String: ResolvedSources]
+    private let inventory: Inventory
+    private let groupNames: Set<String>
+    /// Each group's members and addresses, computed once, when a rule first refers to the group: rules of
+    /// thousands of hosts refer to the same few groups, and computing every group's members up front costs the
+    /// sum of all groups' sizes, quadratic in a chain of nested groups.
+    private let groups = GroupCache()
     private let resolutions = ResolutionCache()
 
     public init(inventory: Inventory, resolution: Resolution = .literalsOnly) {
@@ -56,21 +58,23 @@ public struct AddressBook: Sendable {
                 try Self.addresses(of: vars, connection: try connection.get(), resolution: resolution)
             }
         }
-        var groupMembers: [String: [String]] = [:]
-        var groupAddresses: [String: ResolvedSources] = [:]
-        for group in inventory.groups {
-            let members = inventory.hosts(inGroup: group.name)?.map(\.name) ?? []
-            groupMembers[group.name] = members
-            var sources = ResolvedSources()
-            sources.add(members.flatMap { (try? hostAddresses[$0]?.get()) ?? [] })
-            groupAddresses[group.name] = sources
-        }
+        self.inventory = inventory
+        groupNames = Set(inventory.groups.map(\.name))
         self.hostVars = hostVars
         self.sshPorts = sshPorts
         self.hostAddresses = hostAddresses
         self.jumpHosts = jumpHosts
-        self.groupMembers = groupMembers
-        self.groupAddresses = groupAddresses
+    }
+
+    /// A group's members and their usable addresses, from the cache or computed now (once: the first result stored
+    /// is the one every thread gets, so every host shares one array per group).
+    private func group(_ name: String) -> GroupCache.Entry? {
+        guard groupNames.contains(name) else { return nil }
+        if let known = groups.get(name) { return known }
+        let members = inventory.hosts(inGroup: name)?.map(\.name) ?? []
+        var sources = ResolvedSources()
+        sources.add(members.flatMap { (try? hostAddresses[$0]?.get()) ?? [] })
+        return groups.insertIfAbsent(name, GroupCache.Entry(members: members, addresses: sources))
     }
 
     public func isHost(_ name: String) -> Bool { hostAddresses[name] != nil }
@@ -83,7 +87,7 @@ public struct AddressBook: Sendable {
         guard let result = sshPorts[name] else { throw PolicyError(message: "no host named '\(name)' in the inventory") }
         return try result.get()
     }
-    public func isGroup(_ name: String) -> Bool { groupMembers[name] != nil }
+    public func isGroup(_ name: String) -> Bool { groupNames.contains(name) }
 
     /// A host's own addresses (the first is the one deploy connects to), or the error explaining why there are none.
     public func addresses(ofHost name: String) throws(PolicyError) -> [IPNetwork] {
@@ -94,10 +98,10 @@ public struct AddressBook: Sendable {
     }
 
     /// The hosts of a group, children included, in inventory order.
-    public func members(ofGroup name: String) -> [String]? { groupMembers[name] }
+    public func members(ofGroup name: String) -> [String]? { group(name)?.members }
 
     /// The usable addresses of a group's hosts (see `members(ofGroup:)` for the hosts whose addresses failed).
-    func addresses(ofGroup name: String) -> ResolvedSources? { groupAddresses[name] }
+    func addresses(ofGroup name: String) -> ResolvedSources? { group(name)?.addresses }
 
     /// A source list resolved earlier, by the texts of its entries: the list itself is the key, never the texts
     /// joined into one string, which two different lists can share (`["web\0db"]` and `["web", "db"]`).
@@ -187,4 +191,26 @@ private final class ResolutionCache: @unchecked Sendable {
 
     func get(_ key: [String]) -> ResolvedSources? { lock.withLock { entries[key] } }
     func set(_ key: [String], _ value: ResolvedSources) { lock.withLock { entries[key] = value } }
+}
+
+/// Groups resolved in this run, shared by the threads compiling hosts.
+private final class GroupCache: @unchecked Sendable {
+    struct Entry: Sendable {
+        var members: [String]
+        var addresses: ResolvedSources
+    }
+
+    private let lock = NSLock()
+    private var entries: [String: Entry] = [:]
+
+    func get(_ name: String) -> Entry? { lock.withLock { entries[name] } }
+
+    /// Stores `entry` unless another thread stored one first; returns the one kept.
+    func insertIfAbsent(_ name: String, _ entry: Entry) -> Entry {
+        lock.withLock {
+            if let existing = entries[name] { return existing }
+            entries[name] = entry
+            return entry
+        }
+    }
 }

@@ -107,7 +107,7 @@ enum HostPolicyReader {
     ) -> [HostPolicy.SourceEntry]? {
         let items: [InventoryValue]
         switch value {
-        case .string: items = [value]
+        case .string, .unsafe: items = [value]
         case .list(let list): items = list
         default:
             fail(origin.path, "must be a list of groups, hosts, addresses or networks, not \(value.kindDescription)", nil)
@@ -161,7 +161,7 @@ enum HostPolicyReader {
                 let range: PortRange?
                 switch portItem {
                 case .int(let port): range = PortRange(low: port, high: port)
-                case .string(let text): range = PortRange(parsing: text)
+                case .string(let text), .unsafe(let text): range = PortRange(parsing: text)
                 default: range = nil
                 }
                 if let range {

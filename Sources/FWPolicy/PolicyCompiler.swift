@@ -29,6 +29,12 @@ public struct PolicyCompiler: Sendable {
             return nil
         }
         if let forcedTarget { policy.target = forcedTarget }
+        // The rule render applies to the host's output folder, here, so check refuses what render would.
+        if let problem = OutputTree.folderNameProblem(host) {
+            errors.append(PolicyError(host: host, path: "inventory name",
+                                      message: "the host name \(problem), and it names the host's output folder",
+                                      hint: "rename the host, keeping its address in ansible_host"))
+        }
 
         var sshPort: UInt16 = 22
         var ownAddresses: [IPNetwork] = []

@@ -10,7 +10,7 @@ extension TemplateValue {
         case .bool(let bool): self = .bool(bool)
         case .int(let int): self = .int(int)
         case .double(let double): self = .double(double)
-        case .string(let string): self = .string(string)
+        case .string(let string), .unsafe(let string): self = .string(string)  // !unsafe only stops Jinja2 templating
         case .list(let items):
             self = .list(items.map(TemplateValue.init))
         case .dict(let dict):

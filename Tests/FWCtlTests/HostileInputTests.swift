@@ -4,15 +4,7 @@ import TestSupport
 
 /// Inventory values that try to steer the terminal: whatever fwctl prints about them is escaped.
 @Suite struct HostileInputTests {
-    let fwctl = RepoPaths.fwctl.path
-    let templates = RepoPaths.root.appendingPathComponent("templates").path
-
-    func run(_ arguments: [String]) throws -> ProcessResult {
-        var env = ProcessInfo.processInfo.environment
-        env["FWCTL_INVENTORY"] = nil
-        env["FWCTL_TEMPLATES"] = templates
-        return try runProcess(fwctl, arguments, environment: env)
-    }
+    func run(_ arguments: [String]) throws -> ProcessResult { try runFWCtl(arguments) }
 
     /// Nothing but printable text and line feeds; no line an attacker wrote.
     func expectOnlyEscaped(_ output: String, sourceLocation: SourceLocation = #_sourceLocation) {
@@ -62,5 +54,16 @@ import TestSupport
         let result = try run(["check", "-i", folder.path("inv.ini"), "--limit", "x\u{1B}[2K\rall hosts ok\nall hosts ok"])
         #expect(result.status != 0)
         expectOnlyEscaped(result.stderrText)
+    }
+
+    /// A hang guard, not a speed check: with a backtracking engine this ran for minutes.
+    @Test func aCatastrophicLimitRegexFinishes() throws {
+        let name = String(repeating: "a", count: 41) + "b"
+        let folder = try TemporaryFolder("fwctl-limit-regex", files: ["inv.ini": "\(name) ansible_host=192.0.2.1\naaa ansible_host=192.0.2.2\n"])
+        defer { folder.remove() }
+        let result = try runFWCtl(["inventory", "--graph", "-i", folder.path("inv.ini"), "--limit", "~(a|aa)*$"], timeout: 60)
+        #expect(!result.timedOut)
+        #expect(result.status == 0, "\(result.stderrText)")
+        #expect(result.stdoutText.contains("--aaa") && !result.stdoutText.contains(name), "\(result.stdoutText)")
     }
 }

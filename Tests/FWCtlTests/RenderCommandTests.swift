@@ -8,12 +8,7 @@ import TestSupport
     let example = RepoPaths.root.appendingPathComponent("inventory/example").path
     let templates = RepoPaths.root.appendingPathComponent("templates").path
 
-    func run(_ arguments: [String]) throws -> ProcessResult {
-        var env = ProcessInfo.processInfo.environment
-        env["FWCTL_INVENTORY"] = nil
-        env["FWCTL_TEMPLATES"] = templates
-        return try runProcess(fwctl, arguments, environment: env)
-    }
+    func run(_ arguments: [String]) throws -> ProcessResult { try runFWCtl(arguments) }
 
     /// Every file below a folder with its bytes, to prove a failed run changed nothing.
     func snapshot(_ folder: URL) -> [String: Data] {

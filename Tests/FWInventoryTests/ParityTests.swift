@@ -24,6 +24,7 @@ import TestSupport
         Case(name: "ipv6 and ports", ansibleSource: "ipv6/hosts"),
         Case(name: "quoting and typing", ansibleSource: "typing/hosts"),
         Case(name: "yaml inventory", ansibleSource: "yaml/inventory.yml"),
+        Case(name: "unsafe values", ansibleSource: "unsafe/inventory.yml"),
         Case(name: "script", ansibleSource: "script/inventory.sh"),
         Case(name: "saved dynamic JSON", ansibleSource: "script/inventory.sh", fwctlSource: "script/inventory.json"),
         Case(name: "inventory directory", ansibleSource: "multi"),

@@ -19,8 +19,8 @@ import FWPolicy
         }
     }
 
-    /// Loads one host's files with the real tools inside `host`'s namespace; what they refused (empty: all loaded).
-    /// ipsets are really created (inside the namespace) because the rules that match them need them, then removed.
+    /// Loads one host's files with the real tools inside `host`'s namespace (`LoadCommands`); what they refused
+    /// (empty: all loaded).
     static func loadProblems(_ firewall: HostFirewall, _ files: [FileBytes], lab: NetworkLab, host: NetworkLab.Host,
                              folder: TemporaryFolder) -> [String] {
         var problems: [String] = []
@@ -42,19 +42,7 @@ import FWPolicy
                 problems.append("\(arguments[0]): \(error)")
             }
         }
-        switch firewall.target {
-        case .iptables:
-            if let ipsets = paths["ipsets"] { run(["ipset", "restore", "-file", ipsets]) }
-            run(["iptables-restore", "--test", paths["rules.v4"]!])
-            run(["ip6tables-restore", "--test", paths["rules.v6"]!])
-            if paths["ipsets"] != nil { run(["ipset", "destroy"]) }
-        case .nftables:
-            run(["nft", "-c", "-f", paths["fwctl.nft"]!])
-        case .ufw:
-            // ufw loads its files with iptables-restore -n; the full ufw round trip is UFWTests.
-            run(["iptables-restore", "-n", "--test", paths["user.rules"]!])
-            run(["ip6tables-restore", "-n", "--test", paths["user6.rules"]!])
-        }
+        for command in LoadCommands.commands(for: firewall.target, paths: paths) { run(command) }
         return problems
     }
 

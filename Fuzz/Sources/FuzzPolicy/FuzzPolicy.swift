@@ -49,11 +49,15 @@ final class NetfilterLoader: @unchecked Sendable {
 
     init(folder: String) { self.folder = folder }
 
-    /// True when this thread's network namespace is not the one of PID 1 (the machine's own).
+    /// True when this thread's network namespace has no interface but loopback: a fresh one (`unshare --net`),
+    /// never the machine's own, whose netfilter must not be touched. (/proc/1 may be hidden in a container, so
+    /// this does not compare with PID 1's namespace.)
     static func inOwnNamespace() -> Bool {
-        guard let own = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/thread-self/ns/net"),
-              let initial = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/1/ns/net") else { return false }
-        return own != initial
+        guard let text = try? String(contentsOfFile: "/proc/thread-self/net/dev", encoding: .utf8) else { return false }
+        let interfaces = text.split(separator: "\n").dropFirst(2).compactMap { line in
+            line.split(separator: ":").first.map { $0.trimmingCharacters(in: .whitespaces) }
+        }
+        return interfaces == ["lo"]
     }
 
     func load(_ firewall: HostFirewall, _ files: [FileBytes]) -> [String] {
@@ -70,32 +74,31 @@ final class NetfilterLoader: @unchecked Sendable {
             paths[file.name] = path
         }
         var problems: [String] = []
+        /// posix_spawn and waitpid: Foundation's Process waits on a run loop whose socket pair cannot be made in
+        /// a fresh namespace, so it would hang.
         func run(_ arguments: [String]) {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = ["PATH=/usr/sbin:/usr/bin:/sbin:/bin"] + arguments
-            let errors = Pipe()
-            process.standardError = errors
-            process.standardOutput = FileHandle.nullDevice
-            do { try process.run() } catch { problems.append("cannot run \(arguments[0]): \(error)"); return }
-            let message = errors.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
-            if process.terminationStatus != 0 {
-                problems.append("\(arguments.joined(separator: " ")): \(String(decoding: message, as: UTF8.self))")
+            let errorPath = "\(folder)/stderr"
+            var actions = posix_spawn_file_actions_t()
+            posix_spawn_file_actions_init(&actions)
+            defer { posix_spawn_file_actions_destroy(&actions) }
+            posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+            posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+            posix_spawn_file_actions_addopen(&actions, 2, errorPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+            let argv: [UnsafeMutablePointer<CChar>?] = (["/usr/bin/env", "PATH=/usr/sbin:/usr/bin:/sbin:/bin"] + arguments).map { strdup($0) } + [nil]
+            defer { argv.forEach { free($0) } }
+            var pid = pid_t()
+            guard posix_spawn(&pid, "/usr/bin/env", &actions, nil, argv, environ) == 0 else {
+                problems.append("cannot run \(arguments[0])")
+                return
+            }
+            var status: Int32 = 0
+            while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+            if status != 0 {
+                let message = (try? String(contentsOfFile: errorPath, encoding: .utf8)) ?? ""
+                problems.append("\(arguments.joined(separator: " ")) (status \(status)): \(message)")
             }
         }
-        switch firewall.target {
-        case .iptables:
-            if let ipsets = paths["ipsets"] { run(["ipset", "restore", "-file", ipsets]) }
-            run(["iptables-restore", "--test", paths["rules.v4"]!])
-            run(["ip6tables-restore", "--test", paths["rules.v6"]!])
-            if paths["ipsets"] != nil { run(["ipset", "destroy"]) }
-        case .ufw:
-            run(["iptables-restore", "-n", "--test", paths["user.rules"]!])
-            run(["ip6tables-restore", "-n", "--test", paths["user6.rules"]!])
-        case .nftables:
-            run(["nft", "-c", "-f", paths["fwctl.nft"]!])
-        }
+        for command in LoadCommands.commands(for: firewall.target, paths: paths) { run(command) }
         return problems
     }
 }

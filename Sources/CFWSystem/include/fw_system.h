@@ -9,4 +9,8 @@ int fw_rename_exchange(const char *from, const char *to);
 /* Renames only if `to` does not exist (renameat2 with RENAME_NOREPLACE); fails with EEXIST otherwise. */
 int fw_rename_noreplace(const char *from, const char *to);
 
+/* The inode flags of `path` (FS_IOC_GETFLAGS: immutable 0x10, append-only 0x20); -1 with errno set when the
+   file system has none or the path cannot be opened. */
+int fw_inode_flags(const char *path);
+
 #endif
