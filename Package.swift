@@ -9,11 +9,17 @@ import PackageDescription
 
 let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: "swift-argument-parser")
 let logging = Target.Dependency.product(name: "Logging", package: "swift-log")
+let nio = Target.Dependency.product(name: "NIOCore", package: "swift-nio")
+let nioPosix = Target.Dependency.product(name: "NIOPosix", package: "swift-nio")
+let nioSSL = Target.Dependency.product(name: "NIOSSL", package: "swift-nio-ssl")
+let crypto = Target.Dependency.product(name: "Crypto", package: "swift-crypto")
 
 let package = Package(
     name: "fwctl",
     products: [
         .executable(name: "fwctl", targets: ["fwctl"]),
+        .executable(name: "fwtunnel-home", targets: ["fwtunnel-home"]),
+        .executable(name: "fwtunnel-work", targets: ["fwtunnel-work"]),
         .library(name: "FWTemplate", targets: ["FWTemplate"]),
         .library(name: "FWInventory", targets: ["FWInventory"]),
     ],
@@ -21,6 +27,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
     ],
     targets: [
         // MARK: C modules
@@ -50,12 +59,21 @@ let package = Package(
             name: "FWSSH",
             dependencies: ["CLibSSH2", logging]
         ),
+        // The reverse tunnel: home (outside the firewall) and work (behind it, dialling out), on SwiftNIO.
+        // Beside the pipeline: imports no other fwctl module.
+        .target(
+            name: "FWTunnel",
+            dependencies: [nio, nioPosix, nioSSL, crypto, logging],
+            exclude: ["PROTOCOL.md"]
+        ),
 
         // MARK: Command-line front end
         .executableTarget(
             name: "fwctl",
             dependencies: [argumentParser, logging, "FWTemplate", "FWInventory", "FWPolicy", "FWSSH", .product(name: "Yams", package: "Yams")]
         ),
+        .executableTarget(name: "fwtunnel-home", dependencies: ["FWTunnel", argumentParser, logging]),
+        .executableTarget(name: "fwtunnel-work", dependencies: ["FWTunnel", argumentParser, logging]),
 
         // MARK: Tests
         .target(
@@ -81,6 +99,10 @@ let package = Package(
             name: "FWTemplateTests",
             dependencies: ["FWTemplate", "TestSupport"],
             exclude: ["FuzzRegressions"]
+        ),
+        .testTarget(
+            name: "FWTunnelTests",
+            dependencies: ["FWTunnel", "TestSupport", logging, nio, nioPosix]
         ),
         .testTarget(
             name: "FWSSHTests",
