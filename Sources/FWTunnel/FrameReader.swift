@@ -72,5 +72,5 @@ final class HeartbeatTimer {
 }
 
 extension TimeAmount {
-    static func seconds(_ value: Double) -> TimeAmount { .nanoseconds(Int64(value * 1e9)) }
+    static func interval(_ value: Double) -> TimeAmount { .nanoseconds(Int64(value * 1e9)) }
 }

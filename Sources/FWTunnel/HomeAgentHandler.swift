@@ -34,7 +34,7 @@ final class HomeAgentHandler: ChannelInboundHandler {
     func channelActive(context: ChannelHandlerContext) {
         context.writeFrame(.challenge(version: Frame.version, nonce: nonce))
         let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-        deadline = context.eventLoop.scheduleTask(in: .seconds(server.config.handshakeTimeout)) {
+        deadline = context.eventLoop.scheduleTask(in: .interval(server.config.handshakeTimeout)) {
             let (handler, context) = bound.value
             guard case .awaitingHello = handler.state else { return }
             handler.server.counters.handshakeFailures.add(1)
@@ -163,8 +163,8 @@ final class HomeAgentHandler: ChannelInboundHandler {
     /// On the command connection both sides send heartbeats; on an idle data connection only home does (work
     /// sends nothing there until it relays, so a heartbeat can never land in a client's byte stream).
     private func startHeartbeat(context: ChannelHandlerContext, expectsHeartbeats: Bool) {
-        heartbeat.start(context: context, interval: .seconds(server.config.heartbeatInterval),
-                        timeout: expectsHeartbeats ? .seconds(server.config.heartbeatTimeout) : nil, sends: true) { [logger] in
+        heartbeat.start(context: context, interval: .interval(server.config.heartbeatInterval),
+                        timeout: expectsHeartbeats ? .interval(server.config.heartbeatTimeout) : nil, sends: true) { [logger] in
             logger.warning("agent missed its heartbeats; closing its command connection")
         }
     }

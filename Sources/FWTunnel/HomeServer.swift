@@ -129,7 +129,7 @@ public final class HomeServer: Sendable {
             let client = WaitingClient(id: id, channel: channel,
                                        connect: Connect(service: service, client: Endpoint(address) ?? listener, listener: listener))
             dispatch(client)
-            channel.eventLoop.scheduleTask(in: .seconds(config.clientWait)) { [self] in waitExpired(id: id) }
+            channel.eventLoop.scheduleTask(in: .interval(config.clientWait)) { [self] in waitExpired(id: id) }
         }
     }
 
@@ -312,5 +312,21 @@ func describe(_ address: SocketAddress?) -> String {
     switch address {
     case .v4, .v6: return "\(address.ipAddress ?? "?"):\(address.port ?? 0)"
     default: return "\(address)"
+    }
+}
+
+extension HomeServer {
+    /// What --check-config prints: the config as understood, never the secret.
+    public var checkSummary: String {
+        var lines = ["\(config.path): OK",
+                     "agents connect to \(config.agentListen) (\(tls == nil ? "tls: false" : "TLS 1.3"))"]
+        for service in config.services {
+            let file = service.allowlistFile ?? config.allowlistFile
+            let entries = state.withLock { $0.allowlists[file]?.networks.count ?? 0 }
+            lines.append("service \(service.name): clients on \(service.listen), allowlist \(file) (\(entries) entries)")
+        }
+        lines.append("secret: \(config.secretFile) (mode 0600)")
+        if let socket = config.statusSocket { lines.append("status socket: \(socket)") }
+        return lines.joined(separator: "\n")
     }
 }

@@ -1,0 +1,76 @@
+import ArgumentParser
+import FWTunnel
+import Logging
+
+/// The command-line frame of fwtunnel-home: options, logging, exit statuses. The tunnel itself is FWTunnel.
+@main
+struct FWTunnelHome: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "fwtunnel-home",
+        abstract: "The outside end of fwctl's reverse tunnel: clients connect here, work agents dial in.",
+        discussion: """
+            Listens on each service's client port and on the agent port. A client whose address is in the allowlist \
+            is linked to a data connection from a work agent serving that service; others are closed before a \
+            byte is read. Every agent connection proves the shared secret (HMAC-SHA256 over a fresh nonce) and is \
+            TLS 1.3 unless the config says "tls": false.
+
+            The config file format is described in Sources/FWTunnel/CONFIG.md; the protocol in \
+            Sources/FWTunnel/PROTOCOL.md.
+
+            Signals: SIGHUP rereads the allowlist files (a bad file keeps the previous list; live sessions stay); \
+            SIGTERM or SIGINT stops.
+
+            Exit status: 0 stopped by a signal or config OK, 1 failed while running, 2 invalid config, 64 usage.
+            """)
+
+    @Option(name: .shortAndLong, help: "The config file (JSON).")
+    var config: String = "/etc/fwtunnel/home.json"
+
+    @Flag(help: "Check the config, secret, allowlists and certificate, print a summary and exit.")
+    var checkConfig = false
+
+    @Flag(help: "Print the SHA-256 fingerprint of the configured TLS certificate (for work's tls.fingerprint) and exit.")
+    var printFingerprint = false
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel: Logger.Level = .info
+
+    func run() async throws {
+        let level = logLevel
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "fwtunnel-home")
+        let home: HomeServer
+        do {
+            let loaded = try HomeConfig.load(path: config)
+            if printFingerprint {
+                guard let tls = loaded.tls else { throw ConfigError(file: config, "tls is false: there is no certificate") }
+                print(Fingerprint.format(try TunnelTLS.fingerprint(ofPEMFile: tls.certificate)))
+                return
+            }
+            home = try HomeServer(config: loaded, logger: logger)
+            if checkConfig {
+                print(home.checkSummary)
+                await home.shutdown()
+                return
+            }
+        } catch {
+            logger.error("\(error)")
+            throw ExitCode(2)
+        }
+        do {
+            try await home.start()
+        } catch {
+            logger.error("cannot start: \(error)")
+            throw ExitCode(1)
+        }
+        let signal = await ProcessSignals.waitForTermination { home.reloadAllowlists() }
+        logger.notice("stopping", metadata: ["signal": "\(signal)"])
+        await home.shutdown()
+    }
+}
+
+extension Logger.Level: @retroactive ExpressibleByArgument {}
