@@ -3,19 +3,19 @@ import Foundation
 import Glibc
 #endif
 
-/// A long-running child (sshd, ssh-agent) started with posix_spawn rather than Foundation's Process.
+/// A long-running child (sshd, ssh-agent, fwtunnel-home/-work) started with posix_spawn rather than Foundation's Process.
 ///
 /// sshd and ssh-agent close every inherited descriptor at startup, including the one Foundation watches to learn
 /// that a child exited; Foundation then calls a blocking wait4() on the still-running daemon from its one reaper
 /// thread, and every other Process in the test run stops being reaped. posix_spawn keeps Foundation out of it.
-final class Daemon: @unchecked Sendable {
+public final class Daemon: @unchecked Sendable {
     // @unchecked: pid is immutable; stop() is called once, by the owning fixture.
-    let pid: pid_t
+    public let pid: pid_t
 
     /// Starts `executable` with stdin and stdout on /dev/null and stderr appended to `logPath`. Other inherited
     /// descriptors are closed by sshd and ssh-agent themselves as they start (closefrom), so a test's pipes are not
     /// held open by a daemon.
-    init(_ executable: String, _ arguments: [String], logPath: String) throws {
+    public init(_ executable: String, _ arguments: [String], logPath: String) throws {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -38,17 +38,23 @@ final class Daemon: @unchecked Sendable {
         defer { argv.forEach { free($0) } }
         var child: pid_t = 0
         let rc = posix_spawn(&child, executable, &actions, &attributes, argv, environ)
-        guard rc == 0 else { throw FixtureError("cannot start \(executable): \(String(cString: strerror(rc)))") }
+        guard rc == 0 else { throw ProcessRunnerError(description: "cannot start \(executable): \(String(cString: strerror(rc)))") }
         pid = child
     }
 
-    var isRunning: Bool {
+    public var isRunning: Bool {
         var status: Int32 = 0
         return waitpid(pid, &status, WNOHANG) == 0
     }
 
+    /// Sends `signal` (SIGHUP to reload, SIGKILL to simulate a crash) if the child still runs.
+    public func send(_ signal: Int32) {
+        var status: Int32 = 0
+        if waitpid(pid, &status, WNOHANG) == 0 { kill(pid, signal) }
+    }
+
     /// SIGTERM, then SIGKILL after 5 s; always reaps the child.
-    func stop() {
+    public func stop() {
         var status: Int32 = 0
         if waitpid(pid, &status, WNOHANG) != 0 { return }
         kill(pid, SIGTERM)
