@@ -90,8 +90,10 @@ public final class HomeServer: Sendable {
         let allowlistFile = service.allowlistFile ?? config.allowlistFile
         return try await SocketTuning.apply(to: ServerBootstrap(group: group), autoRead: false)
             .childChannelInitializer { [self] channel in
-                self.admit(channel, service: service.name, allowlistFile: allowlistFile, listener: listener)
-                return channel.eventLoop.makeSucceededVoidFuture()
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(
+                        ClientAdmissionHandler(server: self, service: service.name, allowlistFile: allowlistFile, listener: listener))
+                }
             }
             .bind(host: service.listen.host, port: service.listen.port)
             .get()
@@ -99,7 +101,7 @@ public final class HomeServer: Sendable {
 
     /// The allowlist and the limits decide before a byte is read (the child starts with auto-read off) and before
     /// any agent hears of the client.
-    private func admit(_ channel: Channel, service: String, allowlistFile: String, listener: Endpoint) {
+    func admit(_ channel: Channel, service: String, allowlistFile: String, listener: Endpoint) {
         let counters = self.counters.services[service]!
         let address = channel.remoteAddress
         let ip = Endpoint(address)?.address ?? []
@@ -181,10 +183,11 @@ public final class HomeServer: Sendable {
             }
             client.channel.eventLoop.execute {
                 do {
-                    try client.channel.pipeline.syncOperations.addHandler(
-                        RelayHandler(partner: data, bytesRead: [service.bytesFromClients, agentCounters.bytesToWork]))
+                    let pipeline = client.channel.pipeline.syncOperations
+                    try pipeline.addHandler(RelayHandler(partner: data, bytesRead: [service.bytesFromClients, agentCounters.bytesToWork]))
+                    let admission = try pipeline.handler(type: ClientAdmissionHandler.self)
+                    admission.startRelaying(context: try pipeline.context(handler: admission))
                     client.channel.setOption(ChannelOptions.autoRead, value: true).whenFailure { _ in }
-                    client.channel.read()
                 } catch {
                     client.channel.close(promise: nil)
                 }
@@ -304,6 +307,63 @@ public final class HomeServer: Sendable {
                                  lastReloadError: state.lastReloadError),
                 services: services, agents: agents)
         }
+    }
+}
+
+/// Admits a client once its channel is active (registered, addresses known); auto-read is still off, so nothing
+/// has been read. Until the relay starts it holds what NIO reads anyway: a client that half-closes while it waits
+/// has its pending bytes and the end of input read (the kernel's receive buffer bounds them).
+final class ClientAdmissionHandler: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+
+    let server: HomeServer
+    let service: String
+    let allowlistFile: String
+    let listener: Endpoint
+    private var held: [NIOAny] = []
+    private var heldInputClosed = false
+    private var relaying = false
+
+    init(server: HomeServer, service: String, allowlistFile: String, listener: Endpoint) {
+        self.server = server
+        self.service = service
+        self.allowlistFile = allowlistFile
+        self.listener = listener
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        context.fireChannelActive()
+        server.admit(context.channel, service: service, allowlistFile: allowlistFile, listener: listener)
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        if relaying { context.fireChannelRead(data) } else { held.append(data) }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        if relaying { context.fireChannelReadComplete() }
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if !relaying, case ChannelEvent.inputClosed = event {
+            heldInputClosed = true
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    /// The relay handler is in place behind this one: pass on what was held, then everything as it comes.
+    func startRelaying(context: ChannelHandlerContext) {
+        relaying = true
+        let held = self.held
+        self.held = []
+        for data in held { context.fireChannelRead(data) }
+        if !held.isEmpty { context.fireChannelReadComplete() }
+        if heldInputClosed { context.fireUserInboundEventTriggered(ChannelEvent.inputClosed) }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        context.close(promise: nil)
     }
 }
 

@@ -41,6 +41,8 @@ final class RelayHandler: ChannelDuplexHandler {
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if case ChannelEvent.inputClosed = event {
             inputClosed = true
+            // Flushed first: closing the output fails writes that were never flushed.
+            partner.flush()
             partner.close(mode: .output, promise: nil)
             if outputClosed { context.close(promise: nil) }
             return
