@@ -5,12 +5,17 @@ import NIOSSL
 /// TLS 1.3 between home and work. home presents its certificate; work accepts exactly the certificate whose
 /// SHA-256 fingerprint its config pins (no CA, no host name: the pin is the whole trust decision).
 public enum TunnelTLS {
+    /// How long a closing connection waits for the peer's close_notify (NIOSSL's default is 5 s): a relay that
+    /// ended, or a process shutting down, should not hold sockets that long.
+    static let shutdownTimeout = TimeAmount.seconds(1)
+
     public static func serverContext(certificate: String, key: String) throws -> NIOSSLContext {
         do {
             let chain = try NIOSSLCertificate.fromPEMFile(certificate).map { NIOSSLCertificateSource.certificate($0) }
             let privateKey = try NIOSSLPrivateKey(file: key, format: .pem)
             var configuration = TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(privateKey))
             configuration.minimumTLSVersion = .tlsv13
+            configuration.shutdownTimeout = shutdownTimeout
             return try NIOSSLContext(configuration: configuration)
         } catch {
             throw ConfigError(file: certificate, "cannot load the TLS certificate or key (\(key)): \(error)")
@@ -22,6 +27,7 @@ public enum TunnelTLS {
         configuration.minimumTLSVersion = .tlsv13
         // Verification happens in the pin callback below; .noHostnameVerification keeps the callback called.
         configuration.certificateVerification = .noHostnameVerification
+        configuration.shutdownTimeout = shutdownTimeout
         return try NIOSSLContext(configuration: configuration)
     }
 

@@ -184,12 +184,10 @@ public final class WorkAgent: Sendable {
         for _ in 0..<n { dialData(session: session, generation: generation) }
     }
 
+    /// Lowers the target after a quiet period. Idle connections above it are not closed here (home may be
+    /// handing one to a client at this moment); they are simply not replaced when used.
     private func shrinkPool() {
-        let surplus: Channel? = state.withLock { state in
-            guard state.sizer.decay(now: now), state.idle.count > state.sizer.target, let key = state.idle.keys.first else { return nil }
-            return state.idle.removeValue(forKey: key)
-        }
-        surplus?.close(promise: nil)
+        state.withLock { state in _ = state.sizer.decay(now: now) }
     }
 
     private func dialData(session: [UInt8], generation: Int) {

@@ -120,7 +120,7 @@ final class TunnelFixture: @unchecked Sendable {
     static var workBinary: String { RepoPaths.products.appendingPathComponent("fwtunnel-work").path }
 
     init(tls: Bool = false, services: [ServiceSpec], allow: [String] = ["127.0.0.1", "::1"],
-         limits: [String: Any] = [:], heartbeat: [String: Any] = ["interval": 0.5, "timeout": 2]) throws {
+         limits: [String: Any] = [:], heartbeat: [String: Any] = ["interval": 0.5, "timeout": 5]) throws {
         try Integration.require(.path(Self.homeBinary), .command("openssl"))
         folder = try TemporaryFolder("ftun")
         self.tls = tls
@@ -174,7 +174,7 @@ final class TunnelFixture: @unchecked Sendable {
             "secretFile": secretPath ?? self.secretPath, "statusSocket": workStatusPath(name),
             "services": services.map { ["name": $0.name, "target": "127.0.0.1:\($0.target)", "proxyProtocol": $0.proxyProtocol] },
             "pool": pool, "reconnect": ["initial": 0.05, "maximum": 0.5],
-            "heartbeat": ["interval": 0.5, "timeout": 2], "connectTimeout": 2,
+            "heartbeat": ["interval": 0.5, "timeout": 5], "connectTimeout": 5,
         ]
         if tls {
             let print = try runProcess(Self.homeBinary, ["--config", folder.path("home.json"), "--print-fingerprint"])
