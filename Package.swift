@@ -64,7 +64,7 @@ let package = Package(
         .target(
             name: "FWTunnel",
             dependencies: [nio, nioPosix, nioSSL, crypto, logging],
-            exclude: ["PROTOCOL.md"]
+            exclude: ["PROTOCOL.md", "CONFIG.md"]
         ),
 
         // MARK: Command-line front end
