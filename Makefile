@@ -11,16 +11,16 @@ OUT          ?= out
 # Build and run: libssh2 headers, pkg-config to find them.
 DEB_BUILD    := pkg-config libssh2-1-dev
 # Integration tests: a real sshd, real netfilter, real ufw, namespaces, relays.
-DEB_TEST     := openssh-server openssh-client iptables nftables ipset ufw iproute2 iputils-ping socat python3-venv
+DEB_TEST     := openssh-server openssh-client iptables nftables ipset ufw iproute2 iputils-ping socat python3-venv openssl
 # Benchmarks: the tools fwctl is compared with.
-DEB_BENCH    := pssh iperf3 hyperfine time
+DEB_BENCH    := pssh iperf3 hyperfine time xxd
 
 # Python reference tools the tests and benchmarks compare fwctl with (into the git-ignored .venv).
 PY_ANSIBLE   := ansible-core==2.19.14
 PY_TEMPLATE  := Jinja2==3.1.6 chevron==0.14.0
 PY_AERLEON   := aerleon==1.18.0
 
-.PHONY: all deps deps-test deps-bench venv-test build run test bench bench-template bench-inventory bench-render bench-ssh \
+.PHONY: all deps deps-test deps-bench venv-test build run test bench bench-template bench-inventory bench-render bench-ssh bench-tunnel \
 	fuzz fuzz-template fuzz-inventory clean
 
 all: build
@@ -47,7 +47,7 @@ test: deps-test venv-test
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 
-bench: deps-bench build bench-template bench-inventory bench-render bench-ssh
+bench: deps-bench build bench-template bench-inventory bench-render bench-ssh bench-tunnel
 
 # The template engine against swift-mustache (Swift), Jinja2 and chevron (Python) on the same rule template.
 BENCH_TEMPLATE_OUT := .build/bench-template
@@ -61,6 +61,14 @@ bench-template: deps-bench
 # fwctl ping against OpenSSH's ssh (loop / xargs -P 32) and parallel-ssh. Needs root (it runs sshd).
 bench-ssh: deps-bench build
 	Benchmarks/ssh/run.sh $(FWCTL) .build/bench-ssh
+
+# The reverse tunnel on loopback: iperf3 direct / fwtunnel TLS off and on / two chained socat relays / ssh -R,
+# short connections per second, time to first byte with and without the warm pool, RSS idle and at 1,000
+# connections (see BENCHMARKS.md). Needs root (it runs sshd).
+bench-tunnel: deps-bench
+	$(SWIFT) build -c release --product fwtunnel-home
+	$(SWIFT) build -c release --product fwtunnel-work
+	Benchmarks/tunnel/run.sh $(BUILD_DIR) .build/bench-tunnel
 
 # Parse and merge a generated 10,000-host inventory: fwctl against ansible-inventory on the same files.
 bench-inventory: deps-bench build
