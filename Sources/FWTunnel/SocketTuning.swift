@@ -5,7 +5,8 @@ import NIOPosix
 /// keepalive so a peer that vanished without a FIN is noticed, remote half-close delivered as an event, and
 /// reads sized for throughput.
 enum SocketTuning {
-    static let recvAllocator = AdaptiveRecvByteBufferAllocator(minimum: 4096, initial: 65536, maximum: 256 * 1024)
+    // Small first reads keep a thousand mostly idle connections cheap; bulk transfers grow to 256 KiB reads.
+    static let recvAllocator = AdaptiveRecvByteBufferAllocator(minimum: 1024, initial: 4096, maximum: 256 * 1024)
 
     static func apply(to bootstrap: ServerBootstrap, autoRead: Bool) -> ServerBootstrap {
         bootstrap
@@ -17,6 +18,15 @@ enum SocketTuning {
             .childChannelOption(.autoRead, value: autoRead)
             .childChannelOption(.recvAllocator, value: recvAllocator)
             .childChannelOption(.writeBufferWaterMark, value: .init(low: 128 * 1024, high: 512 * 1024))
+    }
+
+    /// Connects to `target`: an IP literal directly (no resolver thread, no Happy Eyeballs timers on the path
+    /// of every client), a name through NIO's resolver.
+    static func connect(_ bootstrap: ClientBootstrap, to target: HostPort) -> EventLoopFuture<Channel> {
+        if let address = try? SocketAddress(ipAddress: target.host, port: target.port) {
+            return bootstrap.connect(to: address)
+        }
+        return bootstrap.connect(host: target.host, port: target.port)
     }
 
     static func apply(to bootstrap: ClientBootstrap) -> ClientBootstrap {

@@ -89,8 +89,7 @@ public final class WorkAgent: Sendable {
     private func connectCommand() {
         guard !state.withLock({ $0.stopped }) else { return }
         counters.commandConnects.add(1)
-        bootstrap { [self] in WorkCommandHandler(agent: self) }
-            .connect(host: config.home.host, port: config.home.port)
+        SocketTuning.connect(bootstrap { [self] in WorkCommandHandler(agent: self) }, to: config.home)
             .whenComplete { [self] result in
                 switch result {
                 case .failure(let error):
@@ -191,8 +190,7 @@ public final class WorkAgent: Sendable {
     }
 
     private func dialData(session: [UInt8], generation: Int) {
-        bootstrap { [self] in WorkDataHandler(agent: self, session: session, generation: generation) }
-            .connect(host: config.home.host, port: config.home.port)
+        SocketTuning.connect(bootstrap { [self] in WorkDataHandler(agent: self, session: session, generation: generation) }, to: config.home)
             .whenComplete { [self] result in
                 switch result {
                 case .failure(let error):

@@ -136,9 +136,9 @@ final class WorkDataHandler: ChannelInboundHandler {
         context.channel.setOption(ChannelOptions.autoRead, value: false).whenFailure { _ in }
         let data = context.channel
         let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-        SocketTuning.apply(to: ClientBootstrap(group: context.eventLoop))
+        let bootstrap = SocketTuning.apply(to: ClientBootstrap(group: context.eventLoop))
             .connectTimeout(.interval(agent.config.connectTimeout))
-            .connect(host: service.target.host, port: service.target.port)
+        SocketTuning.connect(bootstrap, to: service.target)
             .whenComplete { result in
                 let (handler, context) = bound.value
                 switch result {
