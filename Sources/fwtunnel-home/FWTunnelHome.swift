@@ -1,6 +1,9 @@
 import ArgumentParser
 import FWTunnel
 import Logging
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The command-line frame of fwtunnel-home: options, logging, exit statuses. The tunnel itself is FWTunnel.
 @main
@@ -36,40 +39,23 @@ struct FWTunnelHome: AsyncParsableCommand {
     var logLevel: Logger.Level = .info
 
     func run() async throws {
-        let level = logLevel
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
-        let logger = Logger(label: "fwtunnel-home")
-        let home: HomeServer
-        do {
-            let loaded = try HomeConfig.load(path: config)
-            if printFingerprint {
+        if printFingerprint {
+            do {
+                let loaded = try HomeConfig.load(path: config)
                 guard let tls = loaded.tls else { throw ConfigError(file: config, "tls is false: there is no certificate") }
                 print(Fingerprint.format(try TunnelTLS.fingerprint(ofPEMFile: tls.certificate)))
                 return
+            } catch {
+                var message = "fwtunnel-home: error: \(error)\n"
+                _ = message.withUTF8 { write(2, $0.baseAddress, $0.count) }
+                throw ExitCode(2)
             }
-            home = try HomeServer(config: loaded, logger: logger)
-            if checkConfig {
-                print(home.checkSummary)
-                await home.shutdown()
-                return
-            }
-        } catch {
-            logger.error("\(error)")
-            throw ExitCode(2)
         }
-        do {
-            try await home.start()
-        } catch {
-            logger.error("cannot start: \(error)")
-            throw ExitCode(1)
+        let path = config
+        let status = await TunnelDaemonRunner.run(label: "fwtunnel-home", level: logLevel, checkOnly: checkConfig) { logger in
+            try HomeServer(config: try HomeConfig.load(path: path), logger: logger)
         }
-        let signal = await ProcessSignals.waitForTermination { home.reloadAllowlists() }
-        logger.notice("stopping", metadata: ["signal": "\(signal)"])
-        await home.shutdown()
+        if status != 0 { throw ExitCode(status) }
     }
 }
 

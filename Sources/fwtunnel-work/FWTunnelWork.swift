@@ -17,7 +17,7 @@ struct FWTunnelWork: AsyncParsableCommand {
             The config file format is described in Sources/FWTunnel/CONFIG.md; the protocol in \
             Sources/FWTunnel/PROTOCOL.md.
 
-            Signals: SIGTERM or SIGINT stops.
+            Signals: SIGTERM or SIGINT stops; SIGHUP is logged and ignored (restart to apply a changed config).
 
             Exit status: 0 stopped by a signal or config OK, 1 failed while running, 2 invalid config, 64 usage.
             """)
@@ -32,34 +32,11 @@ struct FWTunnelWork: AsyncParsableCommand {
     var logLevel: Logger.Level = .info
 
     func run() async throws {
-        let level = logLevel
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
+        let path = config
+        let status = await TunnelDaemonRunner.run(label: "fwtunnel-work", level: logLevel, checkOnly: checkConfig) { logger in
+            try WorkAgent(config: try WorkConfig.load(path: path), logger: logger)
         }
-        let logger = Logger(label: "fwtunnel-work")
-        let work: WorkAgent
-        do {
-            work = try WorkAgent(config: try WorkConfig.load(path: config), logger: logger)
-            if checkConfig {
-                print(work.checkSummary)
-                await work.shutdown()
-                return
-            }
-        } catch {
-            logger.error("\(error)")
-            throw ExitCode(2)
-        }
-        do {
-            try await work.start()
-        } catch {
-            logger.error("cannot start: \(error)")
-            throw ExitCode(1)
-        }
-        let signal = await ProcessSignals.waitForTermination {}
-        logger.notice("stopping", metadata: ["signal": "\(signal)"])
-        await work.shutdown()
+        if status != 0 { throw ExitCode(status) }
     }
 }
 

@@ -109,6 +109,8 @@ final class TestService: @unchecked Sendable {
         case echoAfterEOF
         /// Reads a PROXY v2 header, answers "ip port\n" of its source, then echoes.
         case proxyReport
+        /// Greets every connection with an HTTP request line: what work sees from a "home" that is not one.
+        case garbage
     }
 
     let group: MultiThreadedEventLoopGroup
@@ -156,10 +158,17 @@ private final class ServiceHandler: ChannelInboundHandler {
 
     init(mode: TestService.Mode) { self.mode = mode }
 
+    func channelActive(context: ChannelHandlerContext) {
+        if case .garbage = mode {
+            context.writeAndFlush(NIOAny(context.channel.allocator.buffer(string: "GET / HTTP/1.1\r\n\r\n")), promise: nil)
+        }
+        context.fireChannelActive()
+    }
+
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         var bytes = unwrapInboundIn(data)
         switch mode {
-        case .echo:
+        case .echo, .garbage:
             context.write(NIOAny(bytes), promise: nil)
         case .echoAfterEOF:
             if received == nil { received = bytes } else { received!.writeBuffer(&bytes) }

@@ -278,7 +278,7 @@ import TestSupport
     }
 
     @Test func workSurvivesAHomeThatSpeaksGarbage() throws {
-        let fake = try TestService(.echo)  // echoes work's own hello back: not a challenge
+        let fake = try TestService(.garbage)
         defer { fake.stop() }
         let tunnel = try TunnelFixture(services: [.init(name: "echo", target: 9)])
         defer { tunnel.stop() }
