@@ -141,7 +141,7 @@ public final class HomeServer: Sendable {
             state.perClient[ip, default: 1] -= 1
             if state.perClient[ip] == 0 { state.perClient[ip] = nil }
             _ = state.removeWaiting(id: id)
-            if let link = state.linked.removeValue(forKey: id) { state.activeByAgent[link.agent, default: 1] -= 1 }
+            state.unlink(id: id)
         }
     }
 
@@ -174,11 +174,14 @@ public final class HomeServer: Sendable {
         let service = counters.services[client.connect.service]!
         let agentCounters = counters.agent(agent)
         agentCounters.sessions.add(1)
-        data.eventLoop.execute {
+        data.eventLoop.execute { [self] in
             guard let handler = try? data.pipeline.syncOperations.handler(type: HomeAgentHandler.self),
                   handler.beginRelay(connect: client.connect, partner: client.channel,
                                      counting: [service.bytesToClients, agentCounters.bytesFromWork]) else {
-                client.channel.close(promise: nil)
+                // The data connection died while idle, before the client was linked to it: the client never
+                // noticed, so it gets another one (its wait deadline still applies).
+                state.withLock { $0.unlink(id: client.id) }
+                if client.channel.isActive { dispatch(client) }
                 return
             }
             client.channel.eventLoop.execute {

@@ -80,6 +80,10 @@ struct HomeState {
         activeByAgent[agent, default: 0] += 1
     }
 
+    mutating func unlink(id: Int) {
+        if let link = linked.removeValue(forKey: id) { activeByAgent[link.agent, default: 1] -= 1 }
+    }
+
     /// Removes a waiting client wherever it waits; true if it was waiting.
     mutating func removeWaiting(id: Int) -> WaitingClient? {
         for (session, agent) in agents {

@@ -23,6 +23,7 @@ enum TestCertificate {
                                                     "-keyout", files.key, "-out", files.cert, "-days", "2", "-subj", "/CN=fwtunnel-test-home"])
             guard result.status == 0 else { throw TunnelTestError("openssl req failed: \(result.stderrText)") }
             chmod(files.key, 0o600)
+            atexit { try? FileManager.default.removeItem(atPath: FileManager.default.temporaryDirectory.appendingPathComponent("ftun-cert-\(getpid())").path) }
             made = files
             return files
         }
