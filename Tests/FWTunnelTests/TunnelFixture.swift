@@ -204,6 +204,28 @@ final class TunnelFixture: @unchecked Sendable {
 
     func port(_ service: String) -> Int { clientPorts[service]! }
 
+    /// `service` behind a started home and a started work "w1" serving it as `name`: the arrangement most tests
+    /// start from. Stop both in a defer (`tunnel.stop(); service.stop()`); on failure here both are stopped.
+    static func running(_ service: TestService, name: String = "echo", tls: Bool = false, proxyProtocol: Bool = false,
+                        allow: [String] = ["127.0.0.1", "::1"], limits: [String: Any] = [:],
+                        pool: [String: Any] = ["min": 2, "max": 8]) throws -> TunnelFixture {
+        do {
+            let tunnel = try TunnelFixture(tls: tls, services: [.init(name: name, target: service.port, proxyProtocol: proxyProtocol)],
+                                           allow: allow, limits: limits)
+            do {
+                try tunnel.startHome()
+                try tunnel.startWork(pool: pool)
+            } catch {
+                tunnel.stop()
+                throw error
+            }
+            return tunnel
+        } catch {
+            service.stop()
+            throw error
+        }
+    }
+
     func stop() {
         for daemon in works.values { daemon.stop() }
         home?.stop()

@@ -8,11 +8,8 @@ import TestSupport
 @Suite(.serialized) struct TunnelIntegrationTests {
     @Test(arguments: [false, true]) func clientsReachTheServiceThroughHomeAndWork(tls: Bool) throws {
         let service = try TestService(.echo)
-        defer { service.stop() }
-        let tunnel = try TunnelFixture(tls: tls, services: [.init(name: "echo", target: service.port)])
-        defer { tunnel.stop() }
-        try tunnel.startHome()
-        try tunnel.startWork()
+        let tunnel = try TunnelFixture.running(service, tls: tls)
+        defer { tunnel.stop(); service.stop() }
         let client = try TestClient(port: tunnel.port("echo"))
         let payload = randomBytes(200_000)
         #expect(try client.echo(payload))
@@ -102,11 +99,8 @@ import TestSupport
 
     @Test func aConnectionToTheDataPortThatNeverAuthenticatesStealsNoClient() throws {
         let service = try TestService(.echo)
-        defer { service.stop() }
-        let tunnel = try TunnelFixture(services: [.init(name: "echo", target: service.port)])
-        defer { tunnel.stop() }
-        try tunnel.startHome()
-        try tunnel.startWork(pool: ["min": 0, "max": 4])
+        let tunnel = try TunnelFixture.running(service, pool: ["min": 0, "max": 4])
+        defer { tunnel.stop(); service.stop() }
         let silent = try TestClient(port: tunnel.agentPort)
         let forger = try TestClient(port: tunnel.agentPort)
         guard case .challenge? = try readFrame(forger) else { Issue.record("no challenge"); return }
@@ -123,11 +117,8 @@ import TestSupport
 
     @Test func workKilledAndRestartedServesAgain() throws {
         let service = try TestService(.echo)
-        defer { service.stop() }
-        let tunnel = try TunnelFixture(services: [.init(name: "echo", target: service.port)])
-        defer { tunnel.stop() }
-        try tunnel.startHome()
-        try tunnel.startWork()
+        let tunnel = try TunnelFixture.running(service)
+        defer { tunnel.stop(); service.stop() }
         #expect(try TestClient(port: tunnel.port("echo")).echo(randomBytes(100)))
         tunnel.works["w1"]!.send(SIGKILL)
         tunnel.works["w1"]!.stop()
@@ -141,11 +132,8 @@ import TestSupport
 
     @Test func homeRestartedAndWorkComesBackByItself() throws {
         let service = try TestService(.echo)
-        defer { service.stop() }
-        let tunnel = try TunnelFixture(tls: true, services: [.init(name: "echo", target: service.port)])
-        defer { tunnel.stop() }
-        try tunnel.startHome()
-        try tunnel.startWork()
+        let tunnel = try TunnelFixture.running(service, tls: true)
+        defer { tunnel.stop(); service.stop() }
         tunnel.home!.stop()
         #expect(eventually(5) { flag(tunnel.workStatus(), "connected") == false })
         try tunnel.startHome()
@@ -182,11 +170,8 @@ import TestSupport
 
     @Test func halfClosePassesBothWays() throws {
         let service = try TestService(.echoAfterEOF)
-        defer { service.stop() }
-        let tunnel = try TunnelFixture(tls: true, services: [.init(name: "later", target: service.port)])
-        defer { tunnel.stop() }
-        try tunnel.startHome()
-        try tunnel.startWork()
+        let tunnel = try TunnelFixture.running(service, name: "later", tls: true)
+        defer { tunnel.stop(); service.stop() }
         let client = try TestClient(port: tunnel.port("later"))
         let payload = randomBytes(100_000)
         try client.send(payload)
@@ -196,11 +181,8 @@ import TestSupport
 
     @Test func proxyProtocolTellsTheServiceTheRealClient() throws {
         let service = try TestService(.proxyReport)
-        defer { service.stop() }
-        let tunnel = try TunnelFixture(services: [.init(name: "web", target: service.port, proxyProtocol: true)], allow: ["127.0.0.0/8"])
-        defer { tunnel.stop() }
-        try tunnel.startHome()
-        try tunnel.startWork()
+        let tunnel = try TunnelFixture.running(service, name: "web", proxyProtocol: true, allow: ["127.0.0.0/8"])
+        defer { tunnel.stop(); service.stop() }
         let client = try TestClient(port: tunnel.port("web"), source: "127.0.0.3")
         try client.send("ping")
         let expected = "127.0.0.3 \(client.localPort)\nping"
@@ -209,11 +191,8 @@ import TestSupport
 
     @Test func sighupReloadsTheAllowlistAndABrokenFileKeepsTheOldOne() throws {
         let service = try TestService(.echo)
-        defer { service.stop() }
-        let tunnel = try TunnelFixture(services: [.init(name: "echo", target: service.port)], allow: ["127.0.0.2"])
-        defer { tunnel.stop() }
-        try tunnel.startHome()
-        try tunnel.startWork()
+        let tunnel = try TunnelFixture.running(service, allow: ["127.0.0.2"])
+        defer { tunnel.stop(); service.stop() }
         let live = try TestClient(port: tunnel.port("echo"), source: "127.0.0.2")
         #expect(try live.echo(randomBytes(10)))
         #expect(try TestClient(port: tunnel.port("echo")).closedByPeer())
@@ -235,11 +214,8 @@ import TestSupport
 
     @Test func garbageSlowlorisAndOversizeFramesOnEveryPortLeaveHomeServing() throws {
         let service = try TestService(.echo)
-        defer { service.stop() }
-        let tunnel = try TunnelFixture(tls: true, services: [.init(name: "echo", target: service.port)])
-        defer { tunnel.stop() }
-        try tunnel.startHome()
-        try tunnel.startWork()
+        let tunnel = try TunnelFixture.running(service, tls: true)
+        defer { tunnel.stop(); service.stop() }
         // The agent port (TLS): plaintext garbage and an oversize "frame" fail the TLS handshake.
         let garbage = try TestClient(port: tunnel.agentPort)
         try? garbage.send(randomBytes(300))
@@ -262,11 +238,8 @@ import TestSupport
 
     @Test func theAgentPortInTheClearClosesGarbageAndOversizeFrames() throws {
         let service = try TestService(.echo)
-        defer { service.stop() }
-        let tunnel = try TunnelFixture(services: [.init(name: "echo", target: service.port)])
-        defer { tunnel.stop() }
-        try tunnel.startHome()
-        try tunnel.startWork()
+        let tunnel = try TunnelFixture.running(service)
+        defer { tunnel.stop(); service.stop() }
         for junk in [[2, 0xFF, 0xFF] + randomBytes(100), Array("GET / HTTP/1.1\r\n\r\n".utf8), [2, 0, 3, 1, 2, 3]] {
             let peer = try TestClient(port: tunnel.agentPort)
             guard case .challenge? = try readFrame(peer) else { Issue.record("no challenge"); continue }

@@ -36,12 +36,8 @@ import TestSupport
 
     @Test func aThousandConcurrentClientsEachGetTheirOwnBytesBack() throws {
         let service = try TestService(.echo)
-        defer { service.stop() }
-        let tunnel = try TunnelFixture(services: [.init(name: "echo", target: service.port)],
-                                       limits: ["connectionsPerClient": 2000, "connections": 4000, "clientWait": 30])
-        defer { tunnel.stop() }
-        try tunnel.startHome()
-        try tunnel.startWork(pool: ["min": 8, "max": 256])
+        let tunnel = try TunnelFixture.running(service, limits: ["connectionsPerClient": 2000, "connections": 4000, "clientWait": 30], pool: ["min": 8, "max": 256])
+        defer { tunnel.stop(); service.stop() }
         let results = try EchoLoad.run(port: tunnel.port("echo"), connections: 1000, bytes: 4096, holdOpen: true)
         #expect(results.matched == 1000, "\(results.failures.prefix(5))")
         #expect(number(tunnel.workStatus(), "services.echo.sessions") == 1000)
@@ -50,12 +46,8 @@ import TestSupport
 
     @Test func tenThousandShortConnectionsLeaveNoDescriptorsOrMemoryBehind() throws {
         let service = try TestService(.echo)
-        defer { service.stop() }
-        let tunnel = try TunnelFixture(services: [.init(name: "echo", target: service.port)],
-                                       limits: ["connectionsPerClient": 1000, "clientWait": 30])
-        defer { tunnel.stop() }
-        try tunnel.startHome()
-        try tunnel.startWork(pool: ["min": 4, "max": 64])
+        let tunnel = try TunnelFixture.running(service, limits: ["connectionsPerClient": 1000, "clientWait": 30], pool: ["min": 4, "max": 64])
+        defer { tunnel.stop(); service.stop() }
         let home = tunnel.home!.pid, work = tunnel.works["w1"]!.pid
 
         func settle() { _ = eventually(5) { number(tunnel.homeStatus, "connections") == 0 && number(tunnel.workStatus(), "services.echo.active") == 0 } }
