@@ -13,7 +13,7 @@ DEB_BUILD    := pkg-config libssh2-1-dev
 # Integration tests: a real sshd, real netfilter, real ufw, namespaces, relays.
 DEB_TEST     := openssh-server openssh-client sudo openssl iptables nftables ipset ufw iproute2 iputils-ping socat python3-venv
 # Benchmarks: the tools fwctl is compared with.
-DEB_BENCH    := pssh iperf3 hyperfine time bc
+DEB_BENCH    := pssh iperf3 hyperfine time bc xxd
 
 # Python reference tools the tests and benchmarks compare fwctl with (into the git-ignored .venv).
 PY_ANSIBLE   := ansible-core==2.19.14
@@ -21,7 +21,8 @@ PY_TEMPLATE  := Jinja2==3.1.6 chevron==0.14.0
 PY_AERLEON   := aerleon==1.18.0
 
 .PHONY: all deps deps-test deps-bench venv-test build install install-built run test bench bench-template bench-template-e2e \
-	bench-inventory bench-render bench-ssh bench-jump bench-lab bench-deploy fuzz fuzz-template fuzz-inventory fuzz-policy clean
+	bench-inventory bench-render bench-ssh bench-jump bench-lab bench-deploy bench-tunnel fuzz fuzz-template fuzz-inventory \
+	fuzz-policy clean
 
 all: build
 
@@ -46,10 +47,10 @@ build: deps
 
 # `make install PREFIX=/usr/local` (DESTDIR for packaging): the executables, the templates under
 # share/fwctl/templates, man pages and bash/zsh/fish completions (scripts/install). PROGRAMS lists every executable
-# product; the tunnel's fwtunnel-home and fwtunnel-work join it when they exist.
+# product.
 PREFIX       ?= /usr/local
 DESTDIR      ?=
-PROGRAMS     := fwctl
+PROGRAMS     := fwctl fwtunnel-home fwtunnel-work
 INSTALL_FROM ?= $(BUILD_DIR)
 
 install: deps
@@ -74,7 +75,8 @@ test: deps-test venv-test
 	$(SWIFT) build --product generate-manual   # InstallTests installs the debug build with its man page
 	scripts/run-tests
 
-bench: deps-bench build bench-template bench-template-e2e bench-inventory bench-render bench-ssh bench-jump bench-lab bench-deploy
+bench: deps-bench build bench-template bench-template-e2e bench-inventory bench-render bench-ssh bench-jump bench-lab bench-deploy \
+	bench-tunnel
 
 # The template engine against swift-mustache (Swift), Jinja2 and chevron (Python) on the same rule template.
 BENCH_TEMPLATE_OUT := .build/bench-template
@@ -111,6 +113,14 @@ bench-deploy: deps-bench build
 # through a ControlMaster on the jump host, at parallelism 32. Needs root.
 bench-jump: deps-bench build
 	Benchmarks/ssh/jump.sh $(FWCTL) .build/bench-jump
+
+# The reverse tunnel on loopback: iperf3 direct / fwtunnel TLS off and on / two chained socat relays / ssh -R,
+# short connections per second, time to first byte with and without the warm pool, RSS idle and at 1,000
+# connections (see BENCHMARKS.md). Needs root (it runs sshd).
+bench-tunnel: deps-bench
+	$(SWIFT) build -c release --product fwtunnel-home
+	$(SWIFT) build -c release --product fwtunnel-work
+	Benchmarks/tunnel/run.sh $(BUILD_DIR) .build/bench-tunnel
 
 # Parse and merge a generated 10,000-host inventory: fwctl against ansible-inventory on the same files.
 bench-inventory: deps-bench build

@@ -10,11 +10,17 @@ import PackageDescription
 
 let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: "swift-argument-parser")
 let logging = Target.Dependency.product(name: "Logging", package: "swift-log")
+let nio = Target.Dependency.product(name: "NIOCore", package: "swift-nio")
+let nioPosix = Target.Dependency.product(name: "NIOPosix", package: "swift-nio")
+let nioSSL = Target.Dependency.product(name: "NIOSSL", package: "swift-nio-ssl")
+let crypto = Target.Dependency.product(name: "Crypto", package: "swift-crypto")
 
 let package = Package(
     name: "fwctl",
     products: [
         .executable(name: "fwctl", targets: ["fwctl"]),
+        .executable(name: "fwtunnel-home", targets: ["fwtunnel-home"]),
+        .executable(name: "fwtunnel-work", targets: ["fwtunnel-work"]),
         .library(name: "FWTemplate", targets: ["FWTemplate"]),
         .library(name: "FWInventory", targets: ["FWInventory"]),
         .library(name: "FWPolicy", targets: ["FWPolicy"]),
@@ -23,6 +29,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
         .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
     ],
     targets: [
@@ -69,6 +77,13 @@ let package = Package(
             name: "FWDeploy",
             dependencies: ["FWBase", "FWPolicy", "FWSSH", "FWInventory"]
         ),
+        // The reverse tunnel: home (outside the firewall) and work (behind it, dialling out), on SwiftNIO.
+        // Beside the pipeline: imports no other fwctl module.
+        .target(
+            name: "FWTunnel",
+            dependencies: [nio, nioPosix, nioSSL, crypto, logging],
+            exclude: ["PROTOCOL.md", "CONFIG.md"]
+        ),
 
         // MARK: Command-line front end
         // What every executable shares: terminal output, logging to stderr, exit statuses, the command frame
@@ -81,6 +96,8 @@ let package = Package(
             name: "fwctl",
             dependencies: [argumentParser, logging, "FWBase", "FWCommandLine", "FWTemplate", "FWInventory", "FWPolicy", "FWSSH", "FWLab", "FWDeploy"]
         ),
+        .executableTarget(name: "fwtunnel-home", dependencies: ["FWTunnel", argumentParser, logging]),
+        .executableTarget(name: "fwtunnel-work", dependencies: ["FWTunnel", argumentParser, logging]),
 
         // MARK: Tests
         .target(
@@ -123,6 +140,10 @@ let package = Package(
             name: "FWDeployTests",
             dependencies: ["FWBase", "FWDeploy", "fwctl", "TestSupport"],
             exclude: ["Fixtures"]
+        ),
+        .testTarget(
+            name: "FWTunnelTests",
+            dependencies: ["FWTunnel", "TestSupport", logging, nio, nioPosix]
         ),
         .testTarget(
             name: "FWSSHTests",

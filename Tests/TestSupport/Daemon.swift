@@ -3,7 +3,7 @@ import Foundation
 import Glibc
 #endif
 
-/// A long-running child (sshd, ssh-agent) started with posix_spawn rather than Foundation's Process.
+/// A long-running child (sshd, ssh-agent, fwtunnel-home/-work) started with posix_spawn rather than Foundation's Process.
 ///
 /// sshd and ssh-agent close every inherited descriptor at startup, including the one Foundation watches to learn
 /// that a child exited; Foundation then calls a blocking wait4() on the still-running daemon from its one reaper
@@ -45,6 +45,12 @@ public final class Daemon: @unchecked Sendable {
     public var isRunning: Bool {
         var status: Int32 = 0
         return waitpid(pid, &status, WNOHANG) == 0
+    }
+
+    /// Sends `signal` (SIGHUP to reload, SIGKILL to simulate a crash) if the child still runs.
+    public func send(_ signal: Int32) {
+        var status: Int32 = 0
+        if waitpid(pid, &status, WNOHANG) == 0 { kill(pid, signal) }
     }
 
     /// SIGTERM, then SIGKILL after 5 s; always reaps the child.

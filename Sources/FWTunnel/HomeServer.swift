@@ -1,0 +1,395 @@
+import FoundationEssentials
+import Logging
+import NIOCore
+import NIOPosix
+import NIOSSL
+import Synchronization
+
+/// fwtunnel-home: listens for clients on each service's port and for work agents on the agent port, and links
+/// each allowed client to a data connection from an agent serving its service.
+public final class HomeServer: Sendable {
+    public let config: HomeConfig
+    let secret: Secret
+    let logger: Logger
+    let group: MultiThreadedEventLoopGroup
+    let tls: NIOSSLContext?
+    let state: Mutex<HomeState>
+    let counters: HomeCounters
+    private let channels = Mutex<[Channel]>([])
+    private let startedAt = ContinuousClock.now
+
+    /// Loads the secret, the allowlists and the TLS certificate; binds nothing yet.
+    public init(config: HomeConfig, logger: Logger, threads: Int = System.coreCount) throws {
+        self.config = config
+        self.logger = logger
+        secret = try Secret.load(path: config.secretFile)
+        tls = try config.tls.map { try TunnelTLS.serverContext(certificate: $0.certificate, key: $0.key) }
+        var initial = HomeState()
+        for file in config.allowlistFiles { initial.allowlists[file] = try Allowlist.load(path: file) }
+        state = Mutex(initial)
+        counters = HomeCounters(services: config.services.map(\.name))
+        group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, threads))
+    }
+
+    /// Binds the service ports, the agent port and the status socket.
+    public func start() async throws {
+        do {
+            for service in config.services {
+                let channel = try await bindClientListener(service)
+                channels.withLock { $0.append(channel) }
+                logger.info("listening for clients", metadata: ["service": "\(service.name)", "address": "\(service.listen)"])
+            }
+            let agents = try await bindAgentListener()
+            channels.withLock { $0.append(agents) }
+            logger.info("listening for agents", metadata: ["address": "\(config.agentListen)", "tls": "\(tls != nil)"])
+            if let path = config.statusSocket {
+                let socket = try await StatusSocket.bind(path: path, group: group) { [self] in StatusJSON.encode(self.status()) }
+                channels.withLock { $0.append(socket) }
+            }
+        } catch {
+            await shutdown()
+            throw error
+        }
+    }
+
+    /// Closes every listener and connection.
+    public func shutdown() async {
+        let all = channels.withLock { channels in defer { channels = [] }; return channels }
+        for channel in all { try? await channel.close() }
+        try? await group.shutdownGracefully()
+    }
+
+    // MARK: Allowlist reload (SIGHUP)
+
+    /// Rereads every allowlist file. A file that cannot be read or parsed keeps its previous list; live sessions
+    /// are never touched (the allowlist decides only at connect time).
+    public func reloadAllowlists() {
+        var loaded: [String: Allowlist] = [:]
+        var failure: String?
+        for file in config.allowlistFiles {
+            do { loaded[file] = try Allowlist.load(path: file) } catch { failure = "\(error)" }
+        }
+        state.withLock { state in
+            for (file, list) in loaded { state.allowlists[file] = list }
+            state.lastReloadError = failure
+        }
+        if let failure {
+            counters.allowlistReloadFailures.add(1)
+            logger.error("allowlist reload failed; the previous list stays in force", metadata: ["reason": "\(failure)"])
+        } else {
+            counters.allowlistReloads.add(1)
+            logger.notice("allowlist reloaded", metadata: ["entries": "\(loaded.values.reduce(0) { $0 + $1.networks.count })"])
+        }
+    }
+
+    // MARK: Clients
+
+    private func bindClientListener(_ service: HomeConfig.Service) async throws -> Channel {
+        let listener = Endpoint(try SocketAddress.makeAddressResolvingHost(service.listen.host, port: service.listen.port))
+            ?? Endpoint(address: [0, 0, 0, 0], port: UInt16(service.listen.port))
+        let allowlistFile = service.allowlistFile ?? config.allowlistFile
+        return try await SocketTuning.apply(to: ServerBootstrap(group: group), autoRead: false)
+            .childChannelInitializer { [self] channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(
+                        ClientAdmissionHandler(server: self, service: service.name, allowlistFile: allowlistFile, listener: listener))
+                }
+            }
+            .bind(host: service.listen.host, port: service.listen.port)
+            .get()
+    }
+
+    /// The allowlist and the limits decide before a byte is read (the child starts with auto-read off) and before
+    /// any agent hears of the client.
+    func admit(_ channel: Channel, service: String, allowlistFile: String, listener: Endpoint) {
+        let counters = self.counters.services[service]!
+        let address = channel.remoteAddress
+        let ip = Endpoint(address)?.address ?? []
+        enum Decision { case refusedAllowlist, refusedLimit(String), admitted(Int) }
+        let decision: Decision = state.withLock { state in
+            guard state.allowlists[allowlistFile]?.allows(ip) == true else { return .refusedAllowlist }
+            guard state.total < config.maxConnections else { return .refusedLimit("total connection limit") }
+            guard state.perClient[ip, default: 0] < config.maxConnectionsPerClient else { return .refusedLimit("per-client connection limit") }
+            state.total += 1
+            state.perClient[ip, default: 0] += 1
+            state.nextClientID += 1
+            return .admitted(state.nextClientID)
+        }
+        switch decision {
+        case .refusedAllowlist:
+            counters.refusedAllowlist.add(1)
+            logger.warning("client refused: not in the allowlist", metadata: ["service": "\(service)", "client": "\(describe(address))"])
+            channel.close(promise: nil)
+        case .refusedLimit(let reason):
+            counters.refusedLimit.add(1)
+            logger.warning("client refused: \(reason)", metadata: ["service": "\(service)", "client": "\(describe(address))"])
+            channel.close(promise: nil)
+        case .admitted(let id):
+            counters.accepted.add(1)
+            logger.debug("client accepted", metadata: ["service": "\(service)", "client": "\(describe(address))"])
+            channel.closeFuture.whenComplete { [self] _ in clientClosed(id: id, ip: ip) }
+            let client = WaitingClient(id: id, channel: channel,
+                                       connect: Connect(service: service, client: Endpoint(address) ?? listener, listener: listener))
+            dispatch(client)
+            channel.eventLoop.scheduleTask(in: .interval(config.clientWait)) { [self] in waitExpired(id: id) }
+        }
+    }
+
+    private func clientClosed(id: Int, ip: [UInt8]) {
+        state.withLock { state in
+            state.total -= 1
+            state.perClient[ip, default: 1] -= 1
+            if state.perClient[ip] == 0 { state.perClient[ip] = nil }
+            _ = state.removeWaiting(id: id)
+            state.unlink(id: id)
+        }
+    }
+
+    /// A client still without a data connection after `clientWait` is closed: better a clear close than a hang.
+    private func waitExpired(id: Int) {
+        guard let client = state.withLock({ $0.removeWaiting(id: id) }) else { return }
+        counters.services[client.connect.service]?.waitTimeouts.add(1)
+        logger.warning("client closed: no data connection from an agent in time",
+                       metadata: ["service": "\(client.connect.service)", "client": "\(describe(client.channel.remoteAddress))"])
+        client.channel.close(promise: nil)
+    }
+
+    func dispatch(_ client: WaitingClient) {
+        perform(state.withLock { $0.dispatch(client) })
+    }
+
+    func perform(_ dispatch: HomeState.Dispatch) {
+        switch dispatch {
+        case .link(let client, let data, let agent):
+            link(client, to: data, agent: agent)
+        case .request(let command, let count):
+            command.writeFrame(.openData(count: UInt16(min(count, Int(UInt16.max)))))
+        case .wait:
+            break
+        }
+    }
+
+    /// Starts the relay: the Connect frame goes out on the data connection, then the client's bytes.
+    func link(_ client: WaitingClient, to data: Channel, agent: String) {
+        let service = counters.services[client.connect.service]!
+        let agentCounters = counters.agent(agent)
+        agentCounters.sessions.add(1)
+        data.eventLoop.execute { [self] in
+            guard let handler = try? data.pipeline.syncOperations.handler(type: HomeAgentHandler.self),
+                  handler.beginRelay(connect: client.connect, partner: client.channel,
+                                     counting: [service.bytesToClients, agentCounters.bytesFromWork]) else {
+                // The data connection died while idle, before the client was linked to it: the client never
+                // noticed, so it gets another one (its wait deadline still applies).
+                state.withLock { $0.unlink(id: client.id) }
+                if client.channel.isActive { dispatch(client) }
+                return
+            }
+            client.channel.eventLoop.execute {
+                do {
+                    let pipeline = client.channel.pipeline.syncOperations
+                    try pipeline.addHandler(RelayHandler(partner: data, bytesRead: [service.bytesFromClients, agentCounters.bytesToWork]))
+                    let admission = try pipeline.handler(type: ClientAdmissionHandler.self)
+                    admission.startRelaying(context: try pipeline.context(handler: admission))
+                    client.channel.setOption(ChannelOptions.autoRead, value: true).whenFailure { _ in }
+                } catch {
+                    client.channel.close(promise: nil)
+                }
+            }
+        }
+    }
+
+    // MARK: Agents
+
+    private func bindAgentListener() async throws -> Channel {
+        try await SocketTuning.apply(to: ServerBootstrap(group: group), autoRead: true)
+            .childChannelInitializer { [self] channel in
+                channel.eventLoop.makeCompletedFuture {
+                    if let tls { try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls)) }
+                    try channel.pipeline.syncOperations.addHandler(HomeAgentHandler(server: self))
+                }
+            }
+            .bind(host: config.agentListen.host, port: config.agentListen.port)
+            .get()
+    }
+
+    /// A command connection authenticated: it becomes the agent's live session (replacing an older session of the
+    /// same name, whose peer must be gone), and clients waiting for its services are queued on it. Returns the
+    /// session id and how many data connections to ask for now.
+    func registerAgent(name: String, services: [String], command: Channel) -> (Session, Int) {
+        let session = Session(bytes: Handshake.makeSession())
+        counters.agent(name).commandConnections.add(1)
+        let (replaced, waiting): ([AgentLink], Int) = state.withLock { state in
+            let old = state.agents.filter { $0.value.name == name }
+            for key in old.keys { state.agents[key] = nil }
+            var link = AgentLink(name: name, services: Set(services), command: command)
+            for service in services {
+                link.waiting += state.unassigned.removeValue(forKey: service) ?? []
+            }
+            for agent in old.values { link.waiting += agent.waiting }
+            state.agents[session] = link
+            return (Array(old.values), link.waiting.count)
+        }
+        for agent in replaced {
+            logger.notice("agent reconnected; closing its previous session", metadata: ["agent": "\(name)"])
+            agent.command.close(promise: nil)
+            agent.idle.forEach { $0.close(promise: nil) }
+        }
+        logger.notice("agent connected", metadata: ["agent": "\(name)", "services": "\(services.joined(separator: ","))",
+                                                     "peer": "\(describe(command.remoteAddress))"])
+        return (session, waiting)
+    }
+
+    /// The agent's command connection is gone: its idle data connections close, its waiting clients go to
+    /// another agent of their service (or wait for one). Sessions already relaying are left alone.
+    func unregisterAgent(session: Session) {
+        guard let agent = state.withLock({ $0.agents.removeValue(forKey: session) }) else { return }
+        logger.notice("agent disconnected", metadata: ["agent": "\(agent.name)"])
+        agent.idle.forEach { $0.close(promise: nil) }
+        for client in agent.waiting { dispatch(client) }
+    }
+
+    enum DataArrival { case refused, idle, link(WaitingClient) }
+
+    /// An authenticated data connection: linked to the agent's oldest waiting client, or kept idle in its pool.
+    func dataArrived(session: Session, name: String, channel: Channel) -> DataArrival {
+        let result: DataArrival = state.withLock { state in
+            guard let agent = state.agents[session], agent.name == name else { return .refused }
+            if !agent.waiting.isEmpty {
+                let client = state.agents[session]!.waiting.removeFirst()
+                state.markLinked(client, agent: name)
+                return .link(client)
+            }
+            guard agent.idle.count < 1024 else { return .refused }
+            state.agents[session]!.idle.append(channel)
+            return .idle
+        }
+        if case .refused = result { counters.staleDataConnections.add(1) } else { counters.agent(name).dataConnections.add(1) }
+        return result
+    }
+
+    func idleDataClosed(session: Session, channel: Channel) {
+        state.withLock { state in
+            state.agents[session]?.idle.removeAll { $0 === channel }
+        }
+    }
+
+    // MARK: Status
+
+    func status() -> HomeStatus {
+        let now = ContinuousClock.now
+        return state.withLock { state in
+            var agents: [String: HomeStatus.Agent] = [:]
+            for name in counters.agentNames {
+                let c = counters.agent(name)
+                let link = state.agents.values.first { $0.name == name }
+                agents[name] = HomeStatus.Agent(
+                    connected: link != nil, services: link.map { Array($0.services).sorted() } ?? [],
+                    active: state.activeByAgent[name] ?? 0, sessions: c.sessions.total,
+                    idleDataConnections: link?.idle.count ?? 0, waiting: link?.waiting.count ?? 0,
+                    commandConnections: c.commandConnections.total, dataConnections: c.dataConnections.total,
+                    bytesToWork: c.bytesToWork.total, bytesFromWork: c.bytesFromWork.total)
+            }
+            var services: [String: HomeStatus.Service] = [:]
+            for service in config.services {
+                let c = counters.services[service.name]!
+                services[service.name] = HomeStatus.Service(
+                    listen: service.listen.description,
+                    accepted: c.accepted.total, refusedAllowlist: c.refusedAllowlist.total, refusedLimit: c.refusedLimit.total,
+                    waitTimeouts: c.waitTimeouts.total,
+                    active: state.linked.values.filter { $0.service == service.name }.count,
+                    waiting: state.waitingCount(service: service.name),
+                    bytesFromClients: c.bytesFromClients.total, bytesToClients: c.bytesToClients.total,
+                    agents: state.agents.values.filter { $0.services.contains(service.name) }.map(\.name).sorted())
+            }
+            return HomeStatus(
+                pid: getpid(), uptimeSeconds: Double((now - startedAt).components.seconds), connections: state.total,
+                failedAuth: counters.failedAuth.total, handshakeFailures: counters.handshakeFailures.total,
+                protocolErrors: counters.protocolErrors.total, staleDataConnections: counters.staleDataConnections.total,
+                allowlist: .init(entries: state.allowlists.values.reduce(0) { $0 + $1.networks.count },
+                                 reloads: counters.allowlistReloads.total, reloadFailures: counters.allowlistReloadFailures.total,
+                                 lastReloadError: state.lastReloadError),
+                services: services, agents: agents)
+        }
+    }
+}
+
+/// Admits a client once its channel is active (registered, addresses known); auto-read is still off, so nothing
+/// has been read. Until the relay starts it holds what NIO reads anyway: a client that half-closes while it waits
+/// has its pending bytes and the end of input read (the kernel's receive buffer bounds them).
+final class ClientAdmissionHandler: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+
+    let server: HomeServer
+    let service: String
+    let allowlistFile: String
+    let listener: Endpoint
+    private var held: [NIOAny] = []
+    private var heldInputClosed = false
+    private var relaying = false
+
+    init(server: HomeServer, service: String, allowlistFile: String, listener: Endpoint) {
+        self.server = server
+        self.service = service
+        self.allowlistFile = allowlistFile
+        self.listener = listener
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        context.fireChannelActive()
+        server.admit(context.channel, service: service, allowlistFile: allowlistFile, listener: listener)
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        if relaying { context.fireChannelRead(data) } else { held.append(data) }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        if relaying { context.fireChannelReadComplete() }
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if !relaying, case ChannelEvent.inputClosed = event {
+            heldInputClosed = true
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    /// The relay handler is in place behind this one: pass on what was held, then everything as it comes.
+    func startRelaying(context: ChannelHandlerContext) {
+        relaying = true
+        let held = self.held
+        self.held = []
+        for data in held { context.fireChannelRead(data) }
+        if !held.isEmpty { context.fireChannelReadComplete() }
+        if heldInputClosed { context.fireUserInboundEventTriggered(ChannelEvent.inputClosed) }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        context.close(promise: nil)
+    }
+}
+
+func describe(_ address: SocketAddress?) -> String {
+    guard let address else { return "unknown" }
+    switch address {
+    case .v4, .v6: return "\(address.ipAddress ?? "?"):\(address.port ?? 0)"
+    default: return "\(address)"
+    }
+}
+
+extension HomeServer {
+    /// What --check-config prints: the config as understood, never the secret.
+    public var checkSummary: String {
+        var lines = ["\(config.path): OK",
+                     "agents connect to \(config.agentListen) (\(tls == nil ? "tls: false" : "TLS 1.3"))"]
+        for service in config.services {
+            let file = service.allowlistFile ?? config.allowlistFile
+            let entries = state.withLock { $0.allowlists[file]?.networks.count ?? 0 }
+            lines.append("service \(service.name): clients on \(service.listen), allowlist \(file) (\(entries) entries)")
+        }
+        lines.append("secret: \(config.secretFile) (mode 0600)")
+        if let socket = config.statusSocket { lines.append("status socket: \(socket)") }
+        return lines.joined(separator: "\n")
+    }
+}

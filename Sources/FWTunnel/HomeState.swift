@@ -1,0 +1,106 @@
+import NIOCore
+
+/// A session id, as a dictionary key.
+struct Session: Hashable, Sendable {
+    var bytes: [UInt8]
+}
+
+/// A client that passed the allowlist and limits and waits for a data connection.
+struct WaitingClient: Sendable {
+    var id: Int
+    var channel: Channel
+    var connect: Connect
+}
+
+/// One authenticated command connection of a work agent, with its idle data connections and the clients waiting
+/// for one.
+struct AgentLink {
+    var name: String
+    var services: Set<String>
+    var command: Channel
+    var idle: [Channel] = []
+    var waiting: [WaitingClient] = []
+}
+
+/// What home's connections share, behind one lock: every operation is a few dictionary and array steps, and the
+/// channel work (writes, relays, closes) happens after the lock is released.
+struct HomeState {
+    var allowlists: [String: Allowlist] = [:]
+    var agents: [Session: AgentLink] = [:]
+    /// Clients of services with no agent connected right now.
+    var unassigned: [String: [WaitingClient]] = [:]
+    var perClient: [[UInt8]: Int] = [:]
+    var total = 0
+    var nextClientID = 0
+    /// Linked clients: client id -> agent and service (for least-connections and the status).
+    var linked: [Int: (agent: String, service: String)] = [:]
+    var activeByAgent: [String: Int] = [:]
+    var lastReloadError: String?
+
+    enum Dispatch {
+        /// Link the client to this idle data connection now.
+        case link(WaitingClient, data: Channel, agent: String)
+        /// The client waits in this agent's queue; ask the agent for `count` data connections.
+        case request(command: Channel, count: Int)
+        /// No agent for the service: the client waits for one to connect.
+        case wait
+    }
+
+    /// Least connections: the agent serving `service` with the fewest linked plus waiting clients; ties go to one
+    /// with an idle data connection.
+    func chooseAgent(for service: String) -> Session? {
+        agents.filter { $0.value.services.contains(service) }
+            .min { a, b in
+                let loadA = (activeByAgent[a.value.name] ?? 0) + a.value.waiting.count
+                let loadB = (activeByAgent[b.value.name] ?? 0) + b.value.waiting.count
+                if loadA != loadB { return loadA < loadB }
+                return a.value.idle.count > b.value.idle.count
+            }?.key
+    }
+
+    mutating func dispatch(_ client: WaitingClient) -> Dispatch {
+        guard let session = chooseAgent(for: client.connect.service) else {
+            unassigned[client.connect.service, default: []].append(client)
+            return .wait
+        }
+        let agent = agents[session]!
+        if !agent.idle.isEmpty {
+            // Prefer a data connection on the client's own event loop: the relay then never crosses threads.
+            let index = agent.idle.firstIndex { $0.eventLoop === client.channel.eventLoop } ?? 0
+            let data = agents[session]!.idle.remove(at: index)
+            markLinked(client, agent: agent.name)
+            return .link(client, data: data, agent: agent.name)
+        }
+        agents[session]!.waiting.append(client)
+        return .request(command: agent.command, count: 1)
+    }
+
+    mutating func markLinked(_ client: WaitingClient, agent: String) {
+        linked[client.id] = (agent, client.connect.service)
+        activeByAgent[agent, default: 0] += 1
+    }
+
+    mutating func unlink(id: Int) {
+        if let link = linked.removeValue(forKey: id) { activeByAgent[link.agent, default: 1] -= 1 }
+    }
+
+    /// Removes a waiting client wherever it waits; true if it was waiting.
+    mutating func removeWaiting(id: Int) -> WaitingClient? {
+        for (session, agent) in agents {
+            if let index = agent.waiting.firstIndex(where: { $0.id == id }) {
+                return agents[session]!.waiting.remove(at: index)
+            }
+        }
+        for (service, clients) in unassigned {
+            if let index = clients.firstIndex(where: { $0.id == id }) {
+                return unassigned[service]!.remove(at: index)
+            }
+        }
+        return nil
+    }
+
+    func waitingCount(service: String) -> Int {
+        agents.values.reduce(0) { $0 + $1.waiting.filter { $0.connect.service == service }.count }
+            + (unassigned[service]?.count ?? 0)
+    }
+}

@@ -1,0 +1,187 @@
+import Logging
+import NIOCore
+import NIOPosix
+import NIOSSL
+
+/// work's end of a data connection: authenticates, waits in the pool (home's heartbeats keep it checked), and on
+/// home's Connect frame opens the service and relays. Reading stops while the service connection is being made,
+/// so bytes that arrive meanwhile stay bounded.
+final class WorkDataHandler: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    private enum State { case awaitingChallenge, awaitingWelcome, idle, connecting, relaying, closed }
+
+    private let agent: WorkAgent
+    private let session: [UInt8]
+    private let generation: Int
+    private var state = State.awaitingChallenge
+    private var reader = FrameReader()
+    private let heartbeat = HeartbeatTimer()
+    private var deadline: Scheduled<Void>?
+    private var pending: [ByteBuffer] = []
+    private var pendingInputClosed = false
+
+    init(agent: WorkAgent, session: [UInt8], generation: Int) {
+        self.agent = agent
+        self.session = session
+        self.generation = generation
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        deadline = context.eventLoop.scheduleTask(in: .interval(agent.config.connectTimeout)) {
+            let (handler, context) = bound.value
+            guard handler.state == .awaitingChallenge || handler.state == .awaitingWelcome else { return }
+            context.close(promise: nil)
+        }
+        context.fireChannelActive()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        deadline?.cancel()
+        heartbeat.stop()
+        switch state {
+        case .awaitingChallenge, .awaitingWelcome: agent.dataGone(generation: generation, wasIdle: false, channel: nil)
+        case .idle: agent.dataGone(generation: generation, wasIdle: true, channel: context.channel)
+        case .connecting, .relaying, .closed: break
+        }
+        state = .closed
+        context.fireChannelInactive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch state {
+        case .relaying:
+            context.fireChannelRead(data)
+            return
+        case .connecting:
+            pending.append(unwrapInboundIn(data))
+            return
+        case .closed:
+            return
+        case .awaitingChallenge, .awaitingWelcome, .idle:
+            break
+        }
+        reader.append(unwrapInboundIn(data))
+        do {
+            while state != .connecting && state != .closed, let frame = try reader.next() { handle(frame, context: context) }
+        } catch {
+            agent.logger.warning("data connection: protocol error from home", metadata: ["error": "\(error)"])
+            context.close(promise: nil)
+        }
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if case ChannelEvent.inputClosed = event, state == .connecting {
+            pendingInputClosed = true
+            return
+        }
+        if case ChannelEvent.inputClosed = event, state != .relaying {
+            context.close(promise: nil)
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        if state == .relaying {
+            context.fireErrorCaught(error)
+            return
+        }
+        agent.logger.debug("data connection error", metadata: ["error": "\(error)"])
+        context.close(promise: nil)
+    }
+
+    private func handle(_ frame: Frame, context: ChannelHandlerContext) {
+        switch (state, frame) {
+        case (.awaitingChallenge, .challenge(let version, let nonce)) where version == Frame.version:
+            let hello = Hello(role: .data, agent: agent.config.name, session: session, services: [])
+            context.writeFrame(.hello(Handshake.sign(hello, nonce: nonce, secret: agent.secret)))
+            state = .awaitingWelcome
+        case (.awaitingWelcome, .welcome):
+            deadline?.cancel()
+            state = .idle
+            agent.dataReady(generation: generation, channel: context.channel)
+            // home sends heartbeats on idle data connections; silence past the timeout means home is gone.
+            heartbeat.start(context: context, interval: .interval(agent.config.heartbeatInterval),
+                            timeout: .interval(agent.config.heartbeatTimeout), sends: false)
+        case (.idle, .heartbeat):
+            heartbeat.received()
+        case (.idle, .connect(let connect)):
+            heartbeat.stop()
+            agent.dataUsed(generation: generation, channel: context.channel)
+            open(connect, context: context)
+        case (_, .refuse(let reason)):
+            agent.logger.warning("home refused a data connection", metadata: ["reason": "\(TunnelDisplay.escaped(reason))"])
+            state = .closed
+            context.close(promise: nil)
+        default:
+            agent.logger.warning("data connection: unexpected frame from home")
+            state = .closed
+            context.close(promise: nil)
+        }
+    }
+
+    private func open(_ connect: Connect, context: ChannelHandlerContext) {
+        guard let service = agent.services[connect.service], let counters = agent.counters.services[connect.service] else {
+            agent.logger.warning("home asked for a service this agent does not serve", metadata: ["service": "\(TunnelDisplay.escaped(connect.service))"])
+            state = .closed
+            context.close(promise: nil)
+            return
+        }
+        state = .connecting
+        counters.sessions.add(1)
+        if let rest = reader.takeRemaining() { pending.append(rest) }
+        context.channel.setOption(ChannelOptions.autoRead, value: false).whenFailure { _ in }
+        let data = context.channel
+        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        let bootstrap = SocketTuning.apply(to: ClientBootstrap(group: context.eventLoop))
+            .connectTimeout(.interval(agent.config.connectTimeout))
+        SocketTuning.connect(bootstrap, to: service.target)
+            .whenComplete { result in
+                let (handler, context) = bound.value
+                switch result {
+                case .failure(let error):
+                    counters.connectFailures.add(1)
+                    handler.agent.logger.warning("cannot connect to the service", metadata: [
+                        "service": "\(service.name)", "target": "\(service.target)", "error": "\(error)"])
+                    handler.state = .closed
+                    context.close(promise: nil)
+                case .success(let target):
+                    handler.relay(to: target, connect: connect, service: service, counters: counters, context: context, data: data)
+                }
+            }
+    }
+
+    private func relay(to target: Channel, connect: Connect, service: WorkConfig.Service, counters: WorkServiceCounters,
+                       context: ChannelHandlerContext, data: Channel) {
+        guard state == .connecting, data.isActive else {
+            target.close(promise: nil)
+            return
+        }
+        do {
+            try target.pipeline.syncOperations.addHandler(RelayHandler(partner: data, bytesRead: [counters.bytesFromService]))
+            try context.pipeline.syncOperations.addHandler(RelayHandler(partner: target, bytesRead: [counters.bytesToService]), position: .after(self))
+        } catch {
+            target.close(promise: nil)
+            context.close(promise: nil)
+            return
+        }
+        counters.active.add(1)
+        target.closeFuture.whenComplete { _ in counters.active.add(-1) }
+        state = .relaying
+        if service.proxyProtocol {
+            var header = target.allocator.buffer(capacity: 64)
+            header.writeBytes(ProxyProtocolV2.header(source: connect.client, destination: connect.listener))
+            target.write(header, promise: nil)
+        }
+        let buffered = pending
+        pending = []
+        for chunk in buffered { context.fireChannelRead(NIOAny(chunk)) }
+        if !buffered.isEmpty { context.fireChannelReadComplete() } else { target.flush() }
+        if pendingInputClosed { context.fireUserInboundEventTriggered(ChannelEvent.inputClosed) }
+        data.setOption(ChannelOptions.autoRead, value: true).whenFailure { _ in }
+        target.read()
+    }
+}

@@ -1,0 +1,62 @@
+import ArgumentParser
+import FWTunnel
+import Logging
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The command-line frame of fwtunnel-home: options, logging, exit statuses. The tunnel itself is FWTunnel.
+@main
+struct FWTunnelHome: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "fwtunnel-home",
+        abstract: "The outside end of fwctl's reverse tunnel: clients connect here, work agents dial in.",
+        discussion: """
+            Listens on each service's client port and on the agent port. A client whose address is in the allowlist \
+            is linked to a data connection from a work agent serving that service; others are closed before a \
+            byte is read. Every agent connection proves the shared secret (HMAC-SHA256 over a fresh nonce) and is \
+            TLS 1.3 unless the config says "tls": false.
+
+            The config file format is described in Sources/FWTunnel/CONFIG.md; the protocol in \
+            Sources/FWTunnel/PROTOCOL.md.
+
+            Signals: SIGHUP rereads the allowlist files (a bad file keeps the previous list; live sessions stay); \
+            SIGTERM or SIGINT stops.
+
+            Exit status: 0 stopped by a signal or config OK, 1 failed while running, 2 invalid config, 64 usage.
+            """)
+
+    @Option(name: .shortAndLong, help: "The config file (JSON).")
+    var config: String = "/etc/fwtunnel/home.json"
+
+    @Flag(help: "Check the config, secret, allowlists and certificate, print a summary and exit.")
+    var checkConfig = false
+
+    @Flag(help: "Print the SHA-256 fingerprint of the configured TLS certificate (for work's tls.fingerprint) and exit.")
+    var printFingerprint = false
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel: Logger.Level = .info
+
+    func run() async throws {
+        if printFingerprint {
+            do {
+                let loaded = try HomeConfig.load(path: config)
+                guard let tls = loaded.tls else { throw ConfigError(file: config, "tls is false: there is no certificate") }
+                print(Fingerprint.format(try TunnelTLS.fingerprint(ofPEMFile: tls.certificate)))
+                return
+            } catch {
+                var message = "fwtunnel-home: error: \(error)\n"
+                _ = message.withUTF8 { write(2, $0.baseAddress, $0.count) }
+                throw ExitCode(2)
+            }
+        }
+        let path = config
+        let status = await TunnelDaemonRunner.run(label: "fwtunnel-home", level: logLevel, checkOnly: checkConfig) { logger in
+            try HomeServer(config: try HomeConfig.load(path: path), logger: logger)
+        }
+        if status != 0 { throw ExitCode(status) }
+    }
+}
+
+extension Logger.Level: @retroactive ExpressibleByArgument {}
