@@ -81,7 +81,7 @@ let package = Package(
         // Beside the pipeline: imports no other fwctl module.
         .target(
             name: "FWTunnel",
-            dependencies: [nio, nioPosix, nioSSL, crypto, logging],
+            dependencies: ["FWBase", nio, nioPosix, nioSSL, crypto, logging],
             exclude: ["PROTOCOL.md", "CONFIG.md"]
         ),
 
@@ -96,8 +96,8 @@ let package = Package(
             name: "fwctl",
             dependencies: [argumentParser, logging, "FWBase", "FWCommandLine", "FWTemplate", "FWInventory", "FWPolicy", "FWSSH", "FWLab", "FWDeploy"]
         ),
-        .executableTarget(name: "fwtunnel-home", dependencies: ["FWTunnel", argumentParser, logging]),
-        .executableTarget(name: "fwtunnel-work", dependencies: ["FWTunnel", argumentParser, logging]),
+        .executableTarget(name: "fwtunnel-home", dependencies: ["FWBase", "FWTunnel", "FWCommandLine", argumentParser, logging]),
+        .executableTarget(name: "fwtunnel-work", dependencies: ["FWBase", "FWTunnel", "FWCommandLine", argumentParser, logging]),
 
         // MARK: Tests
         .target(

@@ -24,11 +24,14 @@ public struct GlobalOptions: ParsableArguments {
     /// Sets up logging for the process at this level; `FWCommand.run()` calls it before the command's work.
     /// swift-log allows one bootstrap per process, so a second call (a command run twice in one process, as in
     /// tests) only changes the level.
-    public func bootstrapLogging() -> Logger {
-        ProcessLogging.level.withLock { $0 = logLevel }
+    public func bootstrapLogging() -> Logger { Self.bootstrapLogging(level: logLevel) }
+
+    /// The same at a level of the program's choosing (the tunnel daemons take `--log-level`).
+    public static func bootstrapLogging(level: Logger.Level) -> Logger {
+        ProcessLogging.level.withLock { $0 = level }
         _ = ProcessLogging.bootstrapped
         var logger = Logger(label: Terminal.programName)
-        logger.logLevel = logLevel
+        logger.logLevel = level
         return logger
     }
 }

@@ -1,3 +1,4 @@
+import FWBase
 import FWInventory
 import Foundation
 #if canImport(Glibc)
@@ -185,29 +186,27 @@ public struct AddressBook: Sendable {
 }
 
 /// Source lists already resolved in this run, shared by the threads compiling hosts.
-private final class ResolutionCache: @unchecked Sendable {
-    private let lock = NSLock()
-    private var entries: [[String]: ResolvedSources] = [:]
+private final class ResolutionCache: Sendable {
+    private let entries = Locked<[[String]: ResolvedSources]>([:])
 
-    func get(_ key: [String]) -> ResolvedSources? { lock.withLock { entries[key] } }
-    func set(_ key: [String], _ value: ResolvedSources) { lock.withLock { entries[key] = value } }
+    func get(_ key: [String]) -> ResolvedSources? { entries.withLock { $0[key] } }
+    func set(_ key: [String], _ value: ResolvedSources) { entries.withLock { $0[key] = value } }
 }
 
 /// Groups resolved in this run, shared by the threads compiling hosts.
-private final class GroupCache: @unchecked Sendable {
+private final class GroupCache: Sendable {
     struct Entry: Sendable {
         var members: [String]
         var addresses: ResolvedSources
     }
 
-    private let lock = NSLock()
-    private var entries: [String: Entry] = [:]
+    private let entries = Locked<[String: Entry]>([:])
 
-    func get(_ name: String) -> Entry? { lock.withLock { entries[name] } }
+    func get(_ name: String) -> Entry? { entries.withLock { $0[name] } }
 
     /// Stores `entry` unless another thread stored one first; returns the one kept.
     func insertIfAbsent(_ name: String, _ entry: Entry) -> Entry {
-        lock.withLock {
+        entries.withLock { entries in
             if let existing = entries[name] { return existing }
             entries[name] = entry
             return entry

@@ -14,14 +14,17 @@ import Foundation
 ///
 /// Paths are plain strings and files are made with open(2): at 10,000 hosts, URL and FileManager overhead (a stat
 /// per path) would cost more than the writes.
-public final class OutputTree: @unchecked Sendable {
+public final class OutputTree: Sendable {
     public let root: String
     private let staging: String
     /// Folders this run created to make `root` (outermost first), removed again when nothing is written.
     private let createdFolders: [String]
-    private let lock = NSLock()
-    private var staged: [String] = []
-    private var finished = false
+    private struct State {
+        var staged: [String] = []
+        /// Committed or discarded: the staging folder is gone.
+        var finished = false
+    }
+    private let state = Locked(State())
 
     static let stagingPrefix = ".fwctl-staging-"
 
@@ -40,7 +43,7 @@ public final class OutputTree: @unchecked Sendable {
     }
 
     deinit {
-        if !finished { discard() }
+        if !state.withLock({ $0.finished }) { discard() }
     }
 
     /// Writes one host's files into the staging folder. Safe to call from several threads for different hosts.
@@ -59,12 +62,12 @@ public final class OutputTree: @unchecked Sendable {
             }
             try Self.write(file, to: "\(folder)/\(file.path)")
         }
-        lock.withLock { staged.append(host) }
+        state.withLock { $0.staged.append(host) }
     }
 
     /// Moves every staged host folder into place and removes what they replaced; on failure undoes what it did.
     public func commit() throws {
-        let hosts = lock.withLock { staged }.sorted()  // one order every run, whatever order threads staged in
+        let hosts = state.withLock { $0.staged }.sorted()  // one order every run, whatever order threads staged in
         for host in hosts { try Self.checkReplaceable("\(root)/\(host)") }
         var done: [(source: String, destination: String, exchanged: Bool)] = []
         for host in hosts {
@@ -86,14 +89,14 @@ public final class OutputTree: @unchecked Sendable {
                 path: destination,
                 message: reason + (undone ? "; nothing was changed" : "; some host folders could not be put back (see the staging folder)"))
         }
-        finished = true
+        state.withLock { $0.finished = true }
         StagingCleanup.shared.unregister(staging)
         try? FileManager.default.removeItem(atPath: staging)
     }
 
     /// Removes the staging folder, and the output folder if this run created it; the output is left as it was.
     public func discard() {
-        finished = true
+        state.withLock { $0.finished = true }
         StagingCleanup.shared.unregister(staging)
         try? FileManager.default.removeItem(atPath: staging)
         Self.removeCreated(createdFolders)
@@ -223,6 +226,7 @@ public struct OutputTreeError: Error, Sendable, CustomStringConvertible {
 }
 
 /// Staging folders in use by this process, removed when SIGINT or SIGTERM ends it mid-render.
+/// @unchecked Sendable: the dispatch sources are not Sendable; every stored property is touched only under `lock`.
 final class StagingCleanup: @unchecked Sendable {
     static let shared = StagingCleanup()
     private let lock = NSLock()

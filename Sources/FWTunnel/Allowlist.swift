@@ -1,3 +1,4 @@
+import FWBase
 import NIOCore
 #if canImport(Glibc)
 import Glibc
@@ -26,7 +27,7 @@ public struct Allowlist: Sendable, Equatable {
                 .trimmingCharacters(in: " \t\r")
             if line.isEmpty { continue }
             guard let network = Network(line) else {
-                throw ConfigError(file: file, line: index + 1, "not an IPv4 or IPv6 address or CIDR network: \(TunnelDisplay.escaped(line))")
+                throw ConfigError(file: file, line: index + 1, "not an IPv4 or IPv6 address or CIDR network: \(DisplayEscaping.escaped(line))")
             }
             networks.append(network)
         }
@@ -99,18 +100,5 @@ extension Substring {
     func trimmingCharacters(in set: String) -> String {
         let characters = Set(set)
         return String(drop { characters.contains($0) }.reversed().drop { characters.contains($0) }.reversed())
-    }
-}
-
-/// Values from input (config files, the network) shown in logs and errors: printable ASCII as is, anything else as
-/// \u{...}, so no input can forge a log line or move the cursor of a terminal.
-public enum TunnelDisplay {
-    public static func escaped<S: StringProtocol>(_ value: S) -> String {
-        var out = ""
-        for scalar in value.unicodeScalars.prefix(200) {
-            if scalar.value >= 0x20 && scalar.value < 0x7F && scalar != "\\" { out.unicodeScalars.append(scalar) }
-            else { out += "\\u{\(String(scalar.value, radix: 16))}" }
-        }
-        return out
     }
 }

@@ -1,3 +1,4 @@
+import FWBase
 import FoundationEssentials
 
 /// Reading the JSON config files (CONFIG.md beside this file): typed, with unknown keys refused so a typo never
@@ -67,23 +68,23 @@ public struct HostPort: Sendable, Equatable, CustomStringConvertible, Decodable 
         let portText: Substring
         if text.hasPrefix("[") {
             guard let close = text.firstIndex(of: "]"), text[text.index(after: close)...].hasPrefix(":") else {
-                throw ConfigError(file: "", "\(TunnelDisplay.escaped(text)) is not [address]:port")
+                throw ConfigError(file: "", "\(DisplayEscaping.escaped(text)) is not [address]:port")
             }
             host = text[text.index(after: text.startIndex)..<close]
             portText = text[text.index(close, offsetBy: 2)...]
         } else {
             guard let colon = text.lastIndex(of: ":"), !text[..<colon].contains(":") else {
-                throw ConfigError(file: "", "\(TunnelDisplay.escaped(text)) is not host:port (write IPv6 addresses as [address]:port)")
+                throw ConfigError(file: "", "\(DisplayEscaping.escaped(text)) is not host:port (write IPv6 addresses as [address]:port)")
             }
             host = text[..<colon]
             portText = text[text.index(after: colon)...]
         }
         if host.isEmpty { host = "::" }
         guard let port = Int(portText), (1...65535).contains(port) else {
-            throw ConfigError(file: "", "\(TunnelDisplay.escaped(text)): the port must be 1 to 65535")
+            throw ConfigError(file: "", "\(DisplayEscaping.escaped(text)): the port must be 1 to 65535")
         }
         guard host.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
-            throw ConfigError(file: "", "\(TunnelDisplay.escaped(text)): the host has characters no host name has")
+            throw ConfigError(file: "", "\(DisplayEscaping.escaped(text)): the host has characters no host name has")
         }
         self.init(host: String(host), port: port)
     }

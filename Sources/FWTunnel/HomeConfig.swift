@@ -1,3 +1,4 @@
+import FWBase
 import FoundationEssentials
 
 /// fwtunnel-home's config file (JSON; CONFIG.md documents every key and default).
@@ -41,7 +42,7 @@ public struct HomeConfig: Sendable {
         var seen = Set<String>()
         for service in raw.services {
             guard TunnelName.isValid(service.name) else {
-                throw fail("service name \(TunnelDisplay.escaped(service.name)) must be 1-64 of A-Z a-z 0-9 . _ -")
+                throw fail("service name \(DisplayEscaping.escaped(service.name)) must be 1-64 of A-Z a-z 0-9 . _ -")
             }
             guard seen.insert(service.name).inserted else { throw fail("service \(service.name) is listed twice") }
         }

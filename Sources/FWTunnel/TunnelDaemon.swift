@@ -19,17 +19,12 @@ extension WorkAgent: TunnelDaemon {
     public func reload() { logger.notice("SIGHUP ignored: restart fwtunnel-work to apply a changed config") }
 }
 
-/// The daemons' run frame: logs to stderr at `level`, loads (exit 2 on a bad config), checks or runs until SIGTERM or
-/// SIGINT (exit 1 if it cannot start). Returns the exit status.
+/// The daemons' run frame: loads (exit 2 on a bad config), checks or runs until SIGTERM or SIGINT (exit 1 if it
+/// cannot start), logging to `logger` (the executable sets up logging, as every fwctl executable does). Returns
+/// the exit status.
 public enum TunnelDaemonRunner {
-    public static func run(label: String, level: Logger.Level, checkOnly: Bool,
+    public static func run(logger: Logger, checkOnly: Bool,
                            load: (Logger) throws -> TunnelDaemon) async -> Int32 {
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
-        let logger = Logger(label: label)
         let daemon: TunnelDaemon
         do {
             daemon = try load(logger)

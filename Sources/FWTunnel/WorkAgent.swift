@@ -1,3 +1,4 @@
+import FWBase
 import FoundationEssentials
 import Logging
 import NIOCore
@@ -148,7 +149,7 @@ public final class WorkAgent: Sendable {
 
     func commandRefused(_ reason: String) {
         counters.authRefused.add(1)
-        logger.error("home refused this agent", metadata: ["reason": "\(TunnelDisplay.escaped(reason))"])
+        logger.error("home refused this agent", metadata: ["reason": "\(DisplayEscaping.escaped(reason))"])
     }
 
     /// home has clients waiting and no idle data connection: open `count` now and grow the pool.

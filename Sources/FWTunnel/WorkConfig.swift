@@ -1,3 +1,4 @@
+import FWBase
 import FoundationEssentials
 
 /// fwtunnel-work's config file (JSON; CONFIG.md documents every key and default).
@@ -31,12 +32,12 @@ public struct WorkConfig: Sendable {
         let raw = try ConfigFile.decode(RawWorkConfig.self, path: path)
         func fail(_ message: String) -> ConfigError { ConfigError(file: path, message) }
         guard raw.version == 1 else { throw fail("version \(raw.version) is not supported (this fwtunnel-work reads version 1)") }
-        guard TunnelName.isValid(raw.name) else { throw fail("name \(TunnelDisplay.escaped(raw.name)) must be 1-64 of A-Z a-z 0-9 . _ -") }
+        guard TunnelName.isValid(raw.name) else { throw fail("name \(DisplayEscaping.escaped(raw.name)) must be 1-64 of A-Z a-z 0-9 . _ -") }
         guard !raw.services.isEmpty, raw.services.count <= 64 else { throw fail("services must list 1 to 64 services") }
         var seen = Set<String>()
         for service in raw.services {
             guard TunnelName.isValid(service.name) else {
-                throw fail("service name \(TunnelDisplay.escaped(service.name)) must be 1-64 of A-Z a-z 0-9 . _ -")
+                throw fail("service name \(DisplayEscaping.escaped(service.name)) must be 1-64 of A-Z a-z 0-9 . _ -")
             }
             guard seen.insert(service.name).inserted else { throw fail("service \(service.name) is listed twice") }
         }

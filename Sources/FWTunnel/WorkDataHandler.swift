@@ -1,3 +1,4 @@
+import FWBase
 import Logging
 import NIOCore
 import NIOPosix
@@ -113,7 +114,7 @@ final class WorkDataHandler: ChannelInboundHandler {
             agent.dataUsed(generation: generation, channel: context.channel)
             open(connect, context: context)
         case (_, .refuse(let reason)):
-            agent.logger.warning("home refused a data connection", metadata: ["reason": "\(TunnelDisplay.escaped(reason))"])
+            agent.logger.warning("home refused a data connection", metadata: ["reason": "\(DisplayEscaping.escaped(reason))"])
             state = .closed
             context.close(promise: nil)
         default:
@@ -125,7 +126,7 @@ final class WorkDataHandler: ChannelInboundHandler {
 
     private func open(_ connect: Connect, context: ChannelHandlerContext) {
         guard let service = agent.services[connect.service], let counters = agent.counters.services[connect.service] else {
-            agent.logger.warning("home asked for a service this agent does not serve", metadata: ["service": "\(TunnelDisplay.escaped(connect.service))"])
+            agent.logger.warning("home asked for a service this agent does not serve", metadata: ["service": "\(DisplayEscaping.escaped(connect.service))"])
             state = .closed
             context.close(promise: nil)
             return

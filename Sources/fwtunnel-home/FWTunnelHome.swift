@@ -1,4 +1,6 @@
 import ArgumentParser
+import FWBase
+import FWCommandLine
 import FWTunnel
 import Logging
 #if canImport(Glibc)
@@ -46,13 +48,12 @@ struct FWTunnelHome: AsyncParsableCommand {
                 print(Fingerprint.format(try TunnelTLS.fingerprint(ofPEMFile: tls.certificate)))
                 return
             } catch {
-                var message = "fwtunnel-home: error: \(error)\n"
-                _ = message.withUTF8 { write(2, $0.baseAddress, $0.count) }
-                throw ExitCode(2)
+                Terminal.sayError(DisplayEscaping.escapedKeepingLineFeeds("\(error)"))
+                throw ExitCode(ExitStatus.invalidInput)
             }
         }
         let path = config
-        let status = await TunnelDaemonRunner.run(label: "fwtunnel-home", level: logLevel, checkOnly: checkConfig) { logger in
+        let status = await TunnelDaemonRunner.run(logger: GlobalOptions.bootstrapLogging(level: logLevel), checkOnly: checkConfig) { logger in
             try HomeServer(config: try HomeConfig.load(path: path), logger: logger)
         }
         if status != 0 { throw ExitCode(status) }

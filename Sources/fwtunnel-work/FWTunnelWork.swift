@@ -1,4 +1,5 @@
 import ArgumentParser
+import FWCommandLine
 import FWTunnel
 import Logging
 
@@ -33,7 +34,7 @@ struct FWTunnelWork: AsyncParsableCommand {
 
     func run() async throws {
         let path = config
-        let status = await TunnelDaemonRunner.run(label: "fwtunnel-work", level: logLevel, checkOnly: checkConfig) { logger in
+        let status = await TunnelDaemonRunner.run(logger: GlobalOptions.bootstrapLogging(level: logLevel), checkOnly: checkConfig) { logger in
             try WorkAgent(config: try WorkConfig.load(path: path), logger: logger)
         }
         if status != 0 { throw ExitCode(status) }
