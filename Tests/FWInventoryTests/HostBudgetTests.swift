@@ -30,4 +30,14 @@ import TestSupport
         }
         #expect(error.location?.file.hasSuffix("b.yml") == true, "\(error)")
     }
+
+    /// A 100-byte line must not cost seconds and gigabytes: a range past the default budget is refused before any
+    /// host is made.
+    @Test func aMillionHostRangeIsRefusedAtOnce() throws {
+        let folder = try TemporaryFolder("fwctl-host-budget-million", files: ["hosts": "[web]\nweb[000000:999999]\n"])
+        defer { folder.remove() }
+        let error = try #require(throws: InventoryError.self) { try Inventory.load(folder.path("hosts")) }
+        #expect(error.location?.file.hasSuffix("hosts") == true, "\(error)")
+        #expect(error.description.contains("more hosts than fwctl accepts"), "\(error)")
+    }
 }
