@@ -7,7 +7,7 @@ import TestSupport
 /// hosts through bastion1/bastion2. `fwctl lab run -- fwctl ping --become` reaches all of them; `fwctl lab run --
 /// fwctl deploy --all` deploys every host (bastions first), a second deploy finds every host unchanged, and `lab
 /// probe --expect` agrees with the policy. Once the rules are loaded the controller can no longer connect to an
-/// inner host directly, so the jumps are really used.
+/// inner host directly, so the jumps are really used. diff, backups and rollback go the same way.
 @Suite(.serialized) struct ExampleFleetTests {
     static let office = "203.0.113.200"
     static let inventory = RepoPaths.root.appendingPathComponent("inventory/example").path
@@ -47,6 +47,9 @@ import TestSupport
         let deployed = try Self.results(first.stdout)
         #expect(deployed.count == 20, "\(first.stdoutText)")
         for (host, result) in deployed { #expect(result == "deployed", "\(host): \(result)\n\(first.stdoutText)") }
+        // In a lab host (a network namespace) the revert timer is the setsid one, under sudo as before.
+        let timers = Set(try JSONDecoder().decode([Report].self, from: first.stdout).map { $0.timer ?? "none" })
+        #expect(timers == ["setsid"], "\(timers)")
 
         // The state folder was made by root through sudo, not by the login user.
         let owner = try runProcess("/usr/bin/env", ["PATH=/usr/sbin:/usr/bin:/sbin:/bin", "nsenter", "--target", try Self.sshdPID(lab, "app1"),
@@ -68,6 +71,22 @@ import TestSupport
         #expect(try !Self.directConnect(lab, "192.0.2.21", 22), "app1's firewall should refuse the controller")
         #expect(try !Self.directConnect(lab, "198.51.100.11", 22), "web1's firewall should refuse the controller")
         #expect(try Self.directConnect(lab, "203.0.113.10", 2222), "bastion1 admits the office")
+
+        // diff, backups and rollback take the same path (jumps, sudo).
+        let noDrift = try Self.fwctl(["lab", "run", "--name", lab, "--", RepoPaths.fwctl.path, "diff", "--all"], timeout: 60)
+        #expect(noDrift.status == 0, "diff after deploy: \(noDrift.stdoutText)\n\(noDrift.stderrText)")
+        let backups = try Self.check(["lab", "run", "--name", lab, "--", RepoPaths.fwctl.path, "backups", "--limit", "app1,cache1", "--json"])
+        let listed = try JSONSerialization.jsonObject(with: backups.stdout) as? [[String: Any]] ?? []
+        #expect(listed.count == 2 && listed.allSatisfy { ($0["generations"] as? [Any])?.count == 1 }, "\(backups.stdoutText)")
+        let rollback = try Self.fwctl(["lab", "run", "--name", lab, "--", RepoPaths.fwctl.path, "rollback", "--limit", "web1,app1,cache1",
+                                       "--json", "--confirm-timeout", "10"], timeout: 60)
+        #expect(rollback.status == 0, "rollback: \(rollback.stderrText)")
+        let restored = try Self.results(rollback.stdout)
+        #expect(restored == ["web1": "restored", "app1": "restored", "cache1": "restored"], "\(rollback.stdoutText)")
+        // Back on the rules from before the deploy (none): the controller gets in directly again, and diff sees it.
+        #expect(try Self.directConnect(lab, "192.0.2.21", 22), "after the rollback app1 should admit the controller again")
+        let drift = try Self.fwctl(["lab", "run", "--name", lab, "--", RepoPaths.fwctl.path, "diff", "--limit", "web1,app1,cache1,db1"], timeout: 60)
+        #expect(drift.status == 1, "diff after rollback: \(drift.stdoutText)\n\(drift.stderrText)")
     }
 
     // MARK: Helpers
