@@ -63,8 +63,9 @@ install: deps
 install-built:
 	PREFIX=$(PREFIX) DESTDIR=$(DESTDIR) scripts/install $(INSTALL_FROM) $(INSTALL_FROM)/generate-manual $(PROGRAMS)
 
-# Render the inventory, bring it up as a lab of namespace hosts, load each host's rules and probe who reaches whom
-# against the policy (as root; otherwise it renders and prints the rest). KEEP_LAB=1 keeps the lab up afterwards.
+# The whole product on one machine: render the inventory, bring it up as a lab of namespace hosts (controller at an
+# office address), `fwctl deploy --all` through the bastions with sudo (twice: the second changes nothing) and probe
+# who reaches whom against the policy (as root; otherwise it renders and prints the rest). KEEP_LAB=1 keeps the lab.
 LAB          ?= fwctl
 run: build deps-test
 	scripts/lab-demo $(FWCTL) $(INVENTORY) $(OUT) $(LAB)

@@ -20,10 +20,10 @@ public struct HostBackups: Sendable, Codable {
 
 extension HostDeployer {
     /// Lists a host's generations over one connection.
-    public func backups(_ job: HostJob, deadline: Deadline) throws -> HostBackups {
+    public func backups(_ job: HostJob, deadline: Deadline, jumps: JumpPool? = nil) throws -> HostBackups {
         let run = HostScripts.Run(host: job.target.name, target: job.firewallTarget, stateDirectory: job.stateDirectory,
                                   runID: "list", user: settings.user, action: .diff, hasSets: job.hasSets)
-        let session = try SSHSession.connect(to: job.target, options: settings.ssh, deadline: deadline)
+        let session = try SSHSession.connect(to: job.target, options: settings.ssh, deadline: deadline, jumps: jumps)
         defer { session.close() }
         let report = try settings.shell.run(try settings.scripts.backups(run), on: session)
         var generations: [BackupGeneration] = []

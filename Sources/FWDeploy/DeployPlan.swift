@@ -38,6 +38,10 @@ public struct DeployPlan: Sendable {
             guard case .rendered(let firewall, _) = result.outcome, let vars = inventory.vars(of: result.host) else { continue }
             do {
                 let target = SSHTarget(try inventory.connection(from: vars))
+                // The on-host scripts run as root: a root login, or become to root (HostShell runs them through it).
+                if let become = target.become, become.user != "root" {
+                    throw DeployError("host '\(result.host)': ansible_become_user is \(become.user.debugDescription); fwctl deploys as root (netfilter needs it): set ansible_become_user: root or leave it out")
+                }
                 var state = HostJob.defaultStateDirectory
                 if let value = vars["fwctl_state_dir"] {
                     guard let text = value.stringValue else {

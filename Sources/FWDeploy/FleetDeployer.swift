@@ -70,29 +70,34 @@ public struct FleetDeployer: Sendable {
             start += size
         }
         let maxFail = maxFailPercent
+        // One pool for the run: the hosts behind a bastion share its sessions (each host's connections are new ones).
+        let jumps = JumpPool(options: settings.ssh)
+        defer { jumps.close() }
 
         for (number, group) in groups.enumerated() {
             let isCanary = canaryCount > 0 && number == 0
-            let slice = Array(jobs[group])
-            let runner = HostRunner(parallelism: parallelism)
-            let results = runner.run(slice.map(\.target), hostTimeout: settings.ssh.hostTimeout) { target, deadline in
-                let job = slice.first { $0.target == target }!
-                if let why = Self.reasonNotToStart(stop: stop, failures: failures, total: total, maxFail: maxFail) {
-                    var report = HostReport(host: job.target.name, address: job.target.address, target: job.firewallTarget,
-                                            action: settings.action, result: .skipped, reason: why)
-                    report.seconds = 0
+            for wave in Self.jumpHostsFirst(Array(group), of: jobs) {
+                let slice = wave.map { jobs[$0] }
+                let runner = HostRunner(parallelism: parallelism)
+                let results = runner.run(slice.map(\.target), hostTimeout: settings.ssh.hostTimeout) { target, deadline in
+                    let job = slice.first { $0.target == target }!
+                    if let why = Self.reasonNotToStart(stop: stop, failures: failures, total: total, maxFail: maxFail) {
+                        var report = HostReport(host: job.target.name, address: job.target.address, target: job.firewallTarget,
+                                                action: settings.action, result: .skipped, reason: why)
+                        report.seconds = 0
+                        events?(DeployEvent(host: job.target.name, step: .done, report: report))
+                        return report
+                    }
+                    let report = deployer.run(job, deadline: deadline, jumps: jumps) { step in
+                        events?(DeployEvent(host: job.target.name, step: step, report: nil))
+                    }
+                    if !report.result.isSuccess { failures.add() }
                     events?(DeployEvent(host: job.target.name, step: .done, report: report))
                     return report
                 }
-                let report = deployer.run(job, deadline: deadline) { step in
-                    events?(DeployEvent(host: job.target.name, step: step, report: nil))
+                for (offset, result) in results.enumerated() {
+                    reports[wave[offset]] = result.outcome.value
                 }
-                if !report.result.isSuccess { failures.add() }
-                events?(DeployEvent(host: job.target.name, step: .done, report: report))
-                return report
-            }
-            for (offset, result) in results.enumerated() {
-                reports[group.lowerBound + offset] = result.outcome.value
             }
             if isCanary, failures.value > 0 {
                 stop.stop("not started: a canary host failed")
@@ -103,6 +108,24 @@ public struct FleetDeployer: Sendable {
                                  target: jobs[index].firewallTarget, action: settings.action, result: .failed,
                                  reason: "no result")
         }
+    }
+
+    /// `indices` in waves: the jump hosts of other selected hosts first (the outermost of a chain before the next),
+    /// then the rest, each wave in selection order. A jump host's rules change while no session runs through it:
+    /// changing a bastion's rules under live inner sessions (its new rules loaded, conntrack picking the flows up
+    /// mid-stream) could stall them, and a bastion that fails or rolls back is known before its hosts start.
+    static func jumpHostsFirst(_ indices: [Int], of jobs: [HostJob]) -> [[Int]] {
+        var rank = [Int](repeating: 0, count: jobs.count)
+        for job in jobs {
+            for (position, jump) in job.target.jumps.enumerated() {
+                let distance = job.target.jumps.count - position
+                for index in indices where jobs[index].target.reaches(sameHostAs: jump) {
+                    rank[index] = max(rank[index], distance)
+                }
+            }
+        }
+        let ranks = Set(indices.map { rank[$0] }).sorted(by: >)
+        return ranks.map { wanted in indices.filter { rank[$0] == wanted } }
     }
 
     private static func reasonNotToStart(stop: StopSignal, failures: FailureCount, total: Int, maxFail: Double?) -> String? {
@@ -119,6 +142,13 @@ public struct FleetDeployer: Sendable {
 
 private extension Double {
     func formatted() -> String { self == rounded() ? String(Int(self)) : String(self) }
+}
+
+extension SSHTarget {
+    /// The same host at the same SSH endpoint (a jump host of the inventory carries its own name and address).
+    func reaches(sameHostAs other: SSHTarget) -> Bool {
+        address == other.address && port == other.port
+    }
 }
 
 /// Failed hosts so far, shared by a run's worker threads.

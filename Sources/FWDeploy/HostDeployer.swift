@@ -32,14 +32,18 @@ public struct HostDeployer: Sendable {
 
     public init(settings: DeploySettings) { self.settings = settings }
 
-    public func run(_ job: HostJob, deadline: Deadline, step: @Sendable (DeployStep) -> Void = { _ in }) -> HostReport {
+    /// `jumps`: the run's jump sessions (FleetDeployer shares one pool for the run). Every connection of the host's
+    /// run is still a new one to the host itself: through a jump, a new direct-tcpip channel (a new TCP connection
+    /// from the jump host) and a new handshake and login.
+    public func run(_ job: HostJob, deadline: Deadline, jumps: JumpPool? = nil,
+                    step: @Sendable (DeployStep) -> Void = { _ in }) -> HostReport {
         let started = ContinuousClock.now
-        var report = steps(job, deadline: deadline, step: step)
+        var report = steps(job, deadline: deadline, jumps: jumps, step: step)
         report.seconds = (ContinuousClock.now - started).secondsDouble
         return report
     }
 
-    private func steps(_ job: HostJob, deadline: Deadline, step: @Sendable (DeployStep) -> Void) -> HostReport {
+    private func steps(_ job: HostJob, deadline: Deadline, jumps: JumpPool?, step: @Sendable (DeployStep) -> Void) -> HostReport {
         var report = HostReport(host: job.target.name, address: job.target.address, target: job.firewallTarget,
                                 action: settings.action, result: .failed)
         var clock = StepClock()
@@ -53,7 +57,7 @@ public struct HostDeployer: Sendable {
             let script = try settings.scripts.apply(run, files: job.files, confirmSeconds: settings.confirmSeconds,
                                                     keep: settings.keep, rollbackTo: settings.rollbackTo)
             step(.connecting)
-            let session = try SSHSession.connect(to: job.target, options: settings.ssh, deadline: deadline)
+            let session = try SSHSession.connect(to: job.target, options: settings.ssh, deadline: deadline, jumps: jumps)
             defer { session.close() }
             connected = true
             clock.lap("connect", into: &report)
@@ -91,7 +95,7 @@ public struct HostDeployer: Sendable {
             step(.confirming)
             do {
                 let session = try SSHSession.connect(to: job.target, options: settings.ssh,
-                                                     deadline: min(deadline, Deadline(timerFires)))
+                                                     deadline: min(deadline, Deadline(timerFires)), jumps: jumps)
                 defer { session.close() }
                 clock.lap("confirm-connect", into: &report)
                 let confirmed = try settings.shell.run(try settings.scripts.confirm(run, verifyOnly: false), on: session)
@@ -129,7 +133,7 @@ public struct HostDeployer: Sendable {
         let firstReason = report.reason ?? ""
         for attempt in 1...3 {
             do {
-                let session = try SSHSession.connect(to: job.target, options: settings.ssh, deadline: deadline)
+                let session = try SSHSession.connect(to: job.target, options: settings.ssh, deadline: deadline, jumps: jumps)
                 defer { session.close() }
                 let verified = try settings.shell.run(try settings.scripts.confirm(run, verifyOnly: true), on: session)
                 // A timer still sleeping (a slow host) or restoring right now: look again shortly.

@@ -3,9 +3,10 @@ import Foundation
 
 /// The one place a remote command line is built and run: every script fwctl runs on a host goes through here.
 ///
-/// Today the line is `timeout -k 5 N sh -s` run as the login user, with the script on stdin (so nothing of it
-/// appears in the host's process list and no argv limit applies). When become (sudo) lands in FWSSH, this is the
-/// only function that changes: the same line, run through the session's become wrapper.
+/// The line is `timeout -k 5 N sh -s` with the script on stdin (so nothing of it appears in the host's process list
+/// and no argv limit applies), run as root: directly for a root login, else through the host's become (`sudo -S -p
+/// ''` with the password, when sudo wants one, as the first stdin line ahead of the script; never in argv). The files
+/// travel inside the script, so they are written by root and no upload step is needed.
 public struct HostShell: Sendable {
     /// The most one script may take on the host. `timeout` enforces it there (libssh2 1.10 cannot signal a remote
     /// command), and the wait here ends a few seconds after it.
@@ -20,9 +21,10 @@ public struct HostShell: Sendable {
         "timeout -k 5 \(Self.wholeSeconds(commandTimeout)) sh -s"
     }
 
-    /// Runs a rendered script on the host and reads its report.
+    /// Runs a rendered script on the host as root and reads its report. A login that is not root and has no become,
+    /// or whose sudo refuses, fails here with a `.become` error saying so (nothing has run on the host then).
     public func run(_ script: [UInt8], on session: SSHSession) throws -> ScriptReport {
-        let result = try session.exec(commandLine, stdin: Data(script), timeout: commandTimeout + .seconds(10))
+        let result = try session.run(commandLine, asRoot: true, stdin: Data(script), timeout: commandTimeout + .seconds(10))
         let report = ScriptReport(result.stdoutText)
         if report.result == nil {
             // The script reports on every path it can; no result means it was killed or the shell failed.

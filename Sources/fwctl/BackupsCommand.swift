@@ -33,9 +33,11 @@ struct BackupsCommand: FWCommand {
         let run = try FleetRun.readOnly(global: global, inventoryOptions: inventoryOptions, policyOptions: policyOptions, ssh: ssh)
         let (jobs, settings) = try run.prepare(log: log, verb: "list")
         let deployer = HostDeployer(settings: settings)
+        let jumps = JumpPool(options: settings.ssh)
+        defer { jumps.close() }
         let results = HostRunner(parallelism: ssh.parallelism(default: 20))
             .run(jobs.map(\.target), hostTimeout: settings.ssh.hostTimeout) { target, deadline in
-                try deployer.backups(jobs.first { $0.target == target }!, deadline: deadline)
+                try deployer.backups(jobs.first { $0.target == target }!, deadline: deadline, jumps: jumps)
             }
         let listed = results.compactMap(\.outcome.value)
         if json {
