@@ -21,6 +21,7 @@ let package = Package(
         .executable(name: "fwctl", targets: ["fwctl"]),
         .executable(name: "fwtunnel-home", targets: ["fwtunnel-home"]),
         .executable(name: "fwtunnel-work", targets: ["fwtunnel-work"]),
+        .library(name: "FWBase", targets: ["FWBase"]),
         .library(name: "FWTemplate", targets: ["FWTemplate"]),
         .library(name: "FWInventory", targets: ["FWInventory"]),
         .library(name: "FWPolicy", targets: ["FWPolicy"]),

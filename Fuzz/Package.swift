@@ -23,7 +23,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "FuzzPolicy",
-            dependencies: [.product(name: "FWPolicy", package: "fwctl")]
+            dependencies: [.product(name: "FWPolicy", package: "fwctl"), .product(name: "FWBase", package: "fwctl")]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -10,7 +10,7 @@ import Foundation
 /// Checked: every output line comes from a template line (`TemplateLineShapes`), so no value injected a line or a
 /// character a template did not put there; every failure is a located `PolicyError`; and, through `load`, every
 /// file is accepted by the real netfilter tools.
-public struct PolicyFuzzTarget: Sendable {
+@_spi(Fuzzing) public struct PolicyFuzzTarget: Sendable {
     /// Loads one host's files with the real tools; returns what they refused (empty when all loaded).
     public typealias Loader = @Sendable (HostFirewall, [FileBytes]) -> [String]
 

@@ -1,4 +1,4 @@
-import FWPolicy
+@_spi(Fuzzing) import FWPolicy
 import Foundation
 import Testing
 import TestSupport

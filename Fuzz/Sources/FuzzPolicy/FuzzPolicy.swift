@@ -1,4 +1,5 @@
-import FWPolicy
+import FWBase
+@_spi(Fuzzing) import FWPolicy
 import Foundation
 
 /// libFuzzer entry point: any bytes as an inventory (JSON, or YAML), every host compiled and rendered through the
