@@ -91,59 +91,98 @@ extension SSHSession {
         let buffer = UnsafeMutablePointer<CChar>.allocate(capacity: bufferSize)
         defer { buffer.deallocate() }
 
+        // libssh2 rule: a call that returned EAGAIN while its packet was half sent must be repeated, with the same
+        // arguments, before any other call that sends, or that other call fails (LIBSSH2_ERROR_BAD_USE, "Unable to
+        // send transfer-window adjustment packet"). A write sends channel data; a read may send a window
+        // adjustment. Seen through a jump host's socketpair, whose buffers fill quickly. `blocked` is the call to
+        // repeat; the repeated call reads incoming packets itself, so nothing stalls meanwhile.
+        enum Blocked { case write, eof, read(Int32) }
+        var blocked: Blocked?
+        func sendIsPending() -> Bool { libssh2_session_block_directions(raw) & LIBSSH2_SESSION_BLOCK_OUTBOUND != 0 }
+
+        /// One read of `stream`: true if it gave data. Sets `blocked` when its window adjustment is half sent.
+        func read(_ stream: Int32) throws -> Bool {
+            let n = libssh2_channel_read_ex(channel, stream, buffer, bufferSize)
+            if n > 0 {
+                let bytes = UnsafeRawBufferPointer(start: buffer, count: n)
+                if stream == 0 { output.stdout.append(contentsOf: bytes) } else { output.stderr.append(contentsOf: bytes) }
+                return true
+            }
+            if Int32(n) == LibSSH2.eagain {
+                if sendIsPending() { blocked = .read(stream) }
+                return false
+            }
+            if n < 0 {
+                noteIfBroken(Int32(n))
+                throw SSHError(step, host: hostName, "reading the output of `\(what)` failed: \(LibSSH2.describe(Int32(n), raw))")
+            }
+            return false
+        }
+
+        /// One write of stdin (or its EOF): true if it made progress. Sets `blocked` when its packet is half sent.
+        func writeInput() throws -> Bool {
+            guard let input, written < input.count else {
+                let rc = libssh2_channel_send_eof(channel)
+                if rc != LibSSH2.eagain { eofSent = true; return true }
+                if sendIsPending() { blocked = .eof }
+                return false
+            }
+            let n = input.withUnsafeBytes { bytes in
+                libssh2_channel_write_ex(channel, 0, bytes.baseAddress!.advanced(by: written).assumingMemoryBound(to: CChar.self),
+                                         min(bytes.count - written, 1 << 20))
+            }
+            if n > 0 {
+                written += n
+                return true
+            }
+            if Int32(n) == LibSSH2.eagain {
+                if sendIsPending() { blocked = .write }
+                return false
+            }
+            if n < 0 {
+                guard Self.meansStdinClosed(Int32(n)) else {
+                    noteIfBroken(Int32(n))
+                    throw SSHError(step, host: hostName, "writing the input of `\(what)` failed: \(LibSSH2.describe(Int32(n), raw))")
+                }
+                // The command stopped reading stdin (exited or closed it): the rest is not wanted.
+                log.debug("stdin of `\(what)` closed by the host after \(written) of \(input.count) bytes")
+                written = input.count
+                return true
+            }
+            return false
+        }
+
         while true {
             var progressed = false
-            // libssh2 rule: a call that returned EAGAIN while a packet was half sent must be repeated, with the same
-            // arguments, before any other call that sends (a read may send a window adjustment). Reading now would
-            // fail with "Unable to send transfer-window adjustment packet" (seen through a jump host's socketpair,
-            // whose buffers fill quickly). The repeated write reads incoming packets itself, so nothing stalls.
-            var sendPending = false
-            if !eofSent {
-                if let input, written < input.count {
-                    let n = input.withUnsafeBytes { bytes in
-                        libssh2_channel_write_ex(channel, 0, bytes.baseAddress!.advanced(by: written).assumingMemoryBound(to: CChar.self),
-                                                 min(bytes.count - written, 1 << 20))
-                    }
-                    if n > 0 {
-                        written += n
-                        progressed = true
-                    } else if Int32(n) == LibSSH2.eagain {
-                        sendPending = libssh2_session_block_directions(raw) & LIBSSH2_SESSION_BLOCK_OUTBOUND != 0
-                    } else if n < 0 {
-                        guard Self.meansStdinClosed(Int32(n)) else {
-                            noteIfBroken(Int32(n))
-                            throw SSHError(step, host: hostName, "writing the input of `\(what)` failed: \(LibSSH2.describe(Int32(n), raw))")
-                        }
-                        // The command stopped reading stdin (exited or closed it): the rest is not wanted.
-                        log.debug("stdin of `\(what)` closed by the host after \(written) of \(input.count) bytes")
-                        written = input.count
-                    }
-                } else {
-                    let rc = libssh2_channel_send_eof(channel)
-                    if rc != LibSSH2.eagain { eofSent = true; progressed = true }
-                    else { sendPending = libssh2_session_block_directions(raw) & LIBSSH2_SESSION_BLOCK_OUTBOUND != 0 }
+            if let call = blocked {
+                blocked = nil
+                switch call {
+                case .write, .eof: progressed = try writeInput()
+                case .read(let stream): progressed = try read(stream)
+                }
+                if blocked != nil {
+                    try waitSocket(step, until: deadline)
+                    continue
                 }
             }
-            if sendPending {
-                try waitSocket(step, until: deadline)
-                continue
+            if !eofSent {
+                if try writeInput() { progressed = true }
+                if blocked != nil {
+                    try waitSocket(step, until: deadline)
+                    continue
+                }
             }
-            for stream in [Int32(0), Int32(SSH_EXTENDED_DATA_STDERR)] {
+            streams: for stream in [Int32(0), Int32(SSH_EXTENDED_DATA_STDERR)] {
                 // Drain a stream for a while, then give the other one (and stdin) a turn.
                 for _ in 0..<16 {
-                    let n = libssh2_channel_read_ex(channel, stream, buffer, bufferSize)
-                    if n > 0 {
-                        progressed = true
-                        let bytes = UnsafeRawBufferPointer(start: buffer, count: n)
-                        if stream == 0 { output.stdout.append(contentsOf: bytes) } else { output.stderr.append(contentsOf: bytes) }
-                        continue
-                    }
-                    if n < 0 && Int32(n) != LibSSH2.eagain {
-                        noteIfBroken(Int32(n))
-                        throw SSHError(step, host: hostName, "reading the output of `\(what)` failed: \(LibSSH2.describe(Int32(n), raw))")
-                    }
-                    break
+                    guard try read(stream) else { break }
+                    progressed = true
                 }
+                if blocked != nil { break streams }
+            }
+            if blocked != nil {
+                try waitSocket(step, until: deadline)
+                continue
             }
             if output.stdout.count > options.maxOutputBytes || output.stderr.count > options.maxOutputBytes {
                 throw SSHError(step, host: hostName, "`\(what)` wrote more than \(options.maxOutputBytes) bytes on one stream; stopped reading")
