@@ -1,3 +1,4 @@
+import Foundation
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -65,6 +66,19 @@ public enum Terminal {
 
     public static func writeResults(_ text: String) throws {
         try writeResults(Array(text.utf8))
+    }
+
+    /// What every `--json` prints: pretty, keys sorted (stable for diffs and golden files), slashes as they are,
+    /// one trailing newline.
+    public static func json(_ value: some Encodable) throws -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return Array(try encoder.encode(value)) + [0x0A]
+    }
+
+    /// `json(value)` on stdout.
+    public static func writeJSON(_ value: some Encodable) throws {
+        try writeResults(json(value))
     }
 
     private static func writeAll(fd: Int32, _ bytes: [UInt8]) -> Bool {

@@ -36,10 +36,6 @@ public struct SSHHostResult<Value: Sendable>: Sendable {
     public let elapsed: Duration
 }
 
-/// The name before issue 9, kept until the branches written against it are merged.
-@available(*, deprecated, renamed: "SSHHostResult")
-public typealias HostResult<Value: Sendable> = SSHHostResult<Value>
-
 /// Reported as each host finishes, one call at a time (never concurrently), from worker threads.
 public struct HostProgress: Sendable {
     public let index: Int

@@ -41,7 +41,7 @@ struct BackupsCommand: FWCommand {
             }
         let listed = results.compactMap(\.outcome.value)
         if json {
-            try DeployReportOutput.writeJSON(listed)
+            try Terminal.writeJSON(listed)
         } else {
             var rows = [["HOST", "GEN", "TIME", "USER", "RULES HASH", "REPLACED BY"]]
             for host in listed {

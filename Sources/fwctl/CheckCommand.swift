@@ -28,7 +28,7 @@ struct CheckCommand: FWCommand {
         let fleet = try policyOptions.fleetRender(log: log)
         let results = fleet.run(hosts: selected.map(\.name), inventory: inventory)
         let summary = RenderSummary(results: results, outputDirectory: nil)
-        try Terminal.writeResults(json ? summary.json() : summary.table())
+        try Terminal.writeResults(json ? try summary.json() : Array(summary.table().utf8))
         if let status = reportPolicyProblems(results) { throw ExitCode(status) }
     }
 }

@@ -191,7 +191,7 @@ final class InterruptWatch {
 enum DeployReportOutput {
     static func write(_ reports: [HostReport], json: Bool) throws {
         if json {
-            try writeJSON(reports)
+            try Terminal.writeJSON(reports)
             return
         }
         let colour = Terminal.stdoutSupportsColour
@@ -208,12 +208,6 @@ enum DeployReportOutput {
         })
     }
 
-    /// A report as pretty, stable JSON on stdout.
-    static func writeJSON(_ value: some Encodable) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        try Terminal.writeResults(Array(try encoder.encode(value) + Data("\n".utf8)))
-    }
 
     /// The reasons of hosts that did not end as asked, on stderr; exit 1 if there are any.
     static func finish(_ reports: [HostReport], log: Logger) throws {

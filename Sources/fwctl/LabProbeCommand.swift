@@ -178,8 +178,6 @@ struct LabProbeCommand: FWCommand {
     static func json(_ outcomes: [ProbeOutcome], expected: [Bool]?) throws -> [UInt8] {
         var rows = outcomes
         if let expected { for index in rows.indices { rows[index].expected = expected[index] } }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        return Array(try encoder.encode(rows)) + [0x0A]
+        return try Terminal.json(rows)
     }
 }

@@ -23,9 +23,7 @@ struct LabStatusCommand: FWCommand {
             throw LabError("there is no lab named \(lab)", hint: "start it with `fwctl lab up -i INVENTORY`")
         }
         if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            try Terminal.writeResults(Array(try encoder.encode(status)) + [0x0A])
+            try Terminal.writeJSON(status)
         } else {
             var rows = [["HOST", "ADDRESSES", "PORT", "USER", "SSHD", "FIREWALL", "RULES"]]
             for host in status.hosts {

@@ -61,7 +61,7 @@ struct PingCommand: FWCommand {
         }
         let rows = results.map(PingRow.init)
         if json {
-            try Terminal.writeResults(Array(PingRow.json(rows)))
+            try Terminal.writeJSON(rows)
         } else {
             try Terminal.writeResults(PingRow.table(rows, colour: Terminal.stdoutSupportsColour))
         }
@@ -117,11 +117,5 @@ struct PingRow: Encodable {
             guard row > 0, column == 2 else { return padded }
             return Terminal.paint(padded, rows[row - 1].ok ? .green : .red, enabled: colour)
         }
-    }
-
-    static func json(_ rows: [PingRow]) throws -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return try encoder.encode(rows) + Data("\n".utf8)
     }
 }

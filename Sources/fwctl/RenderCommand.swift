@@ -41,7 +41,7 @@ struct RenderCommand: FWCommand {
         }
         try tree.commit()
         let summary = RenderSummary(results: results, outputDirectory: output)
-        try Terminal.writeResults(json ? summary.json() : summary.table())
+        try Terminal.writeResults(json ? try summary.json() : Array(summary.table().utf8))
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e9
         log.info("rendered \(summary.rendered.count) hosts to \(output)/ in \(String(format: "%.2f", seconds)) s")
     }

@@ -71,14 +71,11 @@ struct RenderSummary {
         return TextTable.render(lines)
     }
 
-    func json() -> String {
+    func json() throws -> [UInt8] {
         struct Document: Codable {
             var output: String?
             var hosts: [Row]
         }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        let data = (try? encoder.encode(Document(output: outputDirectory, hosts: rows))) ?? Data("{}".utf8)
-        return String(decoding: data, as: UTF8.self) + "\n"
+        return try Terminal.json(Document(output: outputDirectory, hosts: rows))
     }
 }
