@@ -41,7 +41,7 @@ let package = Package(
             pkgConfig: "libssh2",
             providers: [.apt(["libssh2-1-dev"])]
         ),
-        // Linux system calls the Swift Glibc module does not expose (atomic directory exchange).
+        // Linux system calls the Swift Glibc module does not expose (atomic directory exchange, splice and epoll).
         .target(name: "CFWSystem"),
 
         // MARK: Libraries, one per pipeline stage
@@ -79,10 +79,10 @@ let package = Package(
             dependencies: ["FWBase", "FWPolicy", "FWSSH", "FWInventory"]
         ),
         // The reverse tunnel: home (outside the firewall) and work (behind it, dialling out), on SwiftNIO.
-        // Beside the pipeline: imports no other fwctl module.
+        // Beside the pipeline: imports no other fwctl module (FWBase and the system-call shims only).
         .target(
             name: "FWTunnel",
-            dependencies: ["FWBase", nio, nioPosix, nioSSL, crypto, logging],
+            dependencies: ["FWBase", "CFWSystem", nio, nioPosix, nioSSL, crypto, logging],
             exclude: ["PROTOCOL.md", "CONFIG.md"]
         ),
 

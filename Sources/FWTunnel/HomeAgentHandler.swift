@@ -13,6 +13,8 @@ final class HomeAgentHandler: ChannelInboundHandler {
         case command(Session)
         case idleData(Session)
         case relaying
+        /// Handed to the kernel relay: reads are paused and whatever still arrives is kept for it.
+        case splicing
     }
 
     private let server: HomeServer
@@ -23,6 +25,7 @@ final class HomeAgentHandler: ChannelInboundHandler {
     private var deadline: Scheduled<Void>?
 
     private var context: ChannelHandlerContext?
+    private var spliceLeftover: [UInt8] = []
 
     init(server: HomeServer) { self.server = server }
 
@@ -50,7 +53,7 @@ final class HomeAgentHandler: ChannelInboundHandler {
         switch state {
         case .command(let session): server.unregisterAgent(session: session)
         case .idleData(let session): server.idleDataClosed(session: session, channel: context.channel)
-        case .awaitingHello, .relaying: break
+        case .awaitingHello, .relaying, .splicing: break
         }
         context.fireChannelInactive()
     }
@@ -58,6 +61,10 @@ final class HomeAgentHandler: ChannelInboundHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         if case .relaying = state {
             context.fireChannelRead(data)
+            return
+        }
+        if case .splicing = state {
+            spliceLeftover.append(contentsOf: unwrapInboundIn(data).readableBytesView)
             return
         }
         reader.append(unwrapInboundIn(data))
@@ -182,5 +189,24 @@ final class HomeAgentHandler: ChannelInboundHandler {
         }
         if let rest = reader.takeRemaining() { context.fireChannelRead(NIOAny(rest)) }
         return true
+    }
+
+    /// Like `beginRelay`, for the kernel relay: reads stop, the Connect frame goes out, and the future gives the
+    /// bytes work sent after it that this handler already holds (they go to the client first). nil if this
+    /// connection is already gone.
+    func beginSplice(connect: Connect) -> EventLoopFuture<[UInt8]>? {
+        guard case .idleData = state, let context, context.channel.isActive else { return nil }
+        heartbeat.stop()
+        state = .splicing
+        try? context.channel.syncOptions?.setOption(ChannelOptions.autoRead, value: false)
+        if let rest = reader.takeRemaining() { spliceLeftover.append(contentsOf: rest.readableBytesView) }
+        var buffer = context.channel.allocator.buffer(capacity: 64)
+        Frame.connect(connect).encode(into: &buffer)
+        let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
+        return context.writeAndFlush(NIOAny(buffer)).map {
+            let handler = bound.value
+            defer { handler.spliceLeftover = [] }
+            return handler.spliceLeftover
+        }
     }
 }

@@ -33,6 +33,8 @@ public struct HomeConfig: Sendable {
     public var handshakeTimeout: Double
     public var heartbeatInterval: Double
     public var heartbeatTimeout: Double
+    /// Relay linked clear connections in the kernel (splice); false keeps every byte on NIO's user-space relay.
+    public var splice: Bool
 
     public static func load(path: String) throws -> HomeConfig {
         let raw = try ConfigFile.decode(RawHomeConfig.self, path: path)
@@ -55,7 +57,8 @@ public struct HomeConfig: Sendable {
             services: raw.services.map { Service(name: $0.name, listen: $0.listen, allowlistFile: $0.allowlistFile) },
             maxConnectionsPerClient: limits.connectionsPerClient, maxConnections: limits.connections,
             clientWait: limits.clientWait.value, handshakeTimeout: limits.handshakeTimeout.value,
-            heartbeatInterval: heartbeat.interval.value, heartbeatTimeout: heartbeat.timeout.value)
+            heartbeatInterval: heartbeat.interval.value, heartbeatTimeout: heartbeat.timeout.value,
+            splice: raw.splice ?? true)
     }
 
     /// Every allowlist file the services use, each once.
@@ -78,9 +81,10 @@ private struct RawHomeConfig: Decodable {
     var services: [RawHomeService]
     var limits: RawHomeLimits?
     var heartbeat: RawHeartbeat?
+    var splice: Bool?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case version, agentListen, tls, secretFile, allowlistFile, statusSocket, services, limits, heartbeat
+        case version, agentListen, tls, secretFile, allowlistFile, statusSocket, services, limits, heartbeat, splice
     }
 
     init(from decoder: Decoder) throws {
@@ -95,6 +99,7 @@ private struct RawHomeConfig: Decodable {
         services = try c.decode([RawHomeService].self, forKey: .services)
         limits = try c.decodeIfPresent(RawHomeLimits.self, forKey: .limits)
         heartbeat = try c.decodeIfPresent(RawHeartbeat.self, forKey: .heartbeat)
+        splice = try c.decodeIfPresent(Bool.self, forKey: .splice)
     }
 }
 

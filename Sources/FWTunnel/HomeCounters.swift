@@ -68,6 +68,8 @@ struct HomeStatus: Encodable {
     var allowlist: Allowlists
     var services: [String: Service]
     var agents: [String: Agent]
+    /// Relays running in the kernel (splice) now; nil when this home relays in user space (TLS, or splice off).
+    var splicedRelays: Int?
 
     struct Allowlists: Encodable {
         var entries: Int

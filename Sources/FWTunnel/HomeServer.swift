@@ -16,6 +16,8 @@ public final class HomeServer: Sendable {
     let state: Mutex<HomeState>
     let counters: HomeCounters
     private let channels = Mutex<[Channel]>([])
+    /// The kernel relay for linked clients, when the agent port is clear (`"tls": false`) and `splice` is on.
+    let splicer = Mutex<SpliceEngine?>(nil)
     private let startedAt = ContinuousClock.now
 
     /// Loads the secret, the allowlists and the TLS certificate; binds nothing yet.
@@ -41,6 +43,9 @@ public final class HomeServer: Sendable {
             }
             let agents = try await bindAgentListener()
             channels.withLock { $0.append(agents) }
+            if config.splice, tls == nil, let engine = await SpliceEngine.make(group: group, logger: logger) {
+                splicer.withLock { $0 = engine }
+            }
             logger.info("listening for agents", metadata: ["address": "\(config.agentListen)", "tls": "\(tls != nil)"])
             if let path = config.statusSocket {
                 let socket = try await StatusSocket.bind(path: path, group: group) { [self] in StatusJSON.encode(self.status()) }
@@ -56,6 +61,7 @@ public final class HomeServer: Sendable {
     public func shutdown() async {
         let all = channels.withLock { channels in defer { channels = [] }; return channels }
         for channel in all { try? await channel.close() }
+        splicer.withLock { engine in defer { engine = nil }; return engine }?.shutdown()
         try? await group.shutdownGracefully()
     }
 
@@ -127,7 +133,10 @@ public final class HomeServer: Sendable {
         case .admitted(let id):
             counters.accepted.add(1)
             logger.debug("client accepted", metadata: ["service": "\(service)", "client": "\(describe(address))"])
-            channel.closeFuture.whenComplete { [self] _ in clientClosed(id: id, ip: ip) }
+            channel.closeFuture.whenComplete { [self] _ in
+                // A client handed to the splice engine is closed here only as a NIO channel; the engine reports its end.
+                if state.withLock({ $0.splicedEnd(id: id) }) { clientClosed(id: id, ip: ip) }
+            }
             let client = WaitingClient(id: id, channel: channel,
                                        connect: Connect(service: service, client: Endpoint(address) ?? listener, listener: listener))
             dispatch(client)
@@ -174,6 +183,11 @@ public final class HomeServer: Sendable {
         let service = counters.services[client.connect.service]!
         let agentCounters = counters.agent(agent)
         agentCounters.sessions.add(1)
+        if let splicer = splicer.withLock({ $0 }) {
+            splice(client, to: data, engine: splicer, toWork: [service.bytesFromClients, agentCounters.bytesToWork],
+                   toClient: [service.bytesToClients, agentCounters.bytesFromWork])
+            return
+        }
         data.eventLoop.execute { [self] in
             guard let handler = try? data.pipeline.syncOperations.handler(type: HomeAgentHandler.self),
                   handler.beginRelay(connect: client.connect, partner: client.channel,
@@ -193,6 +207,47 @@ public final class HomeServer: Sendable {
                     client.channel.setOption(ChannelOptions.autoRead, value: true).whenFailure { _ in }
                 } catch {
                     client.channel.close(promise: nil)
+                }
+            }
+        }
+    }
+
+    /// The kernel relay's link: once the Connect frame is written, both sockets leave NIO for the splice engine,
+    /// with whatever NIO already read going first. The client counts as connected until the engine is done.
+    private func splice(_ client: WaitingClient, to data: Channel, engine: SpliceEngine, toWork: [ByteCount], toClient: [ByteCount]) {
+        data.eventLoop.execute { [self] in
+            guard let handler = try? data.pipeline.syncOperations.handler(type: HomeAgentHandler.self),
+                  let written = handler.beginSplice(connect: client.connect) else {
+                state.withLock { $0.unlink(id: client.id) }
+                if client.channel.isActive { dispatch(client) }
+                return
+            }
+            written.whenComplete { [self] result in
+                guard case .success(let fromWork) = result, let dataSocket = SpliceEngine.takeDescriptor(data) else {
+                    data.close(promise: nil)
+                    client.channel.close(promise: nil)
+                    return
+                }
+                client.channel.eventLoop.execute { [self] in
+                    let pipeline = client.channel.pipeline.syncOperations
+                    guard let admission = try? pipeline.handler(type: ClientAdmissionHandler.self),
+                          let clientSocket = SpliceEngine.takeDescriptor(client.channel) else {
+                        close(dataSocket)
+                        data.close(promise: nil)
+                        client.channel.close(promise: nil)
+                        return
+                    }
+                    let fromClient = admission.takeHeld()
+                    for counter in toWork { counter.add(fromClient.count) }
+                    for counter in toClient { counter.add(fromWork.count) }
+                    let ip = Endpoint(client.channel.remoteAddress)?.address ?? []
+                    state.withLock { $0.spliced[client.id] = 2 }
+                    client.channel.close(promise: nil)
+                    data.close(promise: nil)
+                    engine.start(.init(first: clientSocket, second: dataSocket, toSecond: fromClient, toFirst: fromWork,
+                                       countFirstToSecond: toWork, countSecondToFirst: toClient) { [self] in
+                        if state.withLock({ $0.splicedEnd(id: client.id) }) { clientClosed(id: client.id, ip: ip) }
+                    })
                 }
             }
         }
@@ -308,7 +363,7 @@ public final class HomeServer: Sendable {
                 allowlist: .init(entries: state.allowlists.values.reduce(0) { $0 + $1.networks.count },
                                  reloads: counters.allowlistReloads.total, reloadFailures: counters.allowlistReloadFailures.total,
                                  lastReloadError: state.lastReloadError),
-                services: services, agents: agents)
+                services: services, agents: agents, splicedRelays: splicer.withLock { $0 }?.active)
         }
     }
 }
@@ -353,6 +408,15 @@ final class ClientAdmissionHandler: ChannelInboundHandler {
             return
         }
         context.fireUserInboundEventTriggered(event)
+    }
+
+    /// For the kernel relay: what was read before the client was linked (auto-read is off until then, so normally
+    /// nothing), and no more relaying here.
+    func takeHeld() -> [UInt8] {
+        var bytes: [UInt8] = []
+        for data in held { bytes.append(contentsOf: unwrapInboundIn(data).readableBytesView) }
+        held = []
+        return bytes
     }
 
     /// The relay handler is in place behind this one: pass on what was held, then everything as it comes.

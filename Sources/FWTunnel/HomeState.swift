@@ -35,6 +35,17 @@ struct HomeState {
     /// Linked clients: client id -> agent and service (for least-connections and the status).
     var linked: [Int: (agent: String, service: String)] = [:]
     var activeByAgent: [String: Int] = [:]
+    /// Clients whose relay runs in the splice engine: their NIO channel is closed, the connection is not. The
+    /// client is gone once both the NIO close and the engine's end were seen (in either order): how many remain.
+    var spliced: [Int: Int] = [:]
+
+    /// One of the two ends of a spliced client was seen; true when it was the last (the client is gone now).
+    mutating func splicedEnd(id: Int) -> Bool {
+        guard let left = spliced[id] else { return true }
+        if left <= 1 { spliced[id] = nil; return true }
+        spliced[id] = left - 1
+        return false
+    }
     var lastReloadError: String?
 
     enum Dispatch {

@@ -19,6 +19,8 @@ public final class WorkAgent: Sendable {
     let services: [String: WorkConfig.Service]
     private let state: Mutex<State>
     private let clock = ContinuousClock.now
+    /// The kernel relay for linked data connections, when the connection to home is clear and `splice` is on.
+    let splicer = Mutex<SpliceEngine?>(nil)
 
     struct State {
         var stopped = false
@@ -57,6 +59,9 @@ public final class WorkAgent: Sendable {
             let socket = try await StatusSocket.bind(path: path, group: group) { [self] in StatusJSON.encode(self.status()) }
             state.withLock { $0.listeners.append(socket) }
         }
+        if config.splice, tls == nil, let engine = await SpliceEngine.make(group: group, logger: logger) {
+            splicer.withLock { $0 = engine }
+        }
         group.next().scheduleRepeatedTask(initialDelay: .seconds(5), delay: .seconds(5)) { [self] _ in shrinkPool() }
         connectCommand()
     }
@@ -68,6 +73,7 @@ public final class WorkAgent: Sendable {
         }
         try? await command?.close()
         for channel in idle + listeners { try? await channel.close() }
+        splicer.withLock { engine in defer { engine = nil }; return engine }?.shutdown()
         try? await group.shutdownGracefully()
     }
 
@@ -258,7 +264,8 @@ public final class WorkAgent: Sendable {
                         target: service.target.description, proxyProtocol: service.proxyProtocol,
                         sessions: c.sessions.total, active: c.active.total, connectFailures: c.connectFailures.total,
                         bytesToService: c.bytesToService.total, bytesFromService: c.bytesFromService.total))
-                }))
+                }),
+                splicedRelays: splicer.withLock { $0 }?.active)
         }
     }
 }

@@ -27,6 +27,8 @@ public struct WorkConfig: Sendable {
     public var heartbeatInterval: Double
     public var heartbeatTimeout: Double
     public var connectTimeout: Double
+    /// Relay linked clear connections in the kernel (splice); false keeps every byte on NIO's user-space relay.
+    public var splice: Bool
 
     public static func load(path: String) throws -> WorkConfig {
         let raw = try ConfigFile.decode(RawWorkConfig.self, path: path)
@@ -63,7 +65,7 @@ public struct WorkConfig: Sendable {
             poolMinimum: pool.min, poolMaximum: pool.max,
             reconnectInitial: reconnect.initial.value, reconnectMaximum: reconnect.maximum.value,
             heartbeatInterval: heartbeat.interval.value, heartbeatTimeout: heartbeat.timeout.value,
-            connectTimeout: (raw.connectTimeout ?? Seconds(10)).value)
+            connectTimeout: (raw.connectTimeout ?? Seconds(10)).value, splice: raw.splice ?? true)
     }
 }
 
@@ -79,9 +81,10 @@ private struct RawWorkConfig: Decodable {
     var reconnect: RawReconnect?
     var heartbeat: RawHeartbeat?
     var connectTimeout: Seconds?
+    var splice: Bool?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case version, name, home, tls, secretFile, statusSocket, services, pool, reconnect, heartbeat, connectTimeout
+        case version, name, home, tls, secretFile, statusSocket, services, pool, reconnect, heartbeat, connectTimeout, splice
     }
 
     init(from decoder: Decoder) throws {
@@ -98,6 +101,7 @@ private struct RawWorkConfig: Decodable {
         reconnect = try c.decodeIfPresent(RawReconnect.self, forKey: .reconnect)
         heartbeat = try c.decodeIfPresent(RawHeartbeat.self, forKey: .heartbeat)
         connectTimeout = try c.decodeIfPresent(Seconds.self, forKey: .connectTimeout)
+        splice = try c.decodeIfPresent(Bool.self, forKey: .splice)
     }
 }
 

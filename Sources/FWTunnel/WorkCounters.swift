@@ -46,4 +46,6 @@ struct WorkStatus: Encodable {
     var nextReconnectSeconds: Double?
     var pool: Pool
     var services: [String: Service]
+    /// Relays running in the kernel (splice) now; nil when this agent relays in user space (TLS, or splice off).
+    var splicedRelays: Int?
 }

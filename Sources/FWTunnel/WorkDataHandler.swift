@@ -1,4 +1,5 @@
 import FWBase
+import Glibc
 import Logging
 import NIOCore
 import NIOPosix
@@ -161,6 +162,10 @@ final class WorkDataHandler: ChannelInboundHandler {
             target.close(promise: nil)
             return
         }
+        if let engine = agent.splicer.withLock({ $0 }) {
+            splice(to: target, connect: connect, service: service, counters: counters, context: context, data: data, engine: engine)
+            return
+        }
         do {
             try target.pipeline.syncOperations.addHandler(RelayHandler(partner: data, bytesRead: [counters.bytesFromService]))
             try context.pipeline.syncOperations.addHandler(RelayHandler(partner: target, bytesRead: [counters.bytesToService]), position: .after(self))
@@ -184,5 +189,36 @@ final class WorkDataHandler: ChannelInboundHandler {
         if pendingInputClosed { context.fireUserInboundEventTriggered(ChannelEvent.inputClosed) }
         data.setOption(ChannelOptions.autoRead, value: true).whenFailure { _ in }
         target.read()
+    }
+
+    /// The kernel relay: both sockets leave NIO for the splice engine, the PROXY header and the client bytes
+    /// already read going to the service first. Both channels are on this event loop and neither is reading.
+    private func splice(to target: Channel, connect: Connect, service: WorkConfig.Service, counters: WorkServiceCounters,
+                        context: ChannelHandlerContext, data: Channel, engine: SpliceEngine) {
+        var toService: [UInt8] = service.proxyProtocol ? ProxyProtocolV2.header(source: connect.client, destination: connect.listener) : []
+        for chunk in pending { toService.append(contentsOf: chunk.readableBytesView) }
+        counters.bytesToService.add(pending.reduce(0) { $0 + $1.readableBytes })
+        pending = []
+        state = .closed
+        guard let dataSocket = SpliceEngine.takeDescriptor(data) else {
+            target.close(promise: nil)
+            context.close(promise: nil)
+            return
+        }
+        guard let serviceSocket = SpliceEngine.takeDescriptor(target) else {
+            Glibc.close(dataSocket)
+            target.close(promise: nil)
+            context.close(promise: nil)
+            return
+        }
+        counters.active.add(1)
+        target.close(promise: nil)
+        context.close(promise: nil)
+        // Half-close that arrived while the service connection was being made is still in the socket: the
+        // engine reads the end of input again.
+        engine.start(.init(first: dataSocket, second: serviceSocket, toSecond: toService, toFirst: [],
+                           countFirstToSecond: [counters.bytesToService], countSecondToFirst: [counters.bytesFromService]) {
+            counters.active.add(-1)
+        })
     }
 }

@@ -55,6 +55,9 @@ final class TestClient {
 
     func shutdownWrite() { shutdown(fd, Int32(SHUT_WR)) }
 
+    /// Ends the connection both ways (the descriptor itself is closed with the client).
+    func hangUp() { shutdown(fd, Int32(SHUT_RDWR)) }
+
     /// Reads exactly `count` bytes, or fewer if the peer closes or the timeout passes.
     func receive(_ count: Int) -> [UInt8] {
         var out: [UInt8] = []

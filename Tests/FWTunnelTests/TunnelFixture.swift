@@ -111,6 +111,14 @@ final class TunnelFixture: @unchecked Sendable {
     var home: Daemon?
     var works: [String: Daemon] = [:]
     var homeOptions: [String: Any] = [:]
+    /// Keys added to every work config this fixture writes.
+    var workOptions: [String: Any] = [:]
+
+    /// Rewrites home's config with `key` set (takes effect at the next startHome).
+    func setHomeOption(_ key: String, _ value: Any) throws {
+        homeOptions[key] = value
+        try JSONSerialization.data(withJSONObject: homeOptions, options: [.prettyPrinted]).write(to: URL(fileURLWithPath: folder.path("home.json")))
+    }
 
     var homeStatusPath: String { folder.path("home.sock") }
     func workStatusPath(_ name: String) -> String { folder.path("work-\(name).sock") }
@@ -183,6 +191,7 @@ final class TunnelFixture: @unchecked Sendable {
         } else {
             options["tls"] = false
         }
+        options.merge(workOptions) { $1 }
         let config = folder.path("work-\(name).json")
         try JSONSerialization.data(withJSONObject: options, options: [.prettyPrinted]).write(to: URL(fileURLWithPath: config))
         try? FileManager.default.removeItem(atPath: workStatusPath(name))
@@ -203,6 +212,20 @@ final class TunnelFixture: @unchecked Sendable {
     }
 
     func port(_ service: String) -> Int { clientPorts[service]! }
+
+    /// For a failure message: where the bytes of each service got to on each side, and the end of each log.
+    func diagnosis(services: [String]) -> String {
+        var lines: [String] = []
+        for service in services {
+            let home = homeStatus, work = workStatus()
+            lines.append("\(service): home from clients \(number(home, "services.\(service).bytesFromClients") ?? -1), to clients \(number(home, "services.\(service).bytesToClients") ?? -1); work to service \(number(work, "services.\(service).bytesToService") ?? -1), from service \(number(work, "services.\(service).bytesFromService") ?? -1)")
+        }
+        for name in ["home"] + works.keys.sorted().map({ "work-\($0)" }) {
+            lines.append("--- \(name).log (last 30 lines)")
+            lines.append(log(name).split(separator: "\n").suffix(30).joined(separator: "\n"))
+        }
+        return lines.joined(separator: "\n")
+    }
 
     /// `service` behind a started home and a started work "w1" serving it as `name`: the arrangement most tests
     /// start from. Stop both in a defer (`tunnel.stop(); service.stop()`); on failure here both are stopped.

@@ -18,6 +18,33 @@ import TestSupport
         #expect(number(work, "services.echo.bytesToService") == 200_000)
         #expect(number(home, "agents.w1.sessions") == 1)
         #expect(flag(work, "tls") == tls)
+        // In the clear the linked connection runs in the kernel on both sides; TLS keeps it on NIO.
+        #expect(number(home, "splicedRelays") == (tls ? nil : 1))
+        #expect(number(work, "splicedRelays") == (tls ? nil : 1))
+        client.hangUp()
+        #expect(eventually(5) { number(tunnel.homeStatus, "connections") == 0 && number(tunnel.workStatus(), "services.echo.active") == 0 })
+        if !tls {
+            #expect(number(tunnel.homeStatus, "splicedRelays") == 0)
+            #expect(number(tunnel.workStatus(), "splicedRelays") == 0)
+        }
+    }
+
+    @Test func spliceOffRelaysInUserSpace() throws {
+        let service = try TestService(.echo)
+        defer { service.stop() }
+        let tunnel = try TunnelFixture(services: [.init(name: "echo", target: service.port)])
+        defer { tunnel.stop() }
+        try tunnel.setHomeOption("splice", false)
+        tunnel.workOptions["splice"] = false
+        try tunnel.startHome()
+        try tunnel.startWork()
+        let client = try TestClient(port: tunnel.port("echo"))
+        let payload = randomBytes(300_000)
+        #expect(try client.echo(payload))
+        #expect(number(tunnel.homeStatus, "services.echo.bytesToClients") == 300_000)
+        #expect(number(tunnel.homeStatus, "splicedRelays") == nil)
+        #expect(number(tunnel.workStatus(), "splicedRelays") == nil)
+        #expect(number(tunnel.workStatus(), "services.echo.active") == 1)
     }
 
     @Test func aClientOutsideTheAllowlistIsRefusedBeforeWorkHearsOfIt() throws {

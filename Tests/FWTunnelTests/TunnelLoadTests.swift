@@ -28,7 +28,7 @@ import TestSupport
         let file = try urandom(50 * 1024 * 1024)
         let remote = sshd.folder.path("copied")
         let copy = try sshd.run(port: port, "cat > \(remote) && sha256sum \(remote)", stdin: Data(file))
-        #expect(copy.status == 0, "\(copy.stderrText)")
+        #expect(copy.status == 0, "\(copy.stderrText)\n\(tunnel.diagnosis(services: ["ssh"]))\nsshd: \(sshd.logTail)")
         let local = try runProcess("sha256sum", [], stdin: Data(file))
         #expect(copy.stdoutText.split(separator: " ").first == local.stdoutText.split(separator: " ").first)
         #expect(number(tunnel.homeStatus, "services.ssh.bytesFromClients")! > 50 * 1024 * 1024)
@@ -41,7 +41,11 @@ import TestSupport
         let results = try EchoLoad.run(port: tunnel.port("echo"), connections: 1000, bytes: 4096, holdOpen: true)
         #expect(results.matched == 1000, "\(results.failures.prefix(5))")
         #expect(number(tunnel.workStatus(), "services.echo.sessions") == 1000)
-        #expect(number(tunnel.workStatus(), "pool.target")! > 8, "the pool grew with the demand")
+        // The pool grows exactly when clients found it empty (home asked for connections on demand); how often that
+        // happens depends on how fast the clients arrive, so the test checks the rule rather than one timing.
+        let status = tunnel.workStatus()
+        let target = number(status, "pool.target")!, onDemand = number(status, "openDataRequests")!
+        #expect((target > 8) == (onDemand > 0), "pool target \(target) after \(onDemand) on-demand requests")
     }
 
     @Test func tenThousandShortConnectionsLeaveNoDescriptorsOrMemoryBehind() throws {
@@ -54,11 +58,22 @@ import TestSupport
         var warm = try EchoLoad.run(port: tunnel.port("echo"), connections: 1000, bytes: 16, parallel: 16)
         #expect(warm.matched == 1000)
         settle()
-        let before = (ProcessProbe(home), ProcessProbe(work))
+        // The warm pool may grow with the demand (within its maximum): its idle connections are not leaks, so
+        // each side's descriptors are counted without them.
+        func idle() -> (home: Int, work: Int) {
+            (number(tunnel.homeStatus, "agents.w1.idleDataConnections") ?? 0, number(tunnel.workStatus(), "pool.idle") ?? 0)
+        }
+        let idleBefore = idle()
+        var before = (ProcessProbe(home), ProcessProbe(work))
+        before.0.descriptors -= idleBefore.home
+        before.1.descriptors -= idleBefore.work
         warm = try EchoLoad.run(port: tunnel.port("echo"), connections: 10_000, bytes: 16, parallel: 16)
         #expect(warm.matched == 10_000, "\(warm.failures.prefix(5))")
         settle()
-        let after = (ProcessProbe(home), ProcessProbe(work))
+        let idleAfter = idle()
+        var after = (ProcessProbe(home), ProcessProbe(work))
+        after.0.descriptors -= idleAfter.home
+        after.1.descriptors -= idleAfter.work
         for (name, b, a) in [("home", before.0, after.0), ("work", before.1, after.1)] {
             #expect(a.descriptors <= b.descriptors + 8, "\(name): \(b.descriptors) descriptors before, \(a.descriptors) after")
             #expect(a.rssKB <= b.rssKB + 8 * 1024, "\(name): RSS \(b.rssKB) kB before, \(a.rssKB) kB after")
@@ -229,6 +244,10 @@ final class TunnelSSHD: @unchecked Sendable {
             "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=yes", "-o", "UserKnownHostsFile=\(folder.path("known_hosts"))",
             "-o", "ConnectTimeout=10", "root@127.0.0.1", command,
         ], environment: ["HOME": folder.url.path, "PATH": "/usr/bin:/bin:/usr/sbin:/sbin"], stdin: stdin ?? Data(), timeout: 120)
+    }
+
+    var logTail: String {
+        ((try? String(contentsOfFile: folder.path("sshd.log"), encoding: .utf8)) ?? "").split(separator: "\n").suffix(20).joined(separator: "\n")
     }
 
     func stop() {

@@ -1,0 +1,43 @@
+#ifndef FWCTL_SPLICE_H
+#define FWCTL_SPLICE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* The tunnel's in-kernel relay: splice(2) through a pipe, driven by epoll. Thin wrappers, because Swift's Glibc
+   module exposes neither splice nor epoll (and epoll_event is a packed struct Swift cannot lay out). */
+
+enum {
+    FW_EPOLL_IN = 0x001,
+    FW_EPOLL_OUT = 0x004,
+    FW_EPOLL_ERR = 0x008,
+    FW_EPOLL_HUP = 0x010,
+};
+
+/* epoll_create1(EPOLL_CLOEXEC). */
+int fw_epoll_create(void);
+
+/* Adds (op 1), changes (op 3) or removes (op 2) `fd` with `events` (FW_EPOLL_* bits), level-triggered; `token`
+   comes back from fw_epoll_wait. Returns 0, or -1 with errno set. */
+int fw_epoll_control(int epfd, int op, int fd, uint32_t events, uint64_t token);
+
+/* Waits up to `timeout_ms` (-1: no limit) for at most `capacity` events; stores their tokens and event bits.
+   Returns the count, or -1 with errno set (EINTR included). */
+int fw_epoll_wait(int epfd, uint64_t *tokens, uint32_t *events, int capacity, int timeout_ms);
+
+/* eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC): how other threads wake an epoll loop. */
+int fw_eventfd(void);
+
+/* splice(from, NULL, to, NULL, length, SPLICE_F_MOVE | SPLICE_F_NONBLOCK). One of the two must be a pipe.
+   Returns the bytes moved, 0 at end of input, or -1 with errno set (EAGAIN: try again when ready). */
+long fw_splice(int from, int to, size_t length);
+
+/* pipe2(O_NONBLOCK | O_CLOEXEC), then asks for `size` bytes of capacity (kept at the default when refused).
+   Returns the capacity, or -1 with errno set. */
+int fw_pipe_nonblocking(int fds[2], int size);
+
+/* Raises the soft limit on open files to the hard limit (a relay holds six descriptors); returns the new soft
+   limit, or -1. */
+long fw_raise_open_file_limit(void);
+
+#endif

@@ -1,0 +1,335 @@
+import CFWSystem
+import FWBase
+import Glibc
+import Logging
+import NIOCore
+import NIOPosix
+import Synchronization
+
+/// Relays linked connections in the kernel: bytes go socket -> pipe -> socket with splice(2) and never enter
+/// this process, where a user-space relay copies each byte twice (read, then write) on each of home and work.
+/// Used on the clear (`"tls": false`) path once a client and a data connection are linked; TLS has to see the
+/// bytes, so it stays on NIO's `RelayHandler`. Semantics are the relay's: half-close passes (end of input on one
+/// side shuts the other's output once the pipe is drained), an error on either side closes both, backpressure
+/// is the pipe: a side is read only when its pipe is empty.
+///
+/// A few threads of our own (epoll, level-triggered) serve every relay; each relay belongs to one of them.
+final class SpliceEngine: Sendable {
+    /// What happens to each byte of one direction, and who hears when the relay ends.
+    struct Relay: Sendable {
+        var first: CInt
+        var second: CInt
+        /// Written to `second` before anything spliced from `first` (a PROXY header, bytes NIO already read); not
+        /// counted here (the caller counts what it read).
+        var toSecond: [UInt8]
+        var toFirst: [UInt8]
+        var countFirstToSecond: [ByteCount]
+        var countSecondToFirst: [ByteCount]
+        /// Called once on the engine's thread when both sockets are closed.
+        var finished: @Sendable () -> Void
+    }
+
+    private let loops: [SpliceLoop]
+    private let next = Atomic<Int>(0)
+
+    /// Starts `threads` relay threads; throws when the kernel refuses epoll, eventfd or a thread.
+    init(threads: Int) throws {
+        var loops: [SpliceLoop] = []
+        for _ in 0..<max(1, threads) { loops.append(try SpliceLoop()) }
+        self.loops = loops
+    }
+
+    /// Takes ownership of both descriptors (closed when the relay ends, or at once if it cannot start).
+    func start(_ relay: Relay) {
+        let index = next.wrappingAdd(1, ordering: .relaxed).oldValue % loops.count
+        loops[index].submit(relay)
+    }
+
+    /// Relays in progress (for the status socket and tests).
+    var active: Int { loops.reduce(0) { $0 + $1.active.load(ordering: .relaxed) } }
+
+    /// Closes every relay and stops the threads.
+    func shutdown() {
+        for loop in loops { loop.stop() }
+    }
+}
+
+/// The bytes of one direction between leaving one socket and entering the other.
+private struct SpliceDirection {
+    let from: CInt
+    let to: CInt
+    let pipeRead: CInt
+    let pipeWrite: CInt
+    var prefix: [UInt8]
+    var prefixSent = 0
+    var inPipe = 0
+    var endOfInput = false
+    var shut = false
+    /// Blocked: waiting for `from` to be readable / `to` to be writable.
+    var waitingIn = false
+    var waitingOut = false
+    let counters: [ByteCount]
+
+    enum Step { case progressed, blocked, done, failed }
+
+    /// Moves what it can (bounded, so one busy relay cannot starve the others on its thread).
+    mutating func pump() -> Step {
+        waitingIn = false
+        waitingOut = false
+        for _ in 0..<64 {
+            if prefixSent < prefix.count {
+                let n = prefix.withUnsafeBytes { write(to, $0.baseAddress! + prefixSent, prefix.count - prefixSent) }
+                if n > 0 {
+                    prefixSent += n
+                    if prefixSent == prefix.count { prefix = [] ; prefixSent = 0 }
+                    continue
+                }
+                if n < 0 && (errno == EAGAIN || errno == EINTR) { waitingOut = true; return .blocked }
+                return .failed
+            }
+            if inPipe > 0 {
+                let n = fw_splice(pipeRead, to, inPipe)
+                if n > 0 {
+                    inPipe -= n
+                    for counter in counters { counter.add(n) }
+                    continue
+                }
+                if n < 0 && (errno == EAGAIN || errno == EINTR) { waitingOut = true; return .blocked }
+                return .failed
+            }
+            if endOfInput {
+                if !shut {
+                    shut = true
+                    if Glibc.shutdown(to, Int32(SHUT_WR)) != 0 && errno != ENOTCONN { return .failed }
+                }
+                return .done
+            }
+            let n = fw_splice(from, pipeWrite, 1 << 20)
+            if n > 0 {
+                inPipe = n
+                continue
+            }
+            if n == 0 {
+                endOfInput = true
+                continue
+            }
+            if errno == EAGAIN || errno == EINTR { waitingIn = true; return .blocked }
+            return .failed
+        }
+        // Bound reached with work left: wait for whatever the next step needs, which is most likely ready now.
+        if prefixSent < prefix.count || inPipe > 0 { waitingOut = true } else { waitingIn = true }
+        return .progressed
+    }
+}
+
+/// One relay: two sockets, two pipes, two directions.
+private struct SpliceSession {
+    var forward: SpliceDirection
+    var backward: SpliceDirection
+    var interest: (CUnsignedInt, CUnsignedInt) = (0, 0)
+    let finished: @Sendable () -> Void
+
+    var descriptors: [CInt] { [forward.from, forward.to, forward.pipeRead, forward.pipeWrite, backward.pipeRead, backward.pipeWrite] }
+
+    /// What each socket must wait for: readable when its outgoing direction waits for input, writable when its
+    /// incoming direction waits to write. A direction that is not blocked but not done either (it hit its
+    /// bound) leaves its socket interested, so level-triggered epoll comes back to it.
+    func wanted() -> (CUnsignedInt, CUnsignedInt) {
+        var first: CUnsignedInt = 0, second: CUnsignedInt = 0
+        if forward.waitingIn { first |= CUnsignedInt(FW_EPOLL_IN) }
+        if forward.waitingOut { second |= CUnsignedInt(FW_EPOLL_OUT) }
+        if backward.waitingIn { second |= CUnsignedInt(FW_EPOLL_IN) }
+        if backward.waitingOut { first |= CUnsignedInt(FW_EPOLL_OUT) }
+        return (first, second)
+    }
+}
+
+/// One relay thread: an epoll loop over its sessions, woken by an eventfd when another thread submits one.
+private final class SpliceLoop: Sendable {
+    private let epoll: CInt
+    private let wake: CInt
+    private let inbox = Mutex<(relays: [SpliceEngine.Relay], stopping: Bool)>(([], false))
+    let active = Atomic<Int>(0)
+    private let thread = Mutex<WorkerThread?>(nil)
+
+    init() throws {
+        epoll = fw_epoll_create()
+        wake = fw_eventfd()
+        guard epoll >= 0, wake >= 0, fw_epoll_control(epoll, 1, wake, CUnsignedInt(FW_EPOLL_IN), UInt64.max) == 0 else {
+            throw SpliceError("epoll: \(String(cString: strerror(errno)))")
+        }
+        let worker = try WorkerThread(stackSize: 1 << 20) { [self] in run() }
+        thread.withLock { $0 = worker }
+    }
+
+    func submit(_ relay: SpliceEngine.Relay) {
+        let accepted = inbox.withLock { inbox -> Bool in
+            guard !inbox.stopping else { return false }
+            inbox.relays.append(relay)
+            return true
+        }
+        guard accepted else {
+            close(relay.first)
+            close(relay.second)
+            relay.finished()
+            return
+        }
+        var one: UInt64 = 1
+        _ = write(wake, &one, 8)
+    }
+
+    func stop() {
+        inbox.withLock { $0.stopping = true }
+        var one: UInt64 = 1
+        _ = write(wake, &one, 8)
+        thread.withLock { $0 }?.join()
+    }
+
+    /// The loop: sessions live only on this thread, keyed by a number whose low bit says which socket.
+    private func run() {
+        var sessions: [UInt64: SpliceSession] = [:]
+        var nextKey: UInt64 = 0
+        var tokens = [UInt64](repeating: 0, count: 256)
+        var events = [CUnsignedInt](repeating: 0, count: 256)
+
+        func end(_ key: UInt64) {
+            guard let session = sessions.removeValue(forKey: key) else { return }
+            for fd in session.descriptors { close(fd) }  // closing removes the sockets from epoll
+            active.subtract(1, ordering: .relaxed)
+            session.finished()
+        }
+
+        func update(_ key: UInt64) {
+            guard var session = sessions[key] else { return }
+            let wanted = session.wanted()
+            if wanted.0 != session.interest.0 {
+                _ = fw_epoll_control(epoll, 3, session.forward.from, wanted.0, key << 1)
+            }
+            if wanted.1 != session.interest.1 {
+                _ = fw_epoll_control(epoll, 3, session.forward.to, wanted.1, key << 1 | 1)
+            }
+            session.interest = wanted
+            sessions[key] = session
+        }
+
+        /// Pumps both directions; ends the session when both are done or either failed.
+        func pump(_ key: UInt64, hangUp: Bool) {
+            guard var session = sessions[key] else { return }
+            let forward = session.forward.pump()
+            let backward = session.backward.pump()
+            sessions[key] = session
+            if forward == .failed || backward == .failed || (forward == .done && backward == .done) {
+                end(key)
+                return
+            }
+            // A socket that hung up can take no more bytes and will give none: nothing left to wait for.
+            if hangUp && forward != .progressed && backward != .progressed { end(key); return }
+            update(key)
+        }
+
+        func adopt(_ relay: SpliceEngine.Relay) {
+            var forwardPipe: [CInt] = [-1, -1], backwardPipe: [CInt] = [-1, -1]
+            guard fw_pipe_nonblocking(&forwardPipe, 1 << 20) > 0 else {
+                close(relay.first); close(relay.second); relay.finished(); return
+            }
+            guard fw_pipe_nonblocking(&backwardPipe, 1 << 20) > 0 else {
+                for fd in forwardPipe { close(fd) }
+                close(relay.first); close(relay.second); relay.finished(); return
+            }
+            let key = nextKey
+            nextKey += 1
+            let session = SpliceSession(
+                forward: SpliceDirection(from: relay.first, to: relay.second, pipeRead: forwardPipe[0], pipeWrite: forwardPipe[1],
+                                         prefix: relay.toSecond, counters: relay.countFirstToSecond),
+                backward: SpliceDirection(from: relay.second, to: relay.first, pipeRead: backwardPipe[0], pipeWrite: backwardPipe[1],
+                                          prefix: relay.toFirst, counters: relay.countSecondToFirst),
+                finished: relay.finished)
+            sessions[key] = session
+            active.add(1, ordering: .relaxed)
+            guard fw_epoll_control(epoll, 1, relay.first, 0, key << 1) == 0,
+                  fw_epoll_control(epoll, 1, relay.second, 0, key << 1 | 1) == 0 else {
+                end(key)
+                return
+            }
+            pump(key, hangUp: false)
+        }
+
+        while true {
+            let count = fw_epoll_wait(epoll, &tokens, &events, 256, -1)
+            if count < 0 {
+                if errno == EINTR { continue }
+                break
+            }
+            for i in 0..<Int(count) {
+                if tokens[i] == UInt64.max {
+                    var value: UInt64 = 0
+                    _ = read(wake, &value, 8)
+                    let (relays, stopping) = inbox.withLock { inbox in
+                        defer { inbox.relays = [] }
+                        return (inbox.relays, inbox.stopping)
+                    }
+                    if stopping {
+                        for relay in relays { close(relay.first); close(relay.second); relay.finished() }
+                        for key in Array(sessions.keys) { end(key) }
+                        close(epoll)
+                        close(wake)
+                        return
+                    }
+                    for relay in relays { adopt(relay) }
+                    continue
+                }
+                let key = tokens[i] >> 1
+                if events[i] & CUnsignedInt(FW_EPOLL_ERR) != 0 {
+                    end(key)
+                    continue
+                }
+                pump(key, hangUp: events[i] & CUnsignedInt(FW_EPOLL_HUP) != 0)
+            }
+        }
+    }
+}
+
+struct SpliceError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+extension SpliceEngine {
+    /// A descriptor of its own for `channel`'s socket (close-on-exec), for the engine; the caller then closes the
+    /// NIO channel, which leaves the socket open through this copy. Call on the channel's event loop.
+    static func takeDescriptor(_ channel: Channel) -> CInt? {
+        channel.eventLoop.preconditionInEventLoop()
+        guard channel.isActive, let descriptor = ChannelDescriptor.of(channel) else { return nil }
+        let copy = fcntl(descriptor, F_DUPFD_CLOEXEC, 0)
+        return copy >= 0 ? copy : nil
+    }
+
+    /// An engine when this process can splice NIO's sockets: the descriptor found through NIO for a scratch
+    /// listener on loopback must be the socket the kernel knows (same local port), else nil and a log line
+    /// saying the relay stays in user space.
+    static func make(group: EventLoopGroup, logger: Logger) async -> SpliceEngine? {
+        let listener = try? await ServerBootstrap(group: group).bind(host: "127.0.0.1", port: 0).get()
+        let port = listener?.localAddress?.port
+        let matches = try? await listener?.eventLoop.submit { () -> Bool in
+            guard let listener, let descriptor = ChannelDescriptor.of(listener), let port else { return false }
+            var address = sockaddr_in()
+            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+            let named = withUnsafeMutablePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) }
+            }
+            return named == 0 && Int32(address.sin_family) == AF_INET && Int(UInt16(bigEndian: address.sin_port)) == port
+        }.get()
+        try? await listener?.close()
+        guard matches == true else {
+            logger.warning("splice unavailable (cannot find the socket under a NIO channel); relaying in user space")
+            return nil
+        }
+        _ = fw_raise_open_file_limit()
+        do {
+            return try SpliceEngine(threads: min(4, System.coreCount))
+        } catch {
+            logger.warning("splice unavailable; relaying in user space", metadata: ["error": "\(error)"])
+            return nil
+        }
+    }
+}
