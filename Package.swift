@@ -103,6 +103,7 @@ let package = Package(
         // MARK: Tests
         .target(
             name: "TestSupport",
+            dependencies: ["CFWSystem"],
             path: "Tests/TestSupport"
         ),
         .testTarget(

@@ -88,6 +88,8 @@ enum LabProcess {
             for pointer in argv { free(pointer) }
             for pointer in envp { free(pointer) }
         }
+        // Only 0-2 reach the child: a daemon (a lab host's sshd) must not hold this process's other pipes open.
+        _ = fw_spawn_close_from(&actions, 3)
         var pid: pid_t = 0
         let status = posix_spawn(&pid, program, &actions, attributes, &argv, &envp)
         guard status == 0 else { throw LabError("cannot start \(program): \(String(cString: strerror(status)))") }

@@ -47,14 +47,20 @@ extension Channel {
 final class HeartbeatTimer {
     private var task: RepeatedTask?
     private var lastReceived = NIODeadline.now()
+    /// Checked by the task itself: NIO does not promise that a cancelled task whose time has come in the same
+    /// tick does not run, and a heartbeat written after `stop()` would land inside a relayed byte stream.
+    private var generation = 0
 
     func received() { lastReceived = .now() }
 
     func start(context: ChannelHandlerContext, interval: TimeAmount, timeout: TimeAmount?, sends: Bool, onExpiry: @escaping () -> Void = {}) {
         lastReceived = .now()
+        generation += 1
+        let started = generation
         let bound = NIOLoopBound((self, context, onExpiry), eventLoop: context.eventLoop)
         task = context.eventLoop.scheduleRepeatedTask(initialDelay: interval, delay: interval) { _ in
             let (timer, context, onExpiry) = bound.value
+            guard timer.generation == started else { return }
             if let timeout, NIODeadline.now() - timer.lastReceived > timeout {
                 timer.stop()
                 onExpiry()
@@ -66,6 +72,7 @@ final class HeartbeatTimer {
     }
 
     func stop() {
+        generation += 1
         task?.cancel()
         task = nil
     }

@@ -36,16 +36,21 @@ public final class HomeServer: Sendable {
     /// Binds the service ports, the agent port and the status socket.
     public func start() async throws {
         do {
+            // With the kernel relaying, the event loops only admit clients and authenticate agents: all of that on
+            // one loop means a new client is linked without a single hop between threads (each hop is a wake-up
+            // on the path of its first byte). Relaying on NIO (TLS) spreads connections over every loop instead.
+            var children: EventLoopGroup = group
+            if config.splice, tls == nil, let engine = await SpliceEngine.make(group: group, logger: logger) {
+                splicer.withLock { $0 = engine }
+                children = group.next()
+            }
             for service in config.services {
-                let channel = try await bindClientListener(service)
+                let channel = try await bindClientListener(service, children: children)
                 channels.withLock { $0.append(channel) }
                 logger.info("listening for clients", metadata: ["service": "\(service.name)", "address": "\(service.listen)"])
             }
-            let agents = try await bindAgentListener()
+            let agents = try await bindAgentListener(children: children)
             channels.withLock { $0.append(agents) }
-            if config.splice, tls == nil, let engine = await SpliceEngine.make(group: group, logger: logger) {
-                splicer.withLock { $0 = engine }
-            }
             logger.info("listening for agents", metadata: ["address": "\(config.agentListen)", "tls": "\(tls != nil)"])
             if let path = config.statusSocket {
                 let socket = try await StatusSocket.bind(path: path, group: group) { [self] in StatusJSON.encode(self.status()) }
@@ -90,11 +95,11 @@ public final class HomeServer: Sendable {
 
     // MARK: Clients
 
-    private func bindClientListener(_ service: HomeConfig.Service) async throws -> Channel {
+    private func bindClientListener(_ service: HomeConfig.Service, children: EventLoopGroup) async throws -> Channel {
         let listener = Endpoint(try SocketAddress.makeAddressResolvingHost(service.listen.host, port: service.listen.port))
             ?? Endpoint(address: [0, 0, 0, 0], port: UInt16(service.listen.port))
         let allowlistFile = service.allowlistFile ?? config.allowlistFile
-        return try await SocketTuning.apply(to: ServerBootstrap(group: group), autoRead: false)
+        return try await SocketTuning.apply(to: ServerBootstrap(group: children.next(), childGroup: children), autoRead: false)
             .childChannelInitializer { [self] channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(
@@ -223,8 +228,11 @@ public final class HomeServer: Sendable {
                 return
             }
             written.whenComplete { [self] result in
-                guard case .success(let fromWork) = result, let dataSocket = SpliceEngine.takeDescriptor(data) else {
-                    data.close(promise: nil)
+                // NIO lets go of each socket in the same step as the copy is taken: a channel left open would still
+                // read by itself when the peer ends its output, stealing bytes from the engine.
+                let dataSocket: CInt? = if case .success = result { SpliceEngine.takeDescriptor(data) } else { nil }
+                data.close(promise: nil)
+                guard case .success(let fromWork) = result, let dataSocket else {
                     client.channel.close(promise: nil)
                     return
                 }
@@ -233,7 +241,6 @@ public final class HomeServer: Sendable {
                     guard let admission = try? pipeline.handler(type: ClientAdmissionHandler.self),
                           let clientSocket = SpliceEngine.takeDescriptor(client.channel) else {
                         close(dataSocket)
-                        data.close(promise: nil)
                         client.channel.close(promise: nil)
                         return
                     }
@@ -243,7 +250,6 @@ public final class HomeServer: Sendable {
                     let ip = Endpoint(client.channel.remoteAddress)?.address ?? []
                     state.withLock { $0.spliced[client.id] = 2 }
                     client.channel.close(promise: nil)
-                    data.close(promise: nil)
                     engine.start(.init(first: clientSocket, second: dataSocket, toSecond: fromClient, toFirst: fromWork,
                                        countFirstToSecond: toWork, countSecondToFirst: toClient) { [self] in
                         if state.withLock({ $0.splicedEnd(id: client.id) }) { clientClosed(id: client.id, ip: ip) }
@@ -255,8 +261,8 @@ public final class HomeServer: Sendable {
 
     // MARK: Agents
 
-    private func bindAgentListener() async throws -> Channel {
-        try await SocketTuning.apply(to: ServerBootstrap(group: group), autoRead: true)
+    private func bindAgentListener(children: EventLoopGroup) async throws -> Channel {
+        try await SocketTuning.apply(to: ServerBootstrap(group: children.next(), childGroup: children), autoRead: true)
             .childChannelInitializer { [self] channel in
                 channel.eventLoop.makeCompletedFuture {
                     if let tls { try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls)) }

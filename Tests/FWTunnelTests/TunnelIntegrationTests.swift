@@ -316,3 +316,23 @@ func readFrame(_ client: TestClient) throws -> Frame? {
     var buffer = ByteBufferAllocator().buffer(bytes: header + payload)
     return try Frame.decode(from: &buffer)
 }
+
+@Suite struct DaemonStartTests {
+    /// A daemon started by a test must not hold another test's pipe open: an ssh client whose stdin pipe lives on
+    /// in a daemon never sees the end of its input, and its test hangs until it is killed.
+    @Test func aDaemonInheritsNoDescriptorOfTheTestProcess() throws {
+        var held: [Int32] = [-1, -1]
+        #expect(pipe(&held) == 0)  // deliberately not close-on-exec, as Foundation's pipes may be
+        defer { close(held[0]); close(held[1]) }
+        let inode = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/\(held[1])")
+        let service = try TestService(.echo)
+        let tunnel = try TunnelFixture.running(service)
+        defer { tunnel.stop(); service.stop() }
+        for pid in [tunnel.home!.pid, tunnel.works["w1"]!.pid] {
+            let open = try FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd")
+                .compactMap { try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/fd/\($0)") }
+            #expect(!open.contains(inode), "process \(pid) holds the test's pipe \(inode): \(open.sorted())")
+            #expect(open.filter { $0.hasPrefix("pipe:") }.isEmpty, "process \(pid) holds pipes: \(open.sorted())")
+        }
+    }
+}

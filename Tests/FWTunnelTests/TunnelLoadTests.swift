@@ -182,7 +182,12 @@ private final class EchoCheck: ChannelInboundHandler {
         var buffer = unwrapInboundIn(data)
         received += buffer.readBytes(length: buffer.readableBytes)!
         if received.count >= payload.count {
-            if received == payload { done.succeed(()) } else { done.fail(TunnelTestError("different bytes came back")) }
+            if received == payload {
+                done.succeed(())
+            } else {
+                let first = zip(received, payload).enumerated().first { $0.element.0 != $0.element.1 }?.offset
+                done.fail(TunnelTestError("different bytes came back: \(received.count) bytes for \(payload.count) sent, first difference at \(first.map(String.init) ?? "none (extra bytes)")"))
+            }
             if close { context.close(promise: nil) }
         }
     }

@@ -1,3 +1,4 @@
+import CFWSystem
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -12,9 +13,8 @@ public final class Daemon: @unchecked Sendable {
     // @unchecked: pid is immutable; stop() is called once, by the owning fixture.
     public let pid: pid_t
 
-    /// Starts `executable` with stdin and stdout on /dev/null and stderr appended to `logPath`. Other inherited
-    /// descriptors are closed by sshd and ssh-agent themselves as they start (closefrom), so a test's pipes are not
-    /// held open by a daemon.
+    /// Starts `executable` with stdin and stdout on /dev/null and stderr appended to `logPath`, and no other
+    /// descriptor of the test process.
     public init(_ executable: String, _ arguments: [String], logPath: String) throws {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
@@ -22,6 +22,9 @@ public final class Daemon: @unchecked Sendable {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 2, logPath, O_WRONLY | O_CREAT | O_APPEND, 0o600)
+        // Nothing else of the test process: a daemon holding another test's pipe open (the write end of an ssh
+        // client's stdin) would keep that reader from ever seeing its end.
+        _ = fw_spawn_close_from(&actions, 3)
         // The test runner's threads block signals, and a spawned child inherits the mask: ssh-agent would then
         // ignore SIGTERM. Start the child with nothing blocked and default handlers.
         var attributes = posix_spawnattr_t()
