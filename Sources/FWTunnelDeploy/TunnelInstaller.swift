@@ -248,6 +248,7 @@ public struct TunnelInstaller: Sendable {
     public func readStatus(_ paths: TunnelEndPaths, on session: SSHSession) throws -> TunnelStatus {
         let result = try session.run("\(paths.binary) --status --config \(paths.config)", asRoot: true, timeout: .seconds(15))
         guard result.succeeded else {
+            if result.status == 127 { throw TunnelDeployError("not installed (no \(paths.binary)): run `fwctl tunnel install`") }
             let said = result.stderrText.trimmingCharacters(in: .whitespacesAndNewlines)
             throw TunnelDeployError(said.isEmpty ? "not running (\(result.outcomeDescription))" : String(said.prefix(300)))
         }

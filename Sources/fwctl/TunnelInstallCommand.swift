@@ -54,17 +54,15 @@ struct TunnelInstallCommand: FWCommand {
                 throw ValidationError("--save-secrets: \(saveSecrets) is not a folder")
             }
         }
-        let selection = try TunnelSelection.load(inventoryOptions, options, log: log, connections: true)
+        let (selection, prepared, jumps) = try TunnelSelection.prepare(inventoryOptions, options, ssh: ssh, binaries: tunnelBinaries, log: log)
+        defer { jumps.close() }
         for plan in selection.plans where selection.book.vars(ofHost: plan.home)?["firewall"] == nil {
             log.warning("\(plan.label): home '\(plan.home)' has no firewall var, so no fwctl rule limits its client port \(plan.clientPort) to the allowlist; fwtunnel-home's own allowlist is the only check")
         }
-        var installer = try TunnelSelection.installer(options, ssh: ssh, binaries: tunnelBinaries, log: log)
-        var settings = installer.settings
+        var settings = prepared.settings
         settings.rotateSecret = rotateSecret
         settings.saveSecretsDirectory = saveSecrets
-        installer = TunnelInstaller(settings: settings)
-        let jumps = JumpPool(options: settings.ssh)
-        defer { jumps.close() }
+        let installer = TunnelInstaller(settings: settings)
         let progress = TunnelProgress(quiet: global.quiet).callback
         let reports = selection.plans.map { installer.install($0, targets: selection.targets, jumps: jumps, events: progress) }
         try TunnelReportOutput.write(reports, json: json)

@@ -77,6 +77,15 @@ struct TunnelSelection {
         return TunnelSelection(inventory: inventory, plans: plans, targets: targets, book: book)
     }
 
+    /// The selection with every host's connection, the installer as the options say, and the run's jump pool
+    /// (close it when done): what install, status and uninstall start with.
+    static func prepare(_ inventoryOptions: InventoryOptions, _ options: TunnelOptions, ssh: SSHConnectionOptions, binaries: String? = nil,
+                        log: Logger) throws -> (selection: TunnelSelection, installer: TunnelInstaller, jumps: JumpPool) {
+        let selection = try load(inventoryOptions, options, log: log, connections: true)
+        let installer = try installer(options, ssh: ssh, binaries: binaries, log: log)
+        return (selection, installer, JumpPool(options: installer.settings.ssh))
+    }
+
     /// The installer as the options say.
     static func installer(_ options: TunnelOptions, ssh: SSHConnectionOptions, binaries: String?, log: Logger) throws -> TunnelInstaller {
         let directory = try PolicyOptions.templatesDirectory(option: options.templates)

@@ -29,9 +29,7 @@ struct TunnelStatusCommand: FWCommand {
     var json = false
 
     func execute(log: Logger) throws {
-        let selection = try TunnelSelection.load(inventoryOptions, options, log: log, connections: true)
-        let installer = try TunnelSelection.installer(options, ssh: ssh, binaries: nil, log: log)
-        let jumps = JumpPool(options: installer.settings.ssh)
+        let (selection, installer, jumps) = try TunnelSelection.prepare(inventoryOptions, options, ssh: ssh, log: log)
         defer { jumps.close() }
         let ends = selection.plans.flatMap { installer.status($0, targets: selection.targets, jumps: jumps) }
         if json {

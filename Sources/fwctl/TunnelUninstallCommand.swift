@@ -25,9 +25,7 @@ struct TunnelUninstallCommand: FWCommand {
     var json = false
 
     func execute(log: Logger) throws {
-        let selection = try TunnelSelection.load(inventoryOptions, options, log: log, connections: true)
-        let installer = try TunnelSelection.installer(options, ssh: ssh, binaries: nil, log: log)
-        let jumps = JumpPool(options: installer.settings.ssh)
+        let (selection, installer, jumps) = try TunnelSelection.prepare(inventoryOptions, options, ssh: ssh, log: log)
         defer { jumps.close() }
         let progress = TunnelProgress(quiet: global.quiet).callback
         let reports = selection.plans.map { installer.uninstall($0, targets: selection.targets, jumps: jumps, events: progress) }
