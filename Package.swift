@@ -145,7 +145,7 @@ let package = Package(
         ),
         .testTarget(
             name: "FWDeployTests",
-            dependencies: ["FWBase", "FWDeploy", "fwctl", "TestSupport"],
+            dependencies: ["FWBase", "FWDeploy", "FWTunnelDeploy", "FWPolicy", "FWInventory", "FWTemplate", "fwctl", "TestSupport"],
             exclude: ["Fixtures"]
         ),
         .testTarget(

@@ -97,12 +97,15 @@ public struct TunnelScripts: Sendable {
     /// work's config: `fingerprint` is home's certificate's SHA-256 (nil with tls off).
     public func workConfig(_ plan: TunnelPlan, agent: String, fingerprint: String?) throws -> FileBytes {
         let paths = TunnelEndPaths(tunnel: plan.name, role: .work)
-        let home = plan.homeAddress.family == .v6 ? "[\(plan.homeAddress.addressText)]" : plan.homeAddress.addressText
+        // Brackets are template text: no value may hold one (rule-safe), so an IPv6 address goes in bare.
+        let target = Self.hostAndPort(plan.service)
         let data: TemplateObject = [
-            "agent": .string(agent), "home": .string("\(home):\(plan.controlPort)"),
+            "agent": .string(agent), "homeHost": .string(plan.homeAddress.addressText), "homeV6": .bool(plan.homeAddress.family == .v6),
+            "homePort": .int(Int(plan.controlPort)),
+            "targetHost": .string(target.host), "targetV6": .bool(target.bracketed), "targetPort": .string(target.port),
             "tls": .bool(plan.tls), "fingerprint": .string(fingerprint ?? ""),
             "secretFile": .string(paths.secret), "statusSocket": .string(paths.statusSocket), "service": .string(plan.name),
-            "target": .string(plan.service), "proxyProtocol": .bool(plan.proxyProtocol),
+            "proxyProtocol": .bool(plan.proxyProtocol),
         ]
         return FileBytes(path: paths.config, bytes: try templates.render("tunnel/work.json", .object(data)), mode: 0o600)
     }
@@ -113,6 +116,15 @@ public struct TunnelScripts: Sendable {
 
     public func unit(_ paths: TunnelEndPaths) throws -> FileBytes {
         FileBytes(path: paths.unit, bytes: try templates.render("tunnel/unit.service", .object(common(paths, host: ""))), mode: 0o644)
+    }
+
+    /// `host:port` or `[v6]:port` (checked by TunnelReader) split into its parts.
+    static func hostAndPort(_ text: String) -> (host: String, bracketed: Bool, port: String) {
+        let colon = text.lastIndex(of: ":") ?? text.endIndex
+        var host = Substring(text[..<colon])
+        let bracketed = host.hasPrefix("[") && host.hasSuffix("]")
+        if bracketed { host = host.dropFirst().dropLast() }
+        return (String(host), bracketed, colon < text.endIndex ? String(text[text.index(after: colon)...]) : "")
     }
 
     /// A name as a comment may show it: rule-safe characters only, others replaced by `_`.
