@@ -58,11 +58,33 @@ import TestSupport
         #expect(try !connects(lab, from: "adm", to: "10.78.0.31", port: 22), "w1's firewall should drop adm")
         #expect(try !connects(lab, from: "stranger", to: Self.home, port: 9001), "gw's firewall should drop the stranger on 9001")
 
-        // First install: every end started, every agent connected, the pool warm.
-        let first = try install(outputs, lab)
+        // Binaries for another CPU are refused before anything is written on the host, with the reason.
+        let foreign = try TemporaryFolder("fti-foreign")
+        for program in ["fwtunnel-home", "fwtunnel-work"] {
+            var bytes = try Data(contentsOf: RepoPaths.fwctl.deletingLastPathComponent().appendingPathComponent(program))
+            bytes[18] = 183  // e_machine: aarch64 (x86_64 is 62)
+            bytes[19] = 0
+            try bytes.write(to: foreign.url.appendingPathComponent(program))
+        }
+        let refusedInstall = try ExampleFleetTests.fwctl(["lab", "run", "--name", lab, "--", RepoPaths.fwctl.path, "tunnel", "install", "--json",
+                                                          "--tunnel-binaries", foreign.url.path])
+        outputs.texts.append(refusedInstall.stdoutText + refusedInstall.stderrText)
+        #expect(refusedInstall.status == 1, "\(refusedInstall.stderrText)")
+        let refusal = try tunnels(refusedInstall).first
+        #expect(refusal?.ends.first?.result == "refused" && refusal?.ends.first?.reason?.contains("built for aarch64") == true, "\(String(describing: refusal))")
+        #expect(refusal?.ends.dropFirst().allSatisfy { $0.result == "skipped" } == true)
+        #expect(try hostShell(lab, "gw", "ls -d /etc/fwtunnel /var/lib/fwtunnel /usr/local/bin/fwtunnel-home 2>/dev/null").stdoutText.isEmpty)
+
+        // First install: every end started, every agent connected, the pool warm; a local copy of the secret kept.
+        let saved = try TemporaryFolder("fti-secrets")
+        let first = try install(outputs, lab, ["--save-secrets", saved.url.path])
         #expect(first.verified == true && first.agentsConnected == 2, "\(first)")
         #expect(first.ends.map(\.result) == ["started", "started", "started"], "\(first)")
         #expect(first.ends.allSatisfy { $0.mode == "supervisor" && $0.pid != nil && $0.changed.contains("binary") }, "\(first)")
+
+        let savedSecret = try String(contentsOfFile: saved.path("svc.secret"), encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(try savedSecret == secret(lab, "gw") && secret(lab, "w1") == savedSecret)
+        #expect((try FileManager.default.attributesOfItem(atPath: saved.path("svc.secret"))[.posixPermissions] as? Int) == 0o600)
 
         // The allowlisted client logs in to the service behind work through home's client port and runs a command.
         for _ in 0..<3 {
