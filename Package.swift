@@ -2,7 +2,7 @@
 // fwctl: firewall rules for a fleet of Linux servers, from one inventory.
 //
 // Pipeline, data flowing one way:
-//   FWTemplate -> FWInventory -> FWPolicy -> FWSSH -> FWDeploy      (FWTunnel beside them)
+//   FWTemplate -> FWInventory -> FWPolicy -> FWSSH -> FWDeploy -> FWTunnelDeploy      (FWTunnel beside them)
 // all on FWBase (threads, parallel runs, shared values, file bytes), below everything.
 // Only FWSSH imports the CLibSSH2 C module. The `fwctl` executable is a thin layer of
 // subcommands over these libraries and FWCommandLine (what every executable shares).
@@ -78,6 +78,12 @@ let package = Package(
             name: "FWDeploy",
             dependencies: ["FWBase", "FWPolicy", "FWSSH", "FWInventory"]
         ),
+        // fwctl tunnel install/status/uninstall: the tunnel's ends deployed from the inventory's tunnels list over
+        // FWDeploy's shell and FWSSH's sessions; runs the fwtunnel binaries it uploads, imports no FWTunnel code.
+        .target(
+            name: "FWTunnelDeploy",
+            dependencies: ["FWBase", "FWTemplate", "FWInventory", "FWPolicy", "FWSSH", "FWDeploy", crypto]
+        ),
         // The reverse tunnel: home (outside the firewall) and work (behind it, dialling out), on SwiftNIO.
         // Beside the pipeline: imports no other fwctl module (FWBase and the system-call shims only).
         .target(
@@ -95,7 +101,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "fwctl",
-            dependencies: [argumentParser, logging, "FWBase", "FWCommandLine", "FWTemplate", "FWInventory", "FWPolicy", "FWSSH", "FWLab", "FWDeploy"]
+            dependencies: [argumentParser, logging, "FWBase", "FWCommandLine", "FWTemplate", "FWInventory", "FWPolicy", "FWSSH", "FWLab", "FWDeploy", "FWTunnelDeploy"]
         ),
         .executableTarget(name: "fwtunnel-home", dependencies: ["FWBase", "FWTunnel", "FWCommandLine", argumentParser, logging]),
         .executableTarget(name: "fwtunnel-work", dependencies: ["FWBase", "FWTunnel", "FWCommandLine", argumentParser, logging]),
@@ -140,7 +146,7 @@ let package = Package(
         ),
         .testTarget(
             name: "FWDeployTests",
-            dependencies: ["FWBase", "FWDeploy", "fwctl", "TestSupport"],
+            dependencies: ["FWBase", "FWDeploy", "FWTunnelDeploy", "FWPolicy", "FWInventory", "FWTemplate", "fwctl", "TestSupport"],
             exclude: ["Fixtures"]
         ),
         .testTarget(

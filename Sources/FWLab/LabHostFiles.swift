@@ -81,6 +81,8 @@ struct LabHostFiles: Sendable {
                 ? "ListenAddress \(address.addressText):\(host.plan.port)\n"
                 : "ListenAddress [\(address.addressText)]:\(host.plan.port)\n"
         }
+        // Loopback too, as a real sshd listens: a tunnel's service is often 127.0.0.1:22 as seen from its work host.
+        text += "ListenAddress 127.0.0.1:\(host.plan.port)\n"
         text += """
             HostKey \(hostKey)
             PidFile \(directory)/sshd.pid

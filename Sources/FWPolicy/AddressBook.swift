@@ -34,6 +34,7 @@ public struct AddressBook: Sendable {
     /// sum of all groups' sizes, quadratic in a chain of nested groups.
     private let groups = GroupCache()
     private let resolutions = ResolutionCache()
+    private let tunnels = Locked<TunnelCatalog?>(nil)
 
     public init(inventory: Inventory, resolution: Resolution = .literalsOnly) {
         var hostVars: [String: HostVars] = [:]
@@ -79,6 +80,18 @@ public struct AddressBook: Sendable {
     }
 
     public func isHost(_ name: String) -> Bool { hostAddresses[name] != nil }
+
+    /// Every tunnel of the inventory (the `tunnels` lists of all scopes) and the problems with them, read once per
+    /// run: every host's compile consults it (home's rules, the work hosts' warnings).
+    public var tunnelCatalog: TunnelCatalog {
+        if let known = tunnels.withLock({ $0 }) { return known }
+        let catalog = TunnelReader.catalog(book: self, hosts: inventory.hosts.map(\.name))
+        return tunnels.withLock { stored in
+            if let stored { return stored }
+            stored = catalog
+            return catalog
+        }
+    }
 
     /// A host's merged vars, with the vars of each of its scopes.
     public func vars(ofHost name: String) -> HostVars? { hostVars[name] }

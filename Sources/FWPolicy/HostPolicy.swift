@@ -102,7 +102,7 @@ enum HostPolicyReader {
         return policy
     }
 
-    private static func sourceList(
+    static func sourceList(
         _ value: InventoryValue, origin: HostPolicy.Origin, fail: (String, String, String?) -> Void
     ) -> [HostPolicy.SourceEntry]? {
         let items: [InventoryValue]

@@ -24,6 +24,9 @@ public struct PolicyCompiler: Sendable {
         }
         var errors: [PolicyError] = []
         var policy = HostPolicyReader.read(vars, errors: &errors)
+        // The tunnels lists are the fleet's; each host reports the problems of the entries in its own scopes.
+        let tunnels = addressBook.tunnelCatalog
+        errors += tunnels.problems(of: vars)
         guard policy.isManaged else {
             if !errors.isEmpty { throw PolicyErrors(errors) }
             return nil
@@ -53,7 +56,7 @@ public struct PolicyCompiler: Sendable {
         var builder = RuleListBuilder(setThreshold: useSets ? setThreshold : Int.max)
 
         // Management first: SSH from the management sources.
-        let management = resolve(policy.management, host: host, book: addressBook, errors: &errors)
+        let management = Self.resolve(policy.management, host: host, book: addressBook, errors: &errors)
         for family in IPNetwork.Family.allCases {
             builder.add(kind: .management, family: family, proto: .tcp, ports: [PortRange(low: Int(sshPort), high: Int(sshPort))!],
                         sources: management, setLabel: "mgmt", interface: nil, comment: "fwctl management")
@@ -62,6 +65,7 @@ public struct PolicyCompiler: Sendable {
             if family == .v6 { builder.addFixed(.neighbourDiscovery, family: .v6) }
         }
         var notes: [PolicyError] = []
+        var resolvedEntries: [(HostPolicy.AllowEntry, ResolvedSources)] = []
         for entry in policy.allow {
             if entry.proto == .icmp && policy.target == .ufw {
                 // ufw has no ICMP rules of its own in user.rules: before.rules decides. Say so, never drop silently.
@@ -72,7 +76,8 @@ public struct PolicyCompiler: Sendable {
                     hint: "edit ufw's before.rules to change ICMP, or use target iptables or nftables"))
                 continue
             }
-            let sources = resolve(entry.from, host: host, book: addressBook, errors: &errors)
+            let sources = Self.resolve(entry.from, host: host, book: addressBook, errors: &errors)
+            resolvedEntries.append((entry, sources))
             let protocols: [RuleProtocol] = entry.proto == .any && !entry.ports.isEmpty ? [.tcp, .udp] : [entry.proto]
             let portGroups = entry.ports.isEmpty ? [[]] : PortRange.normalisedGroups(entry.ports)
             let label = entry.from.count == 1 ? entry.from[0].text : nil
@@ -86,13 +91,18 @@ public struct PolicyCompiler: Sendable {
             }
         }
 
+        let homeTunnels = tunnels.tunnels(home: host)
+        TunnelFirewall.addRules(for: homeTunnels, to: &builder)
+        errors += TunnelFirewall.homeProblems(host: host, defaultAction: policy.defaultAction, entries: resolvedEntries, tunnels: homeTunnels)
+        notes += TunnelFirewall.workNotes(host: host, entries: policy.allow, tunnels: tunnels.tunnels(work: host))
+
         var firewall = HostFirewall(host: host, target: policy.target, defaultAction: policy.defaultAction,
                                     sshPort: sshPort, addresses: ownAddresses, rules: builder.rules, sets: builder.sets,
                                     notes: notes)
         if errors.isEmpty {
             // Each management entry on its own, to name the useless ones (cached like every list: once per run).
             var ignored: [PolicyError] = []
-            let entries = policy.management.map { ($0, resolve([$0], host: host, book: addressBook, errors: &ignored)) }
+            let entries = policy.management.map { ($0, Self.resolve([$0], host: host, book: addressBook, errors: &ignored)) }
             firewall.notes += LockoutCheck.uselessManagementEntries(entries, host: firewall)
             if let lockout = LockoutCheck.problem(in: firewall, managementEntries: policy.management) {
                 errors.append(lockout)
@@ -107,7 +117,7 @@ public struct PolicyCompiler: Sendable {
 
     /// Resolves `from`/`management` entries to networks of both families. Hosts of one group share their source
     /// lists, so a list that resolved without problems is kept for the next host.
-    private func resolve(_ entries: [HostPolicy.SourceEntry], host: String, book: AddressBook,
+    static func resolve(_ entries: [HostPolicy.SourceEntry], host: String, book: AddressBook,
                          errors: inout [PolicyError]) -> ResolvedSources {
         let key = entries.map(\.text)
         if let cached = book.cachedResolution(key) { return cached }

@@ -17,6 +17,6 @@ struct FWCtl: ParsableCommand {
             """,
         version: FWCtlVersion.string,
         subcommands: [InventoryCommand.self, RenderCommand.self, CheckCommand.self, PingCommand.self, DeployCommand.self,
-                      DiffCommand.self, RollbackCommand.self, BackupsCommand.self, LabCommand.self, TemplateCommand.self]
+                      DiffCommand.self, RollbackCommand.self, BackupsCommand.self, LabCommand.self, TunnelCommand.self, TemplateCommand.self]
     )
 }

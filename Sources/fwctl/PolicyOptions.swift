@@ -25,7 +25,10 @@ struct PolicyOptions: ParsableArguments {
     var resolve = false
 
     /// Where the templates are: the option, the environment, the working directory, then beside the executable.
-    func templatesDirectory() throws -> String {
+    func templatesDirectory() throws -> String { try Self.templatesDirectory(option: templates) }
+
+    /// The templates folder for a `--templates` option (shared with the tunnel commands).
+    static func templatesDirectory(option templates: String?) throws -> String {
         if let templates { return templates }
         if let fromEnvironment = ProcessInfo.processInfo.environment["FWCTL_TEMPLATES"], !fromEnvironment.isEmpty {
             return fromEnvironment

@@ -37,10 +37,19 @@ struct FWTunnelHome: AsyncParsableCommand {
     @Flag(help: "Print the SHA-256 fingerprint of the configured TLS certificate (for work's tls.fingerprint) and exit.")
     var printFingerprint = false
 
+    @Flag(help: "Print the running process's status (the JSON its status socket answers, see CONFIG.md) and exit: 0 when it answered, 1 when it is not running.")
+    var status = false
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: Logger.Level = .info
 
     func run() async throws {
+        if status {
+            let answer = StatusClient.answer(configPath: config) { try HomeConfig.load(path: $0).statusSocket }
+            if let error = answer.error { Terminal.sayError(DisplayEscaping.escaped(error)) } else { try Terminal.writeResults(answer.output) }
+            if answer.status != 0 { throw ExitCode(answer.status) }
+            return
+        }
         if printFingerprint {
             do {
                 let loaded = try HomeConfig.load(path: config)

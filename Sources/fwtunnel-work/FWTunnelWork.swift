@@ -1,4 +1,5 @@
 import ArgumentParser
+import FWBase
 import FWCommandLine
 import FWTunnel
 import Logging
@@ -29,10 +30,19 @@ struct FWTunnelWork: AsyncParsableCommand {
     @Flag(help: "Check the config and secret, print a summary and exit.")
     var checkConfig = false
 
+    @Flag(help: "Print the running process's status (the JSON its status socket answers, see CONFIG.md) and exit: 0 when it answered, 1 when it is not running.")
+    var status = false
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: Logger.Level = .info
 
     func run() async throws {
+        if status {
+            let answer = StatusClient.answer(configPath: config) { try WorkConfig.load(path: $0).statusSocket }
+            if let error = answer.error { Terminal.sayError(DisplayEscaping.escaped(error)) } else { try Terminal.writeResults(answer.output) }
+            if answer.status != 0 { throw ExitCode(answer.status) }
+            return
+        }
         let path = config
         let status = await TunnelDaemonRunner.run(logger: GlobalOptions.bootstrapLogging(level: logLevel), checkOnly: checkConfig) { logger in
             try WorkAgent(config: try WorkConfig.load(path: path), logger: logger)
