@@ -112,8 +112,10 @@ final class WorkDataHandler: ChannelInboundHandler {
             heartbeat.received()
         case (.idle, .connect(let connect)):
             heartbeat.stop()
-            agent.dataUsed(generation: generation, channel: context.channel)
+            // The service first: the replacement data connection for the pool is dialled after, off the path of
+            // this client's first byte.
             open(connect, context: context)
+            agent.dataUsed(generation: generation, channel: context.channel)
         case (_, .refuse(let reason)):
             agent.logger.warning("home refused a data connection", metadata: ["reason": "\(DisplayEscaping.escaped(reason))"])
             state = .closed
