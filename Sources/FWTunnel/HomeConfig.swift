@@ -9,6 +9,9 @@ public struct HomeConfig: Sendable {
         public var listen: HostPort
         /// This service's own allowlist file instead of the global one.
         public var allowlistFile: String?
+        /// A Unix socket (0600) where root on home connects as a client of this service without the allowlist:
+        /// how `fwtunnel-home --probe` tests the tunnel end to end from home itself.
+        public var probeSocket: String?
     }
 
     public struct TLSFiles: Sendable {
@@ -54,7 +57,7 @@ public struct HomeConfig: Sendable {
         return HomeConfig(
             path: path, agentListen: raw.agentListen, tls: raw.tls.files, secretFile: raw.secretFile,
             allowlistFile: raw.allowlistFile, statusSocket: raw.statusSocket,
-            services: raw.services.map { Service(name: $0.name, listen: $0.listen, allowlistFile: $0.allowlistFile) },
+            services: raw.services.map { Service(name: $0.name, listen: $0.listen, allowlistFile: $0.allowlistFile, probeSocket: $0.probeSocket) },
             maxConnectionsPerClient: limits.connectionsPerClient, maxConnections: limits.connections,
             clientWait: limits.clientWait.value, handshakeTimeout: limits.handshakeTimeout.value,
             heartbeatInterval: heartbeat.interval.value, heartbeatTimeout: heartbeat.timeout.value,
@@ -128,8 +131,9 @@ private struct RawHomeService: Decodable {
     var name: String
     var listen: HostPort
     var allowlistFile: String?
+    var probeSocket: String?
 
-    enum CodingKeys: String, CodingKey, CaseIterable { case name, listen, allowlistFile }
+    enum CodingKeys: String, CodingKey, CaseIterable { case name, listen, allowlistFile, probeSocket }
 
     init(from decoder: Decoder) throws {
         try decoder.rejectUnknownKeys(CodingKeys.allCases.map(\.rawValue))
@@ -137,6 +141,7 @@ private struct RawHomeService: Decodable {
         name = try c.decode(String.self, forKey: .name)
         listen = try c.decode(HostPort.self, forKey: .listen)
         allowlistFile = try c.decodeIfPresent(String.self, forKey: .allowlistFile)
+        probeSocket = try c.decodeIfPresent(String.self, forKey: .probeSocket)
     }
 }
 

@@ -4,6 +4,9 @@ import NIOCore
 import NIOPosix
 import NIOSSL
 import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// fwtunnel-home: listens for clients on each service's port and for work agents on the agent port, and links
 /// each allowed client to a data connection from an agent serving its service.
@@ -48,6 +51,11 @@ public final class HomeServer: Sendable {
                 let channel = try await bindClientListener(service, children: children)
                 channels.withLock { $0.append(channel) }
                 logger.info("listening for clients", metadata: ["service": "\(service.name)", "address": "\(service.listen)"])
+            }
+            for service in config.services {
+                guard let path = service.probeSocket else { continue }
+                let channel = try await bindProbeListener(service, path: path, children: children)
+                channels.withLock { $0.append(channel) }
             }
             let agents = try await bindAgentListener(children: children)
             channels.withLock { $0.append(agents) }
@@ -110,15 +118,36 @@ public final class HomeServer: Sendable {
             .get()
     }
 
+    /// The service's probe socket: its connections are clients that skip the allowlist (only root can connect:
+    /// the socket is 0600), so root on home can test the whole path without being in the allowlist.
+    private func bindProbeListener(_ service: HomeConfig.Service, path: String, children: EventLoopGroup) async throws -> Channel {
+        let listener = Endpoint(address: [127, 0, 0, 1], port: 0)
+        let channel = try await ServerBootstrap(group: children.next(), childGroup: children)
+            .childChannelOption(.autoRead, value: false)
+            .childChannelOption(.allowRemoteHalfClosure, value: true)
+            .childChannelInitializer { [self] channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(
+                        ClientAdmissionHandler(server: self, service: service.name, allowlistFile: nil, listener: listener))
+                }
+            }
+            .bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true)
+            .get()
+        chmod(path, 0o600)
+        return channel
+    }
+
     /// The allowlist and the limits decide before a byte is read (the child starts with auto-read off) and before
     /// any agent hears of the client.
-    func admit(_ channel: Channel, service: String, allowlistFile: String, listener: Endpoint) {
+    func admit(_ channel: Channel, service: String, allowlistFile: String?, listener: Endpoint) {
         let counters = self.counters.services[service]!
         let address = channel.remoteAddress
         let ip = Endpoint(address)?.address ?? []
         enum Decision { case refusedAllowlist, refusedLimit(String), admitted(Int) }
         let decision: Decision = state.withLock { state in
-            guard state.allowlists[allowlistFile]?.allows(ip) == true else { return .refusedAllowlist }
+            if let allowlistFile {
+                guard state.allowlists[allowlistFile]?.allows(ip) == true else { return .refusedAllowlist }
+            }
             guard state.total < config.maxConnections else { return .refusedLimit("total connection limit") }
             guard state.perClient[ip, default: 0] < config.maxConnectionsPerClient else { return .refusedLimit("per-client connection limit") }
             state.total += 1
@@ -382,13 +411,14 @@ final class ClientAdmissionHandler: ChannelInboundHandler {
 
     let server: HomeServer
     let service: String
-    let allowlistFile: String
+    /// nil: a probe socket's client, which the allowlist does not check.
+    let allowlistFile: String?
     let listener: Endpoint
     private var held: [NIOAny] = []
     private var heldInputClosed = false
     private var relaying = false
 
-    init(server: HomeServer, service: String, allowlistFile: String, listener: Endpoint) {
+    init(server: HomeServer, service: String, allowlistFile: String?, listener: Endpoint) {
         self.server = server
         self.service = service
         self.allowlistFile = allowlistFile

@@ -34,6 +34,8 @@ public struct TunnelEndPaths: Sendable, Hashable {
     public var key: String { "\(etc)/home.key" }
     public var certificate: String { "\(etc)/home.crt" }
     public var statusSocket: String { "\(state)/\(role.rawValue).sock" }
+    /// home's probe socket (a client that skips the allowlist, root only): how install checks the whole path.
+    public var probeSocket: String { "\(state)/probe.sock" }
     public var supervisor: String { "\(state)/supervise-\(role.rawValue).sh" }
     public var unitName: String { "fwtunnel-\(tunnel)-\(role.rawValue).service" }
     public var unit: String { "/etc/systemd/system/\(unitName)" }

@@ -232,7 +232,17 @@ public struct TunnelInstaller: Sendable {
             report.agentsConnected = connected.count
             report.idleDataConnections = status?.idleDataConnections
             report.verified = !installed.isEmpty && connected.count == plan.work.count && (status?.idleDataConnections ?? 0) > 0
-            if report.verified != true {
+            if report.verified == true {
+                // One real client through the whole path: home links it to an agent, the agent reaches the service.
+                let probe = try probe(plan, on: session)
+                report.probe = probe.result
+                if !probe.ok {
+                    report.verified = false
+                    report.reason = probe.result == "closed"
+                        ? "a test connection through the tunnel was closed without a byte: work cannot reach \(plan.service)"
+                        : "a test connection through the tunnel failed (\(probe.result))"
+                }
+            } else {
                 let missing = installed.filter { !connected.contains($0) }
                 report.reason = status == nil ? "home's status socket did not answer"
                     : missing.isEmpty ? (installed.count < plan.work.count ? "not every work host was installed" : "no data connection is open: the agents connect but cannot authenticate")
@@ -242,6 +252,17 @@ public struct TunnelInstaller: Sendable {
             report.verified = false
             report.reason = "checking home failed: \(Self.describe(error))"
         }
+    }
+
+    /// `fwtunnel-home --probe` on home: the outcome of one client connection through its probe socket.
+    private func probe(_ plan: TunnelPlan, on session: SSHSession) throws -> (result: String, ok: Bool) {
+        let paths = TunnelEndPaths(tunnel: plan.name, role: .home)
+        let result = try session.run("\(paths.binary) --probe \(plan.name) --config \(paths.config)", asRoot: true, timeout: .seconds(30))
+        struct Outcome: Decodable { var result: String }
+        guard let outcome = try? JSONDecoder().decode(Outcome.self, from: Data(result.stdout)) else {
+            throw TunnelDeployError("the probe printed no outcome (\(result.outcomeDescription)): \(String(result.stderrText.prefix(300)))")
+        }
+        return (outcome.result, result.succeeded)
     }
 
     /// One end's status document, read with the binary's `--status` over SSH (no socat needed on the host).

@@ -55,7 +55,10 @@ public struct TunnelReport: Sendable, Codable {
     /// Install: idle authenticated data connections home holds (the pool is warm: TLS, handshake and the secret
     /// proven end to end).
     public var idleDataConnections: Int?
-    /// Install: true when every agent is connected and the pool is warm.
+    /// Install: what one real client connection through home's probe socket got (answered: the service spoke
+    /// first; connected: it stayed linked; closed; unreachable).
+    public var probe: String?
+    /// Install: true when every agent is connected, the pool is warm and the probe connection went through.
     public var verified: Bool?
     public var reason: String?
 

@@ -79,7 +79,7 @@ public struct TunnelScripts: Sendable {
             "agentListen": .string(":\(plan.controlPort)"), "clientListen": .string(":\(plan.clientPort)"),
             "tls": .bool(plan.tls), "certificate": .string(paths.certificate), "key": .string(paths.key),
             "secretFile": .string(paths.secret), "allowlistFile": .string(paths.allowlist),
-            "statusSocket": .string(paths.statusSocket), "service": .string(plan.name),
+            "statusSocket": .string(paths.statusSocket), "probeSocket": .string(paths.probeSocket), "service": .string(plan.name),
         ]
         return FileBytes(path: paths.config, bytes: try templates.render("tunnel/home.json", .object(data)), mode: 0o600)
     }

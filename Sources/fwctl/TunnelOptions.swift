@@ -12,7 +12,9 @@ import Logging
 
 /// What every tunnel subcommand takes besides the inventory: which tunnels, the templates, name resolution.
 struct TunnelOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("Only this tunnel (repeat for several). Default: every tunnel of the inventory.", valueName: "name"))
+    @Option(help: ArgumentHelp(
+        "Only this tunnel (repeat for several). Default: every tunnel of the inventory, or with --limit every tunnel with an end on a matching host.",
+        valueName: "name"))
     var name: [String] = []
 
     @Option(help: ArgumentHelp(
@@ -33,8 +35,7 @@ struct TunnelSelection {
     var book: AddressBook
 
     static func load(_ inventoryOptions: InventoryOptions, _ options: TunnelOptions, log: Logger, connections: Bool) throws -> TunnelSelection {
-        if inventoryOptions.limit != nil { throw ValidationError("tunnel commands select tunnels with --name, not hosts with --limit") }
-        let inventory = try inventoryOptions.load(log: log)
+        let (inventory, limited) = try inventoryOptions.loadSelected(log: log)
         let book = AddressBook(inventory: inventory, resolution: options.resolve ? .systemResolver : .literalsOnly)
         let catalog = book.tunnelCatalog
         if !catalog.errors.isEmpty {
@@ -52,7 +53,15 @@ struct TunnelSelection {
             }
             plans = plans.filter { options.name.contains($0.name) }
         }
-        if plans.isEmpty { log.warning("the inventory has no tunnels (a tunnels list in its vars)") }
+        if inventoryOptions.limit != nil {
+            // --limit picks tunnels by their hosts: every tunnel with an end on a host it matches, all ends of it
+            // (an end alone cannot be installed: the secret and home's certificate tie them together).
+            let hosts = Set(limited.map(\.name))
+            plans = plans.filter { plan in ([plan.home] + plan.work).contains { hosts.contains($0) } }
+            if plans.isEmpty { log.warning("no tunnel has an end on the hosts --limit matches") }
+        } else if plans.isEmpty {
+            log.warning("the inventory has no tunnels (a tunnels list in its vars)")
+        }
         var targets: [String: SSHTarget] = [:]
         if connections {
             var problems: [String] = []
@@ -131,7 +140,8 @@ enum TunnelReportOutput {
         var text = TextTable.render([header] + rows)
         for report in reports where report.verified != nil {
             text += "\(report.tunnel): \(report.agentsConnected ?? 0)/\(report.agentsExpected ?? 0) agents connected, "
-                + "\(report.idleDataConnections ?? 0) idle data connections: \(report.verified == true ? "answers end to end" : "NOT verified")\n"
+                + "\(report.idleDataConnections ?? 0) idle data connections, test connection \(report.probe ?? "not made"): "
+                + "\(report.verified == true ? "answers end to end" : "NOT verified")\n"
         }
         try Terminal.writeResults(text)
     }

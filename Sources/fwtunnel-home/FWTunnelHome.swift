@@ -40,6 +40,11 @@ struct FWTunnelHome: AsyncParsableCommand {
     @Flag(help: "Print the running process's status (the JSON its status socket answers, see CONFIG.md) and exit: 0 when it answered, 1 when it is not running.")
     var status = false
 
+    @Option(help: ArgumentHelp(
+        "Test the running tunnel end to end through SERVICE's probe socket (a client connection that skips the allowlist; only root can open it), print the outcome as JSON and exit: 0 when the service answered or stayed connected, 1 otherwise.",
+        valueName: "service"))
+    var probe: String?
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: Logger.Level = .info
 
@@ -48,6 +53,22 @@ struct FWTunnelHome: AsyncParsableCommand {
             let answer = StatusClient.answer(configPath: config) { try HomeConfig.load(path: $0).statusSocket }
             if let error = answer.error { Terminal.sayError(DisplayEscaping.escaped(error)) } else { try Terminal.writeResults(answer.output) }
             if answer.status != 0 { throw ExitCode(answer.status) }
+            return
+        }
+        if let probe {
+            let loaded: HomeConfig
+            do { loaded = try HomeConfig.load(path: config) } catch {
+                Terminal.sayError(DisplayEscaping.escapedKeepingLineFeeds("\(error)"))
+                throw ExitCode(ExitStatus.invalidInput)
+            }
+            guard let service = loaded.services.first(where: { $0.name == probe }), let socket = service.probeSocket else {
+                Terminal.sayError("\(config): no service \(DisplayEscaping.quotedName(probe)) with a probeSocket")
+                throw ExitCode(ExitStatus.invalidInput)
+            }
+            // Longer than home lets a client wait for an agent: a connection still open then was linked.
+            let outcome = ProbeClient.probe(service: probe, socket: socket, wait: loaded.clientWait + 2)
+            try Terminal.writeJSON(outcome)
+            if !outcome.ok { throw ExitCode(1) }
             return
         }
         if printFingerprint {

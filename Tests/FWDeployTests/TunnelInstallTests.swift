@@ -38,6 +38,7 @@ import TestSupport
         var ends: [End]
         var verified: Bool?
         var agentsConnected: Int?
+        var probe: String?
         var reason: String?
     }
 
@@ -79,6 +80,7 @@ import TestSupport
         let saved = try TemporaryFolder("fti-secrets")
         let first = try install(outputs, lab, ["--save-secrets", saved.url.path])
         #expect(first.verified == true && first.agentsConnected == 2, "\(first)")
+        #expect(first.probe == "answered", "the test connection through the tunnel got work's sshd banner: \(first)")
         #expect(first.ends.map(\.result) == ["started", "started", "started"], "\(first)")
         #expect(first.ends.allSatisfy { $0.mode == "supervisor" && $0.pid != nil && $0.changed.contains("binary") }, "\(first)")
 

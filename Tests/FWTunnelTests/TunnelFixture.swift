@@ -146,7 +146,7 @@ final class TunnelFixture: @unchecked Sendable {
             "secretFile": secretPath,
             "allowlistFile": allowlistPath,
             "statusSocket": homeStatusPath,
-            "services": services.map { ["name": $0.name, "listen": "127.0.0.1:\(ports[$0.name]!)"] },
+            "services": services.map { ["name": $0.name, "listen": "127.0.0.1:\(ports[$0.name]!)", "probeSocket": folder.path("probe-\($0.name).sock")] },
             "limits": ["clientWait": 3, "handshakeTimeout": 1].merging(limits) { $1 },
             "heartbeat": heartbeat,
         ]
@@ -212,6 +212,11 @@ final class TunnelFixture: @unchecked Sendable {
     }
 
     func port(_ service: String) -> Int { clientPorts[service]! }
+
+    /// `fwtunnel-home --probe SERVICE` against this fixture's home.
+    func probe(_ service: String) throws -> ProcessResult {
+        try runProcess(Self.homeBinary, ["--config", folder.path("home.json"), "--probe", service], timeout: 30)
+    }
 
     /// For a failure message: where the bytes of each service got to on each side, and the end of each log.
     func diagnosis(services: [String]) -> String {

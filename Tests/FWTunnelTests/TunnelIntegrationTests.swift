@@ -29,6 +29,31 @@ import TestSupport
         }
     }
 
+    /// The probe socket is a client that skips the allowlist (root only): it proves home, an agent and the service
+    /// answer, and it says so when they do not.
+    @Test(arguments: [false, true]) func theProbeGoesThroughTheWholePathAndReportsWhenItCannot(tls: Bool) throws {
+        let service = try TestService(.garbage)  // speaks first, as sshd does
+        let tunnel = try TunnelFixture.running(service, tls: tls, allow: ["192.0.2.1"])
+        defer { tunnel.stop(); service.stop() }
+        let probed = try tunnel.probe("echo")
+        #expect(probed.status == 0, "\(probed.stdoutText) \(probed.stderrText)")
+        #expect(probeResult(probed) == "answered", "\(probed.stdoutText)")
+        #expect(number(tunnel.homeStatus, "services.echo.refusedAllowlist") == 0)
+        #expect(service.connections == 1, "the service saw the probe")
+        #expect(FileManager.default.fileExists(atPath: tunnel.folder.path("probe-echo.sock")))
+        let mode = (try FileManager.default.attributesOfItem(atPath: tunnel.folder.path("probe-echo.sock"))[.posixPermissions] as? Int) ?? 0
+        #expect(mode & 0o077 == 0, "probe socket mode \(String(mode, radix: 8))")
+
+        tunnel.works["w1"]!.stop()
+        let alone = try tunnel.probe("echo")
+        #expect(alone.status == 1, "\(alone.stdoutText)")
+        #expect(probeResult(alone) == "closed", "\(alone.stdoutText)")
+    }
+
+    private func probeResult(_ run: ProcessResult) -> String? {
+        (try? JSONSerialization.jsonObject(with: run.stdout) as? [String: Any])?["result"] as? String
+    }
+
     @Test func spliceOffRelaysInUserSpace() throws {
         let service = try TestService(.echo)
         defer { service.stop() }
