@@ -119,8 +119,8 @@ bench-jump: deps-bench build
 # short connections per second, time to first byte with and without the warm pool, RSS idle and at 1,000
 # connections (see BENCHMARKS.md). Needs root (it runs sshd).
 bench-tunnel: deps-bench
-	$(SWIFT) build -c release --product fwtunnel-home
-	$(SWIFT) build -c release --product fwtunnel-work
+	$(SWIFT) build -c release $(SWIFT_BUILD_FLAGS) --product fwtunnel-home
+	$(SWIFT) build -c release $(SWIFT_BUILD_FLAGS) --product fwtunnel-work
 	Benchmarks/tunnel/run.sh $(BUILD_DIR) .build/bench-tunnel
 
 # Parse and merge a generated 10,000-host inventory: fwctl against ansible-inventory on the same files.

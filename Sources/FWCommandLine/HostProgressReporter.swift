@@ -1,5 +1,4 @@
 import FWBase
-import Foundation
 import Synchronization
 
 /// Progress of a many-host run on stderr: one line rewritten in place on a terminal, one line per finished host
@@ -28,9 +27,10 @@ public final class HostProgressReporter: Sendable {
             Terminal.writeStderr("\r\u{1B}[K\(verb): \(finished)/\(total) done\(failedText)")
             if finished == total { Terminal.writeStderr("\n") }
         } else {
-            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+            let milliseconds = elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000
+            let seconds = "\(milliseconds / 1000).\(String(milliseconds % 1000 + 1000).dropFirst())"  // %.3f, truncated
             let line = DisplayEscaping.escaped("\(host): \(succeeded ? "ok" : reason ?? "failed")")  // input name, remote reason
-            Terminal.say("[\(finished)/\(total)] \(line) (\(String(format: "%.3f s", seconds)))")
+            Terminal.say("[\(finished)/\(total)] \(line) (\(seconds) s)")
         }
     }
 }
