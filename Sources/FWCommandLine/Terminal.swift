@@ -45,7 +45,7 @@ public enum Terminal {
 
     /// Writes straight to stderr, unbuffered, so progress and errors interleave correctly with stdout.
     public static func writeStderr(_ text: String) {
-        _ = writeAll(fd: 2, Array(text.utf8))
+        _ = Array(text.utf8).withUnsafeBufferPointer { writeAll(fd: 2, $0) }
     }
 
     /// One line on stderr: `fwctl: message`.
@@ -61,6 +61,11 @@ public enum Terminal {
     /// Writes a command's results to stdout, exactly these bytes and unbuffered; throws (exit 1, with the reason)
     /// when they cannot all be written, so `fwctl render > summary.txt` on a full disk does not end as a success.
     public static func writeResults(_ bytes: [UInt8]) throws {
+        try bytes.withUnsafeBufferPointer { try writeResults($0) }
+    }
+
+    /// Result bytes straight from a buffer someone else owns (a rendered template), without a copy.
+    public static func writeResults(_ bytes: UnsafeBufferPointer<UInt8>) throws {
         guard writeAll(fd: 1, bytes) else { throw StdoutWriteError(reason: String(cString: strerror(errno))) }
     }
 
@@ -81,10 +86,10 @@ public enum Terminal {
         try writeResults(json(value))
     }
 
-    private static func writeAll(fd: Int32, _ bytes: [UInt8]) -> Bool {
+    private static func writeAll(fd: Int32, _ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
         var offset = 0
         while offset < bytes.count {
-            let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + offset, $0.count - offset) }
+            let n = write(fd, bytes.baseAddress! + offset, bytes.count - offset)
             if n <= 0 { if n < 0 && errno == EINTR { continue }; return false }
             offset += n
         }

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 /// Runs a compiled template over data, appending to one byte buffer. One renderer per render: it owns the
 /// output and the context stack, and only reads the shared `CompiledSet`, so renders on many threads at once
 /// are independent.
@@ -49,7 +52,7 @@ struct Renderer: ~Copyable {
         strict = set.options.strict
         limits = set.options.limits
         self.capacity = Swift.max(1, Swift.min(Swift.max(capacity, 256), limits.outputBytes))
-        bytes = .allocate(capacity: self.capacity)
+        bytes = Self.resize(nil, to: self.capacity)
         stackCapacity = max(limits.renderDepth, 0) + 2
         values = .allocate(capacity: stackCapacity)
         objects = .allocate(capacity: stackCapacity)
@@ -59,7 +62,7 @@ struct Renderer: ~Copyable {
         values.deinitialize(count: stackCount)
         values.deallocate()
         objects.deallocate()
-        bytes.deallocate()
+        free(bytes)
     }
 
     var output: UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(start: bytes, count: count) }
@@ -141,11 +144,15 @@ struct Renderer: ~Copyable {
     @inline(never)
     mutating func grow(to needed: Int) {
         let newCapacity = Swift.min(Swift.max(needed, capacity * 2), Swift.max(needed, limits.outputBytes))
-        let newBytes = UnsafeMutablePointer<UInt8>.allocate(capacity: newCapacity)
-        newBytes.initialize(from: bytes, count: count)
-        bytes.deallocate()
-        bytes = newBytes
+        bytes = Self.resize(bytes, to: newCapacity)
         capacity = newCapacity
+    }
+
+    /// The output buffer through malloc/realloc: a large buffer grows in place (glibc moves its pages with
+    /// mremap) instead of being copied into fresh pages at each doubling.
+    private static func resize(_ old: UnsafeMutablePointer<UInt8>?, to capacity: Int) -> UnsafeMutablePointer<UInt8> {
+        guard let raw = realloc(old, capacity) else { fatalError("out of memory for \(capacity) bytes of template output") }
+        return raw.bindMemory(to: UInt8.self, capacity: capacity)
     }
 
     // MARK: Context stack

@@ -40,11 +40,17 @@ public struct Template: Sendable {
 
     /// Renders `data` into a new byte array.
     public func render(_ data: TemplateValue) throws(TemplateError) -> [UInt8] {
+        try withRendered(data) { Array($0) }
+    }
+
+    /// Renders `data` and hands `body` the output where it was rendered, valid only during the call: for output
+    /// that is written out and dropped (one large file to stdout), which then is never copied.
+    public func withRendered<Result>(_ data: TemplateValue, _ body: (UnsafeBufferPointer<UInt8>) -> Result) throws(TemplateError) -> Result {
         let hint = compiled.sizeHints[index]
         var renderer = Renderer(set: compiled, capacity: hint.bytes.load(ordering: .relaxed) + 256)
         try renderer.render(template: index, data: data)
         hint.bytes.store(renderer.count, ordering: .relaxed)
-        return Array(renderer.output)
+        return body(renderer.output)
     }
 
     /// Renders `data` as a `String` (the output is UTF-8 because templates and values are).

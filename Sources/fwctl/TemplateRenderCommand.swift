@@ -51,7 +51,10 @@ struct TemplateRenderCommand: FWCommand {
         log.debug("compiling \(sources.count) template(s)", metadata: ["escape": "\(escape.rawValue)", "strict": "\(!lenient)"])
         let set = try TemplateSet(sources, options: options)
         let values = try data.map(TemplateDataFile.load) ?? [:]
-        let output = try set.template(named: file).render(values)
-        try Terminal.writeResults(output)
+        // Written from where it was rendered: a large output is never copied.
+        let written: Result<Void, any Error> = try set.template(named: file).withRendered(values) { output in
+            Result { try Terminal.writeResults(output) }
+        }
+        try written.get()
     }
 }
