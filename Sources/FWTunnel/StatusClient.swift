@@ -12,27 +12,14 @@ public enum StatusClient {
     }
 
     public static func read(socket path: String, timeout: Double = 5) throws -> [UInt8] {
-        var address = sockaddr_un()
-        let capacity = MemoryLayout.size(ofValue: address.sun_path)
-        guard !path.isEmpty, path.utf8.count < capacity else {
-            throw Failure(description: "status socket path \(path.debugDescription) is not a socket path of at most \(capacity - 1) bytes")
+        let fd: CInt
+        do { fd = try UnixSocket.connect(path: path) } catch {
+            throw Failure(description: "cannot connect to the status socket \(path) (\(error)): is the process running?")
         }
-        let fd = Glibc.socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw Failure(description: "socket: \(String(cString: strerror(errno)))") }
         defer { close(fd) }
         var limit = timeval(tv_sec: Int(timeout), tv_usec: Int((timeout - timeout.rounded(.down)) * 1_000_000))
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
         setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
-        address.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            raw.copyBytes(from: Array(path.utf8) + [0])
-        }
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-        }
-        guard connected == 0 else {
-            throw Failure(description: "cannot connect to the status socket \(path) (\(String(cString: strerror(errno)))): is the process running?")
-        }
         var data: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 65536)
         while data.count < 16 << 20 {
@@ -67,3 +54,4 @@ extension StatusClient {
         }
     }
 }
+

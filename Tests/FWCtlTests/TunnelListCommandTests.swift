@@ -4,20 +4,19 @@ import TestSupport
 
 /// `fwctl tunnel list`: the example's tunnel resolved, and `--name`/`--limit` choosing among tunnels.
 @Suite struct TunnelListCommandTests {
-    private func names(_ arguments: [String]) throws -> [String] {
+    private func rows(_ arguments: [String] = []) throws -> [[String: Any]] {
         let result = try runFWCtl(["tunnel", "list", "-i", RepoPaths.root.appendingPathComponent("inventory/example").path, "--json"] + arguments)
         #expect(result.status == 0, "\(result.stderrText)")
-        let rows = try JSONSerialization.jsonObject(with: result.stdout) as? [[String: Any]] ?? []
-        return rows.compactMap { $0["name"] as? String }
+        return try JSONSerialization.jsonObject(with: result.stdout) as? [[String: Any]] ?? []
     }
 
+    private func names(_ arguments: [String]) throws -> [String] { try rows(arguments).compactMap { $0["name"] as? String } }
+
     @Test func theExampleTunnelIsListedWithItsAllowlist() throws {
-        let result = try runFWCtl(["tunnel", "list", "-i", RepoPaths.root.appendingPathComponent("inventory/example").path, "--json"])
-        #expect(result.status == 0, "\(result.stderrText)")
-        let rows = try JSONSerialization.jsonObject(with: result.stdout) as? [[String: Any]] ?? []
-        #expect(rows.count == 1)
-        #expect(rows.first?["home"] as? String == "bastion2")
-        #expect((rows.first?["allowlist"] as? [String])?.isEmpty == false)
+        let listed = try rows()
+        #expect(listed.count == 1)
+        #expect(listed.first?["home"] as? String == "bastion2")
+        #expect((listed.first?["allowlist"] as? [String])?.isEmpty == false)
     }
 
     @Test func limitPicksTunnelsWithAnEndOnAMatchingHost() throws {
