@@ -50,10 +50,11 @@ let package = Package(
         .target(name: "FWBase"),
         // The Mustache engine every output file goes through. No dependencies, by design.
         .target(name: "FWTemplate", dependencies: ["FWBase"]),
-        // Ansible inventories (INI, YAML, JSON, scripts, directories) with group_vars/host_vars and host patterns.
+        // Ansible inventories (INI, YAML, JSON, scripts, directories) with group_vars/host_vars and host patterns;
+        // its values, and data files, as template data.
         .target(
             name: "FWInventory",
-            dependencies: ["FWBase", .product(name: "Yams", package: "Yams")]
+            dependencies: ["FWBase", "FWTemplate", .product(name: "Yams", package: "Yams")]
         ),
         // Firewall policy from inventory vars, compiled to typed rules and rendered through the templates.
         .target(

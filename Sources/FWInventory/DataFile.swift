@@ -1,11 +1,23 @@
 import FWBase
-import Foundation
+import FWTemplate
 
 /// A JSON or YAML data file, typed as Ansible types vars files: JSON as Python's `json.loads` reads it, YAML with
 /// PyYAML's YAML 1.1 rules (`yes` is true, `0443` is octal 291, `1e3`, `08` and `0o17` stay strings). The format
 /// comes from the name: `.json`, else `.yml`/`.yaml`.
 public enum DataFile {
     public static func read(_ path: String) throws(InventoryError) -> InventoryValue {
+        try read(path, json: { try JSONReader.parse($0).value }, yaml: { $0 })
+    }
+
+    /// The file as template data: what `TemplateValue(read(path))` gives, but JSON is built straight into
+    /// template values (a large data file is not built twice).
+    public static func readTemplateData(_ path: String) throws(InventoryError) -> TemplateValue {
+        try read(path, json: JSONReader.parseTemplateValue, yaml: TemplateValue.init)
+    }
+
+    private static func read<Value>(
+        _ path: String, json: ([UInt8]) throws -> Value, yaml: (InventoryValue) -> Value
+    ) throws(InventoryError) -> Value {
         let origin = FileLocation(file: path)
         let isJSON = path.hasSuffix(".json")
         guard isJSON || path.hasSuffix(".yml") || path.hasSuffix(".yaml") else {
@@ -13,13 +25,13 @@ public enum DataFile {
         }
         let bytes: [UInt8]
         do {
-            bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+            bytes = try LocalFile.readBytes(path)
         } catch {
-            throw InventoryError("cannot read the data file (\(error.localizedDescription))", at: origin)
+            throw InventoryError("cannot read the data file (\(error.reason))", at: origin)
         }
         if isJSON {
             do {
-                return try JSONReader.parse(bytes).value
+                return try json(bytes)
             } catch let failure as JSONReader.Failure {
                 throw InventoryError("not valid JSON: \(failure.message)",
                                      at: FileLocation(file: path, line: failure.line, column: failure.column))
@@ -32,9 +44,9 @@ public enum DataFile {
         }
         do {
             // The YAML reader recurses once per nesting level: give it room.
-            return try WorkerThread.run(stackSize: WorkerThread.deepRecursionStackSize) {
+            return yaml(try WorkerThread.run(stackSize: WorkerThread.deepRecursionStackSize) {
                 try YAMLReader.parse(text).value
-            }
+            })
         } catch let failure as YAMLReader.Failure {
             throw InventoryError(failure.message, at: FileLocation(file: path, line: failure.line, column: failure.column))
         } catch {

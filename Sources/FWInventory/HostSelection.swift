@@ -1,3 +1,4 @@
+import FWBase
 import Foundation
 
 /// Ansible's host patterns, as `--limit` takes them: `all` or `*`, host and group names, shell wildcards
@@ -15,8 +16,12 @@ extension Inventory {
         for term in Self.splitPattern(pattern) {
             if term.hasPrefix("@") {
                 let path = String(term.dropFirst())
-                guard let data = FileManager.default.contents(atPath: path) else {
-                    throw InventoryError("cannot read the limit file '\(path)' (from '\(term)')", hint: "check the path after '@'")
+                let data: [UInt8]
+                do {
+                    data = try LocalFile.readBytes(path)
+                } catch {
+                    throw InventoryError("cannot read the limit file '\(DisplayEscaping.escaped(path))' (\(error.reason))",
+                                         hint: "check the path after '@'")
                 }
                 terms += String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
                     .map { String(PythonText.strip($0)) }

@@ -317,7 +317,7 @@ struct InventoryLoader {
         let timeout = options.scriptTimeout
         let output = try ScriptRunner.run(path, ["--list"], timeout: timeout)
         let origin = FileLocation(file: path)
-        let document: JSONReader.Document
+        let document: JSONReader.Document<InventoryValue>
         do {
             document = try JSONReader.parse(output)
         } catch let failure as JSONReader.Failure {
@@ -337,9 +337,11 @@ struct InventoryLoader {
     }
 
     func readFile(_ path: String) throws -> [UInt8] {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw InventoryError("cannot read file", at: FileLocation(file: path), hint: "check that it exists and is readable")
+        do {
+            return try LocalFile.readBytes(path)
+        } catch {
+            throw InventoryError("cannot read file (\(error.reason))", at: FileLocation(file: path),
+                                 hint: "check that it exists and is readable")
         }
-        return [UInt8](data)
     }
 }

@@ -1,7 +1,12 @@
+import FWTemplate
+
 /// Python's `json.loads`, as Ansible reads JSON: `NaN`, `Infinity` and `-Infinity` accepted, numbers with a
 /// fraction or exponent are floats, the last of duplicate keys wins, and an object `{"__ansible_unsafe": s}`
 /// (how ansible-inventory writes Jinja-unsafe strings) is the string `s`.
-struct JSONReader {
+///
+/// One reader, two kinds of value: inventory values for vars, and template values for `fwctl template render
+/// --data`, built straight from the text so a large data file is not built twice.
+enum JSONReader {
     struct Failure: Error {
         var message: String
         var line: Int
@@ -9,32 +14,19 @@ struct JSONReader {
     }
 
     /// The parsed document and, when it is an object, the line of each of its top-level keys.
-    struct Document {
-        var value: InventoryValue
+    struct Document<Value> {
+        var value: Value
         var keyLines: [String: Int]
         /// The top-level keys in the order they first appear.
         var keyOrder: [String]
     }
 
-    private let bytes: [UInt8]
-    private var i = 0
-    private var line = 1
-    private var lineStart = 0
-    private var depth = 0
-    /// The top-level object's keys: the line of each (the last of duplicates) and their order of first appearance.
-    private var keyLines: [String: Int] = [:]
-    private var keyOrder: [String] = []
-    private static let maxDepth = 512
+    static func parse(_ bytes: [UInt8]) throws -> Document<InventoryValue> {
+        try JSONParser<InventoryValueBuilder>.parse(bytes)
+    }
 
-    private init(_ bytes: [UInt8]) { self.bytes = bytes }
-
-    static func parse(_ bytes: [UInt8]) throws -> Document {
-        var reader = JSONReader(bytes)
-        reader.skipSpace()
-        let value = try reader.parseValue()
-        reader.skipSpace()
-        if reader.i < bytes.count { throw reader.failure("extra data after the JSON value") }
-        return Document(value: value, keyLines: reader.keyLines, keyOrder: reader.keyOrder)
+    static func parseTemplateValue(_ bytes: [UInt8]) throws -> TemplateValue {
+        try JSONParser<TemplateValueBuilder>.parse(bytes).value
     }
 
     /// Whether the text could be JSON at all (Ansible tries JSON first, then YAML).
@@ -49,6 +41,82 @@ struct JSONReader {
             }
         }
         return false
+    }
+}
+
+/// Makes the values `JSONParser` reads. The typing rules are the parser's; a builder only chooses the type.
+protocol JSONValueBuilder {
+    associatedtype Value
+    associatedtype Object
+    static func null() -> Value
+    static func bool(_ value: Bool) -> Value
+    static func int(_ value: Int) -> Value
+    static func double(_ value: Double) -> Value
+    static func string(_ value: String) -> Value
+    /// `{"__ansible_unsafe": s}`.
+    static func unsafe(_ value: String) -> Value
+    static func list(_ items: [Value]) -> Value
+    static func newObject() -> Object
+    /// Sets `key`, replacing a value it already has (the last of duplicate keys wins).
+    static func set(_ key: String, _ value: Value, in object: inout Object)
+    static func object(_ object: Object) -> Value
+}
+
+enum InventoryValueBuilder: JSONValueBuilder {
+    static func null() -> InventoryValue { .null }
+    static func bool(_ value: Bool) -> InventoryValue { .bool(value) }
+    static func int(_ value: Int) -> InventoryValue { .int(value) }
+    static func double(_ value: Double) -> InventoryValue { .double(value) }
+    static func string(_ value: String) -> InventoryValue { .string(value) }
+    static func unsafe(_ value: String) -> InventoryValue { .unsafe(value) }
+    static func list(_ items: [InventoryValue]) -> InventoryValue { .list(items) }
+    static func newObject() -> [String: InventoryValue] { [:] }
+    static func set(_ key: String, _ value: InventoryValue, in object: inout [String: InventoryValue]) { object[key] = value }
+    static func object(_ object: [String: InventoryValue]) -> InventoryValue { .dict(object) }
+}
+
+/// Template data as `TemplateValue(InventoryValue)` would make it from the inventory value (an unsafe string is a
+/// plain string), without making the inventory value first.
+enum TemplateValueBuilder: JSONValueBuilder {
+    static func null() -> TemplateValue { .null }
+    static func bool(_ value: Bool) -> TemplateValue { .bool(value) }
+    static func int(_ value: Int) -> TemplateValue { .int(value) }
+    static func double(_ value: Double) -> TemplateValue { .double(value) }
+    static func string(_ value: String) -> TemplateValue { .string(value) }
+    static func unsafe(_ value: String) -> TemplateValue { .string(value) }
+    static func list(_ items: [TemplateValue]) -> TemplateValue { .list(items) }
+    static func newObject() -> TemplateObject { TemplateObject() }
+    static func set(_ key: String, _ value: TemplateValue, in object: inout TemplateObject) { object.set(key, value) }
+    static func object(_ object: TemplateObject) -> TemplateValue { .object(object) }
+}
+
+/// The reader itself, for one kind of value.
+struct JSONParser<Builder: JSONValueBuilder> {
+    typealias Value = Builder.Value
+    typealias Failure = JSONReader.Failure
+
+    /// The text, valid for the parse (a pointer: no bounds checks and no reloading of an array on every byte).
+    private let bytes: UnsafeBufferPointer<UInt8>
+    private var i = 0
+    private var line = 1
+    private var lineStart = 0
+    private var depth = 0
+    /// The top-level object's keys: the line of each (the last of duplicates) and their order of first appearance.
+    private var keyLines: [String: Int] = [:]
+    private var keyOrder: [String] = []
+    private static var maxDepth: Int { 512 }
+
+    private init(_ bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
+
+    static func parse(_ bytes: [UInt8]) throws -> JSONReader.Document<Value> {
+        try bytes.withUnsafeBufferPointer { buffer in
+            var reader = JSONParser(buffer)
+            reader.skipSpace()
+            let value = try reader.parseValue()
+            reader.skipSpace()
+            if reader.i < buffer.count { throw reader.failure("extra data after the JSON value") }
+            return JSONReader.Document(value: value, keyLines: reader.keyLines, keyOrder: reader.keyOrder)
+        }
     }
 
     private func failure(_ message: String) -> Failure {
@@ -65,26 +133,28 @@ struct JSONReader {
         }
     }
 
-    private mutating func expect(_ word: String) -> Bool {
-        let w = Array(word.utf8)
-        guard i + w.count <= bytes.count, Array(bytes[i..<i + w.count]) == w else { return false }
-        i += w.count
+    private mutating func expect(_ word: StaticString) -> Bool {
+        let count = word.utf8CodeUnitCount
+        guard i + count <= bytes.count else { return false }
+        let w = word.utf8Start
+        for k in 0..<count where bytes[i + k] != w[k] { return false }
+        i += count
         return true
     }
 
-    private mutating func parseValue() throws -> InventoryValue {
+    private mutating func parseValue() throws -> Value {
         guard i < bytes.count else { throw failure("expected a value, found the end of the text") }
         switch bytes[i] {
         case UInt8(ascii: "{"): return try parseObject()
         case UInt8(ascii: "["): return try parseArray()
-        case UInt8(ascii: "\""): return .string(try parseString())
-        case UInt8(ascii: "t"): if expect("true") { return .bool(true) }
-        case UInt8(ascii: "f"): if expect("false") { return .bool(false) }
-        case UInt8(ascii: "n"): if expect("null") { return .null }
-        case UInt8(ascii: "N"): if expect("NaN") { return .double(.nan) }
-        case UInt8(ascii: "I"): if expect("Infinity") { return .double(.infinity) }
+        case UInt8(ascii: "\""): return Builder.string(try parseString())
+        case UInt8(ascii: "t"): if expect("true") { return Builder.bool(true) }
+        case UInt8(ascii: "f"): if expect("false") { return Builder.bool(false) }
+        case UInt8(ascii: "n"): if expect("null") { return Builder.null() }
+        case UInt8(ascii: "N"): if expect("NaN") { return Builder.double(.nan) }
+        case UInt8(ascii: "I"): if expect("Infinity") { return Builder.double(.infinity) }
         case UInt8(ascii: "-"):
-            if expect("-Infinity") { return .double(-.infinity) }
+            if expect("-Infinity") { return Builder.double(-.infinity) }
             return try parseNumber()
         case UInt8(ascii: "0")...UInt8(ascii: "9"):
             return try parseNumber()
@@ -99,15 +169,18 @@ struct JSONReader {
         i += 1
     }
 
-    private mutating func parseObject() throws -> InventoryValue {
+    private mutating func parseObject() throws -> Value {
         let topLevel = depth == 0
         try enter()
-        var dict: [String: InventoryValue] = [:]
+        var object = Builder.newObject()
         skipSpace()
         if i < bytes.count && bytes[i] == UInt8(ascii: "}") {
             i += 1; depth -= 1
-            return .dict(dict)
+            return Builder.object(object)
         }
+        // `{"__ansible_unsafe": "s"}` is the string s: whether every key so far is that one, and its string.
+        var onlyUnsafeKey = true
+        var unsafeText: String? = nil
         while true {
             skipSpace()
             guard i < bytes.count, bytes[i] == UInt8(ascii: "\"") else { throw failure("expected a quoted key") }
@@ -117,7 +190,19 @@ struct JSONReader {
             guard i < bytes.count, bytes[i] == UInt8(ascii: ":") else { throw failure("expected ':' after a key") }
             i += 1
             skipSpace()
-            dict[key] = try parseValue()
+            if onlyUnsafeKey && key == "__ansible_unsafe" {
+                if i < bytes.count && bytes[i] == UInt8(ascii: "\"") {
+                    let text = try parseString()
+                    unsafeText = text
+                    Builder.set(key, Builder.string(text), in: &object)
+                } else {
+                    unsafeText = nil
+                    Builder.set(key, try parseValue(), in: &object)
+                }
+            } else {
+                onlyUnsafeKey = false
+                Builder.set(key, try parseValue(), in: &object)
+            }
             if topLevel {
                 if keyLines[key] == nil { keyOrder.append(key) }
                 keyLines[key] = keyLine  // the last of duplicate keys is the one that counts
@@ -129,17 +214,17 @@ struct JSONReader {
             throw failure("expected ',' or '}'")
         }
         depth -= 1
-        if dict.count == 1, case .string(let text) = dict["__ansible_unsafe"] { return .unsafe(text) }
-        return .dict(dict)
+        if onlyUnsafeKey, let unsafeText { return Builder.unsafe(unsafeText) }
+        return Builder.object(object)
     }
 
-    private mutating func parseArray() throws -> InventoryValue {
+    private mutating func parseArray() throws -> Value {
         try enter()
-        var items: [InventoryValue] = []
+        var items: [Value] = []
         skipSpace()
         if i < bytes.count && bytes[i] == UInt8(ascii: "]") {
             i += 1; depth -= 1
-            return .list(items)
+            return Builder.list(items)
         }
         while true {
             skipSpace()
@@ -151,10 +236,10 @@ struct JSONReader {
             throw failure("expected ',' or ']'")
         }
         depth -= 1
-        return .list(items)
+        return Builder.list(items)
     }
 
-    private mutating func parseNumber() throws -> InventoryValue {
+    private mutating func parseNumber() throws -> Value {
         let start = i
         if bytes[i] == UInt8(ascii: "-") { i += 1 }
         guard i < bytes.count, isDigit(bytes[i]) else { throw failure("expected a digit") }
@@ -184,11 +269,18 @@ struct JSONReader {
         return try integerOrFloat(start, isFloat: isFloat)
     }
 
-    private func integerOrFloat(_ start: Int, isFloat: Bool) throws -> InventoryValue {
-        let text = String(decoding: bytes[start..<i], as: UTF8.self)
-        if !isFloat, let int = Int(text) { return .int(int) }
+    private func integerOrFloat(_ start: Int, isFloat: Bool) throws -> Value {
+        let negative = bytes[start] == UInt8(ascii: "-")
+        let digits = (negative ? start + 1 : start)..<i
+        if !isFloat && digits.count <= 18 {  // fits an Int whatever the digits: no String, no overflow check
+            var value = 0
+            for k in digits { value = value &* 10 &+ Int(bytes[k] &- 0x30) }
+            return Builder.int(negative ? -value : value)
+        }
+        let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<i]), as: UTF8.self)
+        if !isFloat, let int = Int(text) { return Builder.int(int) }
         guard let double = Double(text) else { throw failure("invalid number '\(text)'") }
-        return .double(double)  // floats, and integers beyond 64 bits
+        return Builder.double(double)  // floats, and integers beyond 64 bits
     }
 
     private func isDigit(_ b: UInt8) -> Bool { b >= 0x30 && b <= 0x39 }
@@ -200,7 +292,7 @@ struct JSONReader {
         while i < bytes.count {
             let b = bytes[i]
             if b == UInt8(ascii: "\"") {
-                let s = String(decoding: bytes[start..<i], as: UTF8.self)
+                let s = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<i]), as: UTF8.self)
                 i += 1
                 return s
             }

@@ -128,10 +128,13 @@ struct VarsFiles {
 
     /// One vars file: nil when empty (Ansible skips empty files), else its top-level variables.
     static func read(_ path: String) throws -> VarTable? {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw InventoryError("cannot read vars file", at: FileLocation(file: path), hint: "check its permissions")
+        let bytes: [UInt8]
+        do {
+            bytes = try LocalFile.readBytes(path)
+        } catch {
+            throw InventoryError("cannot read vars file (\(error.reason))", at: FileLocation(file: path),
+                                 hint: "check its permissions")
         }
-        let bytes = [UInt8](data)
         if bytes.starts(with: Array("$ANSIBLE_VAULT;".utf8)) {
             throw InventoryError(
                 "the vars file is encrypted with ansible-vault, which fwctl cannot decrypt", at: FileLocation(file: path),

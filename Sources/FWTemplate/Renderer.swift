@@ -17,21 +17,28 @@ struct Renderer: ~Copyable {
     let strict: Bool
     let limits: TemplateLimits
 
-    /// The output: one buffer, grown geometrically, sized from the template's last output.
+    /// The output: one buffer, grown geometrically, sized from the template's last output. `bytes` and
+    /// `capacity` repeat `memory`'s, read on every write.
+    private var memory: OutputMemory
     private(set) var bytes: UnsafeMutablePointer<UInt8>
     private(set) var count = 0
     private var capacity: Int
 
-    /// The context stack: the data, then each section's value; names resolve from the top down. `objects`
-    /// holds each entry's object storage (if it is an object) unretained, so lookups do no reference counting;
-    /// `values` keeps them alive. Its size is bounded by `limits.renderDepth`, checked before every push.
-    private let values: UnsafeMutablePointer<TemplateValue>
+    /// The context stack: the data, then each section's value; names resolve from the top down. Entries point
+    /// into the data, which nothing changes while it renders (the caller holds it), so pushing a list's items
+    /// copies and retains nothing. `objects` holds each entry's object storage (if it is an object), so lookups
+    /// need not look into the value. Its size is bounded by `limits.renderDepth`, checked before every push.
+    private let values: UnsafeMutablePointer<UnsafePointer<TemplateValue>>
     private let objects: UnsafeMutablePointer<Unmanaged<ObjectStorage>?>
     private var stackCount = 0
     private let stackCapacity: Int
 
     /// The indentation of the standalone partials being rendered, written at each line start.
-    var indent: [UInt8] = []
+    var indent: [UInt8] = [] {
+        didSet { indented = !indent.isEmpty }
+    }
+    /// `!indent.isEmpty`, read for every instruction without touching the array.
+    private var indented = false
     /// The partial instructions being rendered, outermost first, for recursion errors.
     var partialCalls: [Int] = []
     var depth = 0
@@ -51,26 +58,28 @@ struct Renderer: ~Copyable {
         escaping = set.options.escaping
         strict = set.options.strict
         limits = set.options.limits
-        self.capacity = Swift.max(1, Swift.min(Swift.max(capacity, 256), limits.outputBytes))
-        bytes = Self.resize(nil, to: self.capacity)
+        memory = OutputMemory(capacity: Swift.max(1, Swift.min(Swift.max(capacity, 256), limits.outputBytes)))
+        bytes = memory.base
+        self.capacity = memory.capacity
         stackCapacity = max(limits.renderDepth, 0) + 2
         values = .allocate(capacity: stackCapacity)
         objects = .allocate(capacity: stackCapacity)
     }
 
     deinit {
-        values.deinitialize(count: stackCount)
         values.deallocate()
         objects.deallocate()
-        free(bytes)
     }
 
     var output: UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(start: bytes, count: count) }
 
     mutating func render(template index: Int, data: TemplateValue) throws(TemplateError) {
-        push(data)
         let range = set.templates[index].instructions
-        try run(range.lowerBound, range.upperBound)
+        try withUnsafePointer(to: data) { (root) throws(TemplateError) in
+            push(root)
+            defer { pop() }
+            try run(range.lowerBound, range.upperBound)
+        }
         try checkOutputLimit(at: Swift.max(range.lowerBound, range.upperBound - 1))
     }
 
@@ -81,7 +90,7 @@ struct Renderer: ~Copyable {
             let instruction = instructions[i]
             switch instruction.code {
             case .text:
-                if indent.isEmpty || instruction.flags == 0 {
+                if !indented || instruction.flags == 0 {
                     append(pool.baseAddress! + Int(instruction.a), Int(instruction.b &- instruction.a))
                 } else {
                     writeIndented(instruction)
@@ -103,7 +112,7 @@ struct Renderer: ~Copyable {
                 try dynamicPartial(i, instruction)
                 i += 1
             case .indent:
-                if !indent.isEmpty { append(indent) }
+                if indented { append(indent) }
                 i += 1
             }
         }
@@ -143,25 +152,18 @@ struct Renderer: ~Copyable {
 
     @inline(never)
     mutating func grow(to needed: Int) {
-        let newCapacity = Swift.min(Swift.max(needed, capacity * 2), Swift.max(needed, limits.outputBytes))
-        bytes = Self.resize(bytes, to: newCapacity)
-        capacity = newCapacity
-    }
-
-    /// The output buffer through malloc/realloc: a large buffer grows in place (glibc moves its pages with
-    /// mremap) instead of being copied into fresh pages at each doubling.
-    private static func resize(_ old: UnsafeMutablePointer<UInt8>?, to capacity: Int) -> UnsafeMutablePointer<UInt8> {
-        guard let raw = realloc(old, capacity) else { fatalError("out of memory for \(capacity) bytes of template output") }
-        return raw.bindMemory(to: UInt8.self, capacity: capacity)
+        memory.grow(to: needed, keeping: count, limit: limits.outputBytes)
+        bytes = memory.base
+        capacity = memory.capacity
     }
 
     // MARK: Context stack
 
     @inline(__always)
-    mutating func push(_ value: TemplateValue) {
+    mutating func push(_ value: UnsafePointer<TemplateValue>) {
         precondition(stackCount < stackCapacity, "context stack beyond the render depth limit")
-        (values + stackCount).initialize(to: value)
-        if case .object(let object) = value {
+        values[stackCount] = value
+        if case .object(let object) = value.pointee {
             objects[stackCount] = Unmanaged.passUnretained(object.storage)
         } else {
             objects[stackCount] = nil
@@ -172,11 +174,10 @@ struct Renderer: ~Copyable {
     @inline(__always)
     mutating func pop() {
         stackCount -= 1
-        (values + stackCount).deinitialize(count: 1)
     }
 
     /// The context values, bottom first (for messages).
-    var stack: UnsafeBufferPointer<TemplateValue> { UnsafeBufferPointer(start: values, count: stackCount) }
+    var stack: [TemplateValue] { (0..<stackCount).map { values[$0].pointee } }
 
     // MARK: Names
 
@@ -186,7 +187,7 @@ struct Renderer: ~Copyable {
     @inline(__always)
     func resolve(_ nameID: Int32) -> UnsafePointer<TemplateValue>? {
         let entry = nameEntries[Int(nameID)]
-        guard entry.count > 0 else { return UnsafePointer(values + (stackCount - 1)) }
+        guard entry.count > 0 else { return values[stackCount - 1] }
         let first = Int(entry.first)
         let hash = partHashes[first]
         var found: UnsafePointer<TemplateValue>? = nil
@@ -215,6 +216,7 @@ struct Renderer: ~Copyable {
     }
 
     /// The strict-mode error for a name that resolves to nothing, saying which part is missing.
+    @inline(never)
     func undefined(_ i: Int, _ nameID: Int32, tag: String) -> TemplateError {
         let name = set.names[Int(nameID)]
         var detail = ""
@@ -265,18 +267,27 @@ struct Renderer: ~Copyable {
         case .bool(let flag):
             append(flag ? TemplateValue.trueBytes : TemplateValue.falseBytes)
         case .null:
-            if strict {
-                let name = set.names[Int(instruction.a)].text
-                throw set.error(
-                    .undefinedName, at: i, message: "'\(name)' is null (strict mode)",
-                    help: "give '\(name)' a value in the data, or wrap the line in {{#\(name)}}...{{/\(name)}}")
-            }
+            if strict { throw nullValue(i, instruction) }
         case .list, .object:
-            let name = set.names[Int(instruction.a)].text
-            throw set.error(
-                .notText, at: i, message: "'\(name)' is \(found.pointee.kindName), which has no text form",
-                help: "iterate it with {{#\(name)}}...{{/\(name)}} or name one of its fields")
+            throw notText(i, instruction, found.pointee)
         }
+    }
+
+    // The errors are built out of line, so that the hot paths above stay small (fewer registers spilled).
+    @inline(never)
+    func nullValue(_ i: Int, _ instruction: Instruction) -> TemplateError {
+        let name = set.names[Int(instruction.a)].text
+        return set.error(
+            .undefinedName, at: i, message: "'\(name)' is null (strict mode)",
+            help: "give '\(name)' a value in the data, or wrap the line in {{#\(name)}}...{{/\(name)}}")
+    }
+
+    @inline(never)
+    func notText(_ i: Int, _ instruction: Instruction, _ value: TemplateValue) -> TemplateError {
+        let name = set.names[Int(instruction.a)].text
+        return set.error(
+            .notText, at: i, message: "'\(name)' is \(value.kindName), which has no text form",
+            help: "iterate it with {{#\(name)}}...{{/\(name)}} or name one of its fields")
     }
 
     @inline(__always)
@@ -319,6 +330,7 @@ struct Renderer: ~Copyable {
         return true
     }
 
+    @inline(never)
     func unsafeValue(_ text: String, _ i: Int, _ instruction: Instruction) -> TemplateError {
         let name = set.names[Int(instruction.a)].text
         // Rules escaping refused the text, so it has an unsafe character.
@@ -377,17 +389,18 @@ struct Renderer: ~Copyable {
             if strict { throw undefined(i, instruction.a, tag: "{{#") }
             return
         }
-        let value = found.pointee
         let bodyEnd = Int(instruction.b)
-        switch value {
+        switch found.pointee {
         case .list(let items):
             guard !items.isEmpty else { return }
             try enter(i)
-            for item in items {
-                try countIteration(i)
-                push(item)
-                try run(i + 1, bodyEnd)
-                pop()
+            try items.withUnsafeBufferPointer { (items) throws(TemplateError) in
+                for item in 0..<items.count {
+                    try countIteration(i)
+                    push(items.baseAddress! + item)
+                    try run(i + 1, bodyEnd)
+                    pop()
+                }
             }
             depth -= 1
         case .null, .bool(false):
@@ -397,7 +410,7 @@ struct Renderer: ~Copyable {
         default:
             try enter(i)
             try countIteration(i)
-            push(value)
+            push(found)
             try run(i + 1, bodyEnd)
             pop()
             depth -= 1
@@ -475,13 +488,17 @@ struct Renderer: ~Copyable {
     @inline(__always)
     mutating func enter(_ i: Int) throws(TemplateError) {
         depth += 1
-        if depth > limits.renderDepth {
-            throw set.error(
-                .limitExceeded, at: i, message: "sections and partials nest deeper than \(limits.renderDepth) levels",
-                help: "flatten the template or the data")
-        }
+        if depth > limits.renderDepth { throw depthLimitError(at: i) }
     }
 
+    @inline(never)
+    func depthLimitError(at i: Int) -> TemplateError {
+        set.error(
+            .limitExceeded, at: i, message: "sections and partials nest deeper than \(limits.renderDepth) levels",
+            help: "flatten the template or the data")
+    }
+
+    @inline(never)
     func outputLimitError(at i: Int) -> TemplateError {
         set.error(.limitExceeded, at: i, message: "the output grew beyond \(limits.outputBytes) bytes",
                   help: "a value or a section makes more output than the limit allows; check the data and the template")
@@ -496,14 +513,17 @@ struct Renderer: ~Copyable {
     mutating func countIteration(_ i: Int) throws(TemplateError) {
         iterations += 1
         if outputOverflowed { throw outputLimitError(at: i) }
-        if iterations > limits.iterations || count > limits.outputBytes {
-            throw set.error(
-                .limitExceeded, at: i,
-                message: iterations > limits.iterations
-                    ? "rendering took more than \(limits.iterations) section iterations"
-                    : "the output grew beyond \(limits.outputBytes) bytes",
-                help: "the template multiplies nested sections over the data too much; check the nesting")
-        }
+        if iterations > limits.iterations || count > limits.outputBytes { throw iterationLimitError(at: i) }
+    }
+
+    @inline(never)
+    func iterationLimitError(at i: Int) -> TemplateError {
+        set.error(
+            .limitExceeded, at: i,
+            message: iterations > limits.iterations
+                ? "rendering took more than \(limits.iterations) section iterations"
+                : "the output grew beyond \(limits.outputBytes) bytes",
+            help: "the template multiplies nested sections over the data too much; check the nesting")
     }
 }
 

@@ -1,3 +1,4 @@
+import FWBase
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -68,21 +69,13 @@ enum TemplateFiles {
     }
 
     static func readBytes(_ path: String) throws(TemplateError) -> [UInt8] {
-        let fd = open(path, O_RDONLY)
-        guard fd >= 0 else { throw failure(path, "cannot read the template", errno: errno) }
-        defer { close(fd) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
-        while true {
-            let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw failure(path, "cannot read the template", errno: errno)
-            }
-            if count == 0 { break }
-            bytes.append(contentsOf: chunk[0..<count])
+        do {
+            return try LocalFile.readBytes(path)
+        } catch {
+            throw TemplateError(
+                .notFound, template: path, message: "cannot read the template (\(error.reason))",
+                help: "check the path and its permissions")
         }
-        return bytes
     }
 
     private static func failure(_ path: String, _ message: String, errno code: Int32) -> TemplateError {

@@ -1,3 +1,4 @@
+import FWTemplate
 import Testing
 
 @testable import FWInventory
@@ -134,5 +135,50 @@ import Testing
         #expect(throws: JSONReader.Failure.self) { try JSONReader.parse(Array("\"a\u{1}\"".utf8)) }
         let deep = String(repeating: "[", count: 600) + String(repeating: "]", count: 600)
         #expect(throws: JSONReader.Failure.self) { try JSONReader.parse(Array(deep.utf8)) }
+        #expect(throws: JSONReader.Failure.self) { try JSONReader.parseTemplateValue(Array(deep.utf8)) }
+    }
+
+    /// Numbers as Python reads them, through the digit fast path (up to 18 digits) and past it.
+    @Test func integersOfEveryLengthAndTheirEdges() throws {
+        let cases: [(String, InventoryValue)] = [
+            ("0", .int(0)), ("-0", .int(0)), ("7", .int(7)), ("-42", .int(-42)),
+            ("999999999999999999", .int(999_999_999_999_999_999)), ("-999999999999999999", .int(-999_999_999_999_999_999)),
+            ("9223372036854775807", .int(Int.max)), ("-9223372036854775808", .int(Int.min)),
+            ("9223372036854775808", .double(9_223_372_036_854_775_808)),  // beyond 64 bits: Python's int, here a float
+            ("1.5", .double(1.5)), ("-2e3", .double(-2000)), ("10E-1", .double(1)),
+        ]
+        for (text, expected) in cases {
+            #expect(try JSONReader.parse(Array(text.utf8)).value == expected, "\(text)")
+        }
+        #expect(throws: JSONReader.Failure.self) { try JSONReader.parse(Array("01".utf8)) }
+        #expect(throws: JSONReader.Failure.self) { try JSONReader.parse(Array("-".utf8)) }
+    }
+
+    /// Template data read straight from JSON is exactly the inventory value converted: the same typing rules,
+    /// one reader.
+    @Test func templateDataStraightFromJSONEqualsTheConvertedInventoryValue() throws {
+        let documents = [
+            #"{"a": 1, "b": [1.5, -0, 12345678901234567890, true, null, "x"], "c": {"d": {"e": "é\n"}}}"#,
+            #"{"u": {"__ansible_unsafe": "secret"}, "w": {"__ansible_unsafe": 3}, "v": {"__ansible_unsafe": "a", "k": 1}}"#,
+            #"{"dup": 1, "dup": {"__ansible_unsafe": "x", "__ansible_unsafe": "y"}, "dup2": {"__ansible_unsafe": "x", "__ansible_unsafe": 2}}"#,
+            #"[Infinity, -Infinity, {}, [], ""]"#,
+            "\"just a string\"",
+        ]
+        for text in documents {
+            let bytes = Array(text.utf8)
+            let direct = try JSONReader.parseTemplateValue(bytes)
+            let converted = TemplateValue(try JSONReader.parse(bytes).value)
+            #expect(direct == converted, "\(text)")
+        }
+        guard case .list(let nan) = try JSONReader.parseTemplateValue(Array("[NaN]".utf8)), case .double(let value) = nan.first
+        else { Issue.record("NaN is not a float"); return }
+        #expect(value.isNaN)
+        let unsafe = try JSONReader.parseTemplateValue(Array(documents[1].utf8))
+        #expect(unsafe["u"] == "secret")
+        #expect(unsafe["w"]?["__ansible_unsafe"] == 3, "not a string: an object like any other")
+        #expect(unsafe["v"]?["k"] == 1)
+        let duplicates = try JSONReader.parseTemplateValue(Array(documents[2].utf8))
+        #expect(duplicates["dup"] == "y")
+        #expect(duplicates["dup2"]?["__ansible_unsafe"] == 2)
     }
 }

@@ -1,4 +1,3 @@
-import FWInventory
 import FWTemplate
 
 extension TemplateValue {
