@@ -288,7 +288,14 @@ struct JSONParser<Builder: JSONValueBuilder> {
     private mutating func parseString() throws -> String {
         i += 1  // opening quote
         let start = i
-        // Fast path: no escapes.
+        // Fast path: no escapes. Eight bytes at a time while none of them ends the plain run (a quote, a
+        // backslash or a control character), then byte by byte from the word that has one.
+        let base = UnsafeRawPointer(bytes.baseAddress!)
+        while i + 8 <= bytes.count {
+            let word = base.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+            if Self.endsPlainRun(word) { break }
+            i += 8
+        }
         while i < bytes.count {
             let b = bytes[i]
             if b == UInt8(ascii: "\"") {
@@ -343,6 +350,18 @@ struct JSONParser<Builder: JSONValueBuilder> {
             }
         }
         throw failure("unterminated string")
+    }
+
+    /// Whether any byte of `word` is a quote, a backslash or below 0x20. Each test is exact for "any byte"
+    /// (a borrow can only flag bytes above a byte that really matches).
+    @inline(__always)
+    static func endsPlainRun(_ word: UInt64) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
+        let quote = word ^ (ones &* 0x22), backslash = word ^ (ones &* 0x5C)
+        let zeroQuote = (quote &- ones) & ~quote
+        let zeroBackslash = (backslash &- ones) & ~backslash
+        let control = (word &- ones &* 0x20) & ~word
+        return (zeroQuote | zeroBackslash | control) & highs != 0
     }
 
     private mutating func hex4() throws -> UInt32 {

@@ -32,6 +32,8 @@ struct Renderer: ~Copyable {
     private let objects: UnsafeMutablePointer<Unmanaged<ObjectStorage>?>
     private var stackCount = 0
     private let stackCapacity: Int
+    /// Per instruction, where its name was last found (see `resolve`).
+    private let lookups: UnsafeMutablePointer<Lookup>
 
     /// The indentation of the standalone partials being rendered, written at each line start.
     var indent: [UInt8] = [] {
@@ -64,11 +66,14 @@ struct Renderer: ~Copyable {
         stackCapacity = max(limits.renderDepth, 0) + 2
         values = .allocate(capacity: stackCapacity)
         objects = .allocate(capacity: stackCapacity)
+        lookups = .allocate(capacity: Swift.max(instructions.count, 1))
+        lookups.initialize(repeating: Lookup(), count: Swift.max(instructions.count, 1))
     }
 
     deinit {
         values.deallocate()
         objects.deallocate()
+        lookups.deallocate()
     }
 
     var output: UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(start: bytes, count: count) }
@@ -96,6 +101,12 @@ struct Renderer: ~Copyable {
                     writeIndented(instruction)
                 }
                 i += 1
+                // Text is most often followed by a tag: taking it here saves a dispatch through the switch, whose
+                // indirect jump is most of what an instruction costs.
+                if i < end, instructions[i].code == .escaped {
+                    try interpolate(i, instructions[i])
+                    i += 1
+                }
             case .escaped, .raw:
                 try interpolate(i, instruction)
                 i += 1
@@ -126,8 +137,60 @@ struct Renderer: ~Copyable {
             guard count &+ length <= limits.outputBytes else { outputOverflowed = true; return }
             grow(to: count + length)
         }
-        (bytes + count).update(from: source, count: length)
+        Self.copy(source, to: bytes + count, length)
         count &+= length
+    }
+
+    /// Copies `length` bytes and says whether every one is rule-safe (`table` holds 1 for those). Eight bytes at
+    /// a time, the last eight overlapping the ones before, so nothing is written past `length`.
+    @inline(__always)
+    static func copyIfRuleSafe(
+        _ source: UnsafePointer<UInt8>, to destination: UnsafeMutablePointer<UInt8>, _ length: Int,
+        table: UnsafePointer<UInt8>
+    ) -> Bool {
+        var allowed: UInt8 = 1
+        if length >= 8 {
+            let from = UnsafeRawPointer(source), to = UnsafeMutableRawPointer(destination)
+            let last = length - 8
+            var offset = 0
+            while true {
+                let word = from.loadUnaligned(fromByteOffset: offset, as: UInt64.self)
+                to.storeBytes(of: word, toByteOffset: offset, as: UInt64.self)
+                allowed &= table[Int(word & 0xFF)] & table[Int(word >> 8 & 0xFF)]
+                    & table[Int(word >> 16 & 0xFF)] & table[Int(word >> 24 & 0xFF)]
+                    & table[Int(word >> 32 & 0xFF)] & table[Int(word >> 40 & 0xFF)]
+                    & table[Int(word >> 48 & 0xFF)] & table[Int(word >> 56)]
+                if offset == last { break }
+                offset = Swift.min(offset + 8, last)
+            }
+        } else {
+            for k in 0..<length {
+                let byte = source[k]
+                destination[k] = byte
+                allowed &= table[Int(byte)]
+            }
+        }
+        return allowed != 0
+    }
+
+    /// Copies `length` bytes; up to 16 inline with two overlapping loads and stores, as most template text
+    /// between tags is a few bytes, for which a call to memmove costs more than the copy.
+    @inline(__always)
+    static func copy(_ source: UnsafePointer<UInt8>, to destination: UnsafeMutablePointer<UInt8>, _ length: Int) {
+        let from = UnsafeRawPointer(source), to = UnsafeMutableRawPointer(destination)
+        if length > 16 {
+            destination.update(from: source, count: length)
+        } else if length >= 8 {
+            let head = from.loadUnaligned(as: UInt64.self), tail = from.loadUnaligned(fromByteOffset: length - 8, as: UInt64.self)
+            to.storeBytes(of: head, as: UInt64.self)
+            to.storeBytes(of: tail, toByteOffset: length - 8, as: UInt64.self)
+        } else if length >= 4 {
+            let head = from.loadUnaligned(as: UInt32.self), tail = from.loadUnaligned(fromByteOffset: length - 4, as: UInt32.self)
+            to.storeBytes(of: head, as: UInt32.self)
+            to.storeBytes(of: tail, toByteOffset: length - 4, as: UInt32.self)
+        } else {
+            for k in 0..<length { destination[k] = source[k] }
+        }
     }
 
     @inline(__always)
@@ -181,26 +244,62 @@ struct Renderer: ~Copyable {
 
     // MARK: Names
 
+    /// Where an instruction's name was last found: the stack's height then, the level and object it was found
+    /// in and its slot there, and the objects of the (at most two) levels above, which did not have it (nil for
+    /// levels that were not objects). The same stack again finds it in the same place without a search: the data
+    /// does not change while it renders, so an object that lacked the key still lacks it. Inside a section over
+    /// a list (a rule's sources) this is every iteration after the first.
+    struct Lookup {
+        var height: Int32 = 0  // 0: nothing cached (the stack always holds the data)
+        var level: Int32 = 0
+        var slot: Int = 0
+        var found: UnsafeRawPointer? = nil
+        var above1: UnsafeRawPointer? = nil
+        var above2: UnsafeRawPointer? = nil
+    }
+
+    @inline(__always)
+    func objectIdentity(_ level: Int) -> UnsafeRawPointer? {
+        objects[level].map { UnsafeRawPointer($0.toOpaque()) }
+    }
+
     /// Where the value a name resolves to sits, or nil when it resolves to nothing. The first part of a dotted
     /// name is looked up through the context stack from the top; the other parts only inside what it found.
-    /// The pointer is valid until the context stack changes.
+    /// The pointer is valid until the context stack changes. `i` is the instruction asking, for its `Lookup`.
     @inline(__always)
-    func resolve(_ nameID: Int32) -> UnsafePointer<TemplateValue>? {
+    func resolve(_ nameID: Int32, at i: Int) -> UnsafePointer<TemplateValue>? {
         let entry = nameEntries[Int(nameID)]
         guard entry.count > 0 else { return values[stackCount - 1] }
         let first = Int(entry.first)
-        let hash = partHashes[first]
         var found: UnsafePointer<TemplateValue>? = nil
-        var level = stackCount - 1
-        while level >= 0 {
-            if let storage = objects[level] {
-                let slot = storage._withUnsafeGuaranteedRef { $0.slot(of: set.partKeys[first], hash: hash) }
-                if slot >= 0 {
-                    found = storage._withUnsafeGuaranteedRef { $0.valuePointer(slot) }
-                    break
+        let lookup = lookups + i
+        let cached = lookup.pointee
+        if Int(cached.height) == stackCount, let storage = objects[Int(cached.level)],
+           UnsafeRawPointer(storage.toOpaque()) == cached.found,
+           cached.level + 1 >= cached.height || objectIdentity(Int(cached.level) + 1) == cached.above1,
+           cached.level + 2 >= cached.height || objectIdentity(Int(cached.level) + 2) == cached.above2
+        {
+            found = storage._withUnsafeGuaranteedRef { $0.valuePointer(cached.slot) }
+        } else {
+            let hash = partHashes[first]
+            var level = stackCount - 1
+            while level >= 0 {
+                if let storage = objects[level] {
+                    let slot = storage._withUnsafeGuaranteedRef { $0.slot(of: set.partKeys[first], hash: hash) }
+                    if slot >= 0 {
+                        found = storage._withUnsafeGuaranteedRef { $0.valuePointer(slot) }
+                        if stackCount - level <= 3 {
+                            lookup.pointee = Lookup(
+                                height: Int32(stackCount), level: Int32(level), slot: slot,
+                                found: UnsafeRawPointer(storage.toOpaque()),
+                                above1: level + 1 < stackCount ? objectIdentity(level + 1) : nil,
+                                above2: level + 2 < stackCount ? objectIdentity(level + 2) : nil)
+                        }
+                        break
+                    }
                 }
+                level -= 1
             }
-            level -= 1
         }
         guard var value = found else { return nil }
         var part = first + 1
@@ -253,8 +352,14 @@ struct Renderer: ~Copyable {
     // MARK: Interpolation
 
     mutating func interpolate(_ i: Int, _ instruction: Instruction) throws(TemplateError) {
-        guard let found = resolve(instruction.a) else {
+        guard let found = resolve(instruction.a, at: i) else {
             if strict { throw undefined(i, instruction.a, tag: instruction.code == .raw ? "{{&" : "{{") }
+            return
+        }
+        // A string is written from where it sits in the data, borrowed: copying the value out would retain and
+        // release its storage at every tag.
+        if let safe = found.pointee.withStringBytes({ bytes in write(bytes, instruction.code) }) {
+            if !safe, case .string(let text) = found.pointee { throw unsafeValue(text, i, instruction) }
             return
         }
         switch found.pointee {
@@ -316,15 +421,9 @@ struct Renderer: ~Copyable {
                 guard count &+ length <= limits.outputBytes else { outputOverflowed = true; return true }
                 grow(to: count + length)
             }
-            let destination = self.bytes + count
-            let table = escapeTable
-            var allowed: UInt8 = 1
-            for k in 0..<length {
-                let byte = bytes[k]
-                destination[k] = byte
-                allowed &= table[Int(byte)]
-            }
-            guard allowed != 0 else { return false }
+            guard let source = bytes.baseAddress,
+                  Self.copyIfRuleSafe(source, to: self.bytes + count, length, table: escapeTable)
+            else { return length == 0 }
             count &+= length
         }
         return true
@@ -385,7 +484,7 @@ struct Renderer: ~Copyable {
     // MARK: Sections and partials
 
     mutating func section(_ i: Int, _ instruction: Instruction) throws(TemplateError) {
-        guard let found = resolve(instruction.a) else {
+        guard let found = resolve(instruction.a, at: i) else {
             if strict { throw undefined(i, instruction.a, tag: "{{#") }
             return
         }
@@ -418,7 +517,7 @@ struct Renderer: ~Copyable {
     }
 
     mutating func inverted(_ i: Int, _ instruction: Instruction) throws(TemplateError) {
-        let found = resolve(instruction.a)
+        let found = resolve(instruction.a, at: i)
         if found == nil && strict { throw undefined(i, instruction.a, tag: "{{^") }
         if found?.pointee.isTruthy ?? false { return }
         try enter(i)
@@ -429,7 +528,7 @@ struct Renderer: ~Copyable {
 
     /// `{{>*name}}`: the value of `name` must be a string naming a template of the set.
     mutating func dynamicPartial(_ i: Int, _ instruction: Instruction) throws(TemplateError) {
-        guard let found = resolve(instruction.a) else {
+        guard let found = resolve(instruction.a, at: i) else {
             if strict { throw undefined(i, instruction.a, tag: "{{>*") }
             return
         }

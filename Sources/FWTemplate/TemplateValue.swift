@@ -32,6 +32,14 @@ public enum TemplateValue: Sendable, Equatable {
         return nil
     }
 
+    /// For a string with contiguous UTF-8 (every native one), `body` over its bytes, borrowed in place; nil for
+    /// other values.
+    @inline(__always)
+    func withStringBytes<Result>(_ body: (UnsafeBufferPointer<UInt8>) -> Result) -> Result? {
+        guard case .string(let text) = self else { return nil }
+        return text.utf8.withContiguousStorageIfAvailable(body)
+    }
+
     /// A short word for the kind of value, for error messages.
     var kindName: String {
         switch self {

@@ -138,6 +138,19 @@ import Testing
         #expect(throws: JSONReader.Failure.self) { try JSONReader.parseTemplateValue(Array(deep.utf8)) }
     }
 
+    /// Strings whose end, escape or control character falls at every offset of the eight-byte scan.
+    @Test func stringsEndAndEscapeAtEveryOffsetOfTheWordScan() throws {
+        for length in 0...20 {
+            let plain = String(repeating: "a", count: length)
+            #expect(try JSONReader.parse(Array("\"\(plain)\"".utf8)).value == .string(plain), "length \(length)")
+            #expect(try JSONReader.parse(Array("\"\(plain)\\n\(plain)\"".utf8)).value == .string(plain + "\n" + plain))
+            #expect(try JSONReader.parse(Array("\"\(plain)é\(plain)\"".utf8)).value == .string(plain + "é" + plain))
+            let failure = #expect(throws: JSONReader.Failure.self) { try JSONReader.parse(Array("\"\(plain)\u{1}\(plain)\"".utf8)) }
+            #expect(failure?.message == "control character in a string", "length \(length)")
+            #expect(throws: JSONReader.Failure.self) { try JSONReader.parse(Array("\"\(plain)".utf8)) }
+        }
+    }
+
     /// Numbers as Python reads them, through the digit fast path (up to 18 digits) and past it.
     @Test func integersOfEveryLengthAndTheirEdges() throws {
         let cases: [(String, InventoryValue)] = [
