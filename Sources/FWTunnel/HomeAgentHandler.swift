@@ -157,6 +157,8 @@ final class HomeAgentHandler: ChannelInboundHandler {
                 refuse("no live session", context: context)
             case .idle:
                 state = .idleData(session)
+                // Read now, while the connection waits in the pool, not when a client is being linked to it.
+                if server.splices { socket = ChannelDescriptor.of(context.channel) }
                 context.writeFrame(.welcome(session: [UInt8](repeating: 0, count: Frame.sessionSize)))
                 startHeartbeat(context: context, expectsHeartbeats: false)
             case .link(let client):
@@ -194,6 +196,9 @@ final class HomeAgentHandler: ChannelInboundHandler {
     /// Like `beginRelay`, for the kernel relay: reads stop, the Connect frame goes out, and the future gives the
     /// bytes work sent after it that this handler already holds (they go to the client first). nil if this
     /// connection is already gone.
+    /// The socket under this data connection, read when it entered the pool (nil: not read, read it then).
+    private(set) var socket: CInt?
+
     func beginSplice(connect: Connect) -> EventLoopFuture<[UInt8]>? {
         guard case .idleData = state, let context, context.channel.isActive else { return nil }
         heartbeat.stop()

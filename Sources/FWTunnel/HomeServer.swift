@@ -21,6 +21,8 @@ public final class HomeServer: Sendable {
     private let channels = Mutex<[Channel]>([])
     /// The kernel relay for linked clients, when the agent port is clear (`"tls": false`) and `splice` is on.
     let splicer = Mutex<SpliceEngine?>(nil)
+    /// Whether linked connections go to the splice engine (then data connections read their socket early).
+    var splices: Bool { splicer.withLock { $0 } != nil }
     private let startedAt = ContinuousClock.now
 
     /// Loads the secret, the allowlists and the TLS certificate; binds nothing yet.
@@ -256,10 +258,11 @@ public final class HomeServer: Sendable {
                 if client.channel.isActive { dispatch(client) }
                 return
             }
+            let known = handler.socket
             written.whenComplete { [self] result in
                 // NIO lets go of each socket in the same step as the copy is taken: a channel left open would still
                 // read by itself when the peer ends its output, stealing bytes from the engine.
-                let dataSocket: CInt? = if case .success = result { SpliceEngine.takeDescriptor(data) } else { nil }
+                let dataSocket: CInt? = if case .success = result { SpliceEngine.takeDescriptor(data, known: known) } else { nil }
                 data.close(promise: nil)
                 guard case .success(let fromWork) = result, let dataSocket else {
                     client.channel.close(promise: nil)

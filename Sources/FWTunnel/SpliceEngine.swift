@@ -25,7 +25,8 @@ final class SpliceEngine: Sendable {
         var toFirst: [UInt8]
         var countFirstToSecond: [ByteCount]
         var countSecondToFirst: [ByteCount]
-        /// Called once on the engine's thread when both sockets are closed.
+        /// Called once when both sockets are closed: on the engine's thread, or on the caller's when the relay
+        /// ends (or cannot start) within `start`.
         var finished: @Sendable () -> Void
     }
 
@@ -33,13 +34,16 @@ final class SpliceEngine: Sendable {
     private let next = Atomic<Int>(0)
 
     /// Starts `threads` relay threads; throws when the kernel refuses epoll, eventfd or a thread.
-    init(threads: Int) throws {
+    /// `runningThreads: false` (tests only) leaves the loops without their threads: a relay then moves only what
+    /// `start` itself moves, and `shutdown` closes what was submitted.
+    init(threads: Int, runningThreads: Bool = true) throws {
         var loops: [SpliceLoop] = []
-        for _ in 0..<max(1, threads) { loops.append(try SpliceLoop()) }
+        for _ in 0..<max(1, threads) { loops.append(try SpliceLoop(running: runningThreads)) }
         self.loops = loops
     }
 
-    /// Takes ownership of both descriptors (closed when the relay ends, or at once if it cannot start).
+    /// Takes ownership of both descriptors (closed when the relay ends, or at once if it cannot start). What
+    /// can move at once moves before this returns, on the caller's thread (see `SpliceLoop.submit`).
     func start(_ relay: Relay) {
         let index = next.wrappingAdd(1, ordering: .relaxed).oldValue % loops.count
         loops[index].submit(relay)
@@ -55,7 +59,7 @@ final class SpliceEngine: Sendable {
 }
 
 /// The bytes of one direction between leaving one socket and entering the other.
-private struct SpliceDirection {
+private struct SpliceDirection: Sendable {
     let from: CInt
     let to: CInt
     let pipeRead: CInt
@@ -123,11 +127,35 @@ private struct SpliceDirection {
 }
 
 /// One relay: two sockets, two pipes, two directions.
-private struct SpliceSession {
+private struct SpliceSession: Sendable {
     var forward: SpliceDirection
     var backward: SpliceDirection
     var interest: (CUnsignedInt, CUnsignedInt) = (0, 0)
     let finished: @Sendable () -> Void
+
+    /// The session for `relay` with its two pipes; nil (and nothing left open but the relay's sockets) when the
+    /// kernel gives no pipe.
+    init?(_ relay: SpliceEngine.Relay) {
+        var forwardPipe: [CInt] = [-1, -1], backwardPipe: [CInt] = [-1, -1]
+        guard fw_pipe_nonblocking(&forwardPipe, 1 << 20) > 0 else { return nil }
+        guard fw_pipe_nonblocking(&backwardPipe, 1 << 20) > 0 else {
+            for fd in forwardPipe { close(fd) }
+            return nil
+        }
+        forward = SpliceDirection(from: relay.first, to: relay.second, pipeRead: forwardPipe[0], pipeWrite: forwardPipe[1],
+                                  prefix: relay.toSecond, counters: relay.countFirstToSecond)
+        backward = SpliceDirection(from: relay.second, to: relay.first, pipeRead: backwardPipe[0], pipeWrite: backwardPipe[1],
+                                   prefix: relay.toFirst, counters: relay.countSecondToFirst)
+        finished = relay.finished
+    }
+
+    /// Pumps both directions: whether the relay is over (both done, or either failed).
+    mutating func pumpBoth() -> (over: Bool, progressed: Bool) {
+        let forward = forward.pump()
+        let backward = backward.pump()
+        return (forward == .failed || backward == .failed || (forward == .done && backward == .done),
+                forward == .progressed || backward == .progressed)
+    }
 
     var descriptors: [CInt] { [forward.from, forward.to, forward.pipeRead, forward.pipeWrite, backward.pipeRead, backward.pipeWrite] }
 
@@ -148,30 +176,44 @@ private struct SpliceSession {
 private final class SpliceLoop: Sendable {
     private let epoll: CInt
     private let wake: CInt
-    private let inbox = Mutex<(relays: [SpliceEngine.Relay], stopping: Bool)>(([], false))
+    private let inbox = Mutex<(sessions: [SpliceSession], stopping: Bool)>(([], false))
     let active = Atomic<Int>(0)
     private let thread = Mutex<WorkerThread?>(nil)
 
-    init() throws {
+    init(running: Bool = true) throws {
         epoll = fw_epoll_create()
         wake = fw_eventfd()
         guard epoll >= 0, wake >= 0, fw_epoll_control(epoll, 1, wake, CUnsignedInt(FW_EPOLL_IN), UInt64.max) == 0 else {
             throw SpliceError("epoll: \(String(cString: strerror(errno)))")
         }
+        guard running else { return }
         let worker = try WorkerThread(stackSize: 1 << 20) { [self] in run() }
         thread.withLock { $0 = worker }
     }
 
+    /// The session is made and pumped once here, on the caller's thread, before this loop's thread takes it: a
+    /// service that speaks first has usually spoken by the time its connection is handed over, and waiting for
+    /// this thread to wake would put that wake-up on every new connection's first byte.
     func submit(_ relay: SpliceEngine.Relay) {
-        let accepted = inbox.withLock { inbox -> Bool in
-            guard !inbox.stopping else { return false }
-            inbox.relays.append(relay)
-            return true
-        }
-        guard accepted else {
+        guard var session = SpliceSession(relay) else {
             close(relay.first)
             close(relay.second)
             relay.finished()
+            return
+        }
+        if session.pumpBoth().over {
+            for fd in session.descriptors { close(fd) }
+            session.finished()
+            return
+        }
+        let accepted = inbox.withLock { inbox -> Bool in
+            guard !inbox.stopping else { return false }
+            inbox.sessions.append(session)
+            return true
+        }
+        guard accepted else {
+            for fd in session.descriptors { close(fd) }
+            session.finished()
             return
         }
         var one: UInt64 = 1
@@ -179,10 +221,23 @@ private final class SpliceLoop: Sendable {
     }
 
     func stop() {
-        inbox.withLock { $0.stopping = true }
+        let waiting = inbox.withLock { inbox in
+            inbox.stopping = true
+            return inbox.sessions
+        }
+        guard let worker = thread.withLock({ $0 }) else {
+            // No thread (tests): nothing else will close what was submitted.
+            for session in waiting {
+                for fd in session.descriptors { close(fd) }
+                session.finished()
+            }
+            close(epoll)
+            close(wake)
+            return
+        }
         var one: UInt64 = 1
         _ = write(wake, &one, 8)
-        thread.withLock { $0 }?.join()
+        worker.join()
     }
 
     /// The loop: sessions live only on this thread, keyed by a number whose low bit says which socket.
@@ -215,39 +270,21 @@ private final class SpliceLoop: Sendable {
         /// Pumps both directions; ends the session when both are done or either failed.
         func pump(_ key: UInt64, hangUp: Bool) {
             guard var session = sessions[key] else { return }
-            let forward = session.forward.pump()
-            let backward = session.backward.pump()
+            let (over, progressed) = session.pumpBoth()
             sessions[key] = session
-            if forward == .failed || backward == .failed || (forward == .done && backward == .done) {
-                end(key)
-                return
-            }
+            if over { end(key); return }
             // A socket that hung up can take no more bytes and will give none: nothing left to wait for.
-            if hangUp && forward != .progressed && backward != .progressed { end(key); return }
+            if hangUp && !progressed { end(key); return }
             update(key)
         }
 
-        func adopt(_ relay: SpliceEngine.Relay) {
-            var forwardPipe: [CInt] = [-1, -1], backwardPipe: [CInt] = [-1, -1]
-            guard fw_pipe_nonblocking(&forwardPipe, 1 << 20) > 0 else {
-                close(relay.first); close(relay.second); relay.finished(); return
-            }
-            guard fw_pipe_nonblocking(&backwardPipe, 1 << 20) > 0 else {
-                for fd in forwardPipe { close(fd) }
-                close(relay.first); close(relay.second); relay.finished(); return
-            }
+        func adopt(_ session: SpliceSession) {
             let key = nextKey
             nextKey += 1
-            let session = SpliceSession(
-                forward: SpliceDirection(from: relay.first, to: relay.second, pipeRead: forwardPipe[0], pipeWrite: forwardPipe[1],
-                                         prefix: relay.toSecond, counters: relay.countFirstToSecond),
-                backward: SpliceDirection(from: relay.second, to: relay.first, pipeRead: backwardPipe[0], pipeWrite: backwardPipe[1],
-                                          prefix: relay.toFirst, counters: relay.countSecondToFirst),
-                finished: relay.finished)
             sessions[key] = session
             active.add(1, ordering: .relaxed)
-            guard fw_epoll_control(epoll, 1, relay.first, 0, key << 1) == 0,
-                  fw_epoll_control(epoll, 1, relay.second, 0, key << 1 | 1) == 0 else {
+            guard fw_epoll_control(epoll, 1, session.forward.from, 0, key << 1) == 0,
+                  fw_epoll_control(epoll, 1, session.forward.to, 0, key << 1 | 1) == 0 else {
                 end(key)
                 return
             }
@@ -264,18 +301,21 @@ private final class SpliceLoop: Sendable {
                 if tokens[i] == UInt64.max {
                     var value: UInt64 = 0
                     _ = read(wake, &value, 8)
-                    let (relays, stopping) = inbox.withLock { inbox in
-                        defer { inbox.relays = [] }
-                        return (inbox.relays, inbox.stopping)
+                    let (arrived, stopping) = inbox.withLock { inbox in
+                        defer { inbox.sessions = [] }
+                        return (inbox.sessions, inbox.stopping)
                     }
                     if stopping {
-                        for relay in relays { close(relay.first); close(relay.second); relay.finished() }
+                        for session in arrived {
+                            for fd in session.descriptors { close(fd) }
+                            session.finished()
+                        }
                         for key in Array(sessions.keys) { end(key) }
                         close(epoll)
                         close(wake)
                         return
                     }
-                    for relay in relays { adopt(relay) }
+                    for session in arrived { adopt(session) }
                     continue
                 }
                 let key = tokens[i] >> 1
@@ -297,9 +337,11 @@ struct SpliceError: Error, CustomStringConvertible {
 extension SpliceEngine {
     /// A descriptor of its own for `channel`'s socket (close-on-exec), for the engine; the caller then closes the
     /// NIO channel, which leaves the socket open through this copy. Call on the channel's event loop.
-    static func takeDescriptor(_ channel: Channel) -> CInt? {
+    /// `known` is the channel's descriptor as read earlier (`ChannelDescriptor.of`, off the path of a new
+    /// client): an open channel keeps its socket, so reading it again by reflection would only cost time.
+    static func takeDescriptor(_ channel: Channel, known: CInt? = nil) -> CInt? {
         channel.eventLoop.preconditionInEventLoop()
-        guard channel.isActive, let descriptor = ChannelDescriptor.of(channel) else { return nil }
+        guard channel.isActive, let descriptor = known ?? ChannelDescriptor.of(channel) else { return nil }
         let copy = fcntl(descriptor, F_DUPFD_CLOEXEC, 0)
         return copy >= 0 ? copy : nil
     }

@@ -223,12 +223,19 @@ public final class WorkAgent: Sendable {
     }
 
     /// home linked a client to this data connection: it leaves the pool, and a replacement is opened.
+    /// A pooled data connection was taken for a client. Its replacement is dialled by `replaceUsed()`, which the
+    /// data connection calls once its service connection is made or has failed (or a few milliseconds later):
+    /// dialling at once would put the replacement's setup, on this thread and on home's, in the way of this
+    /// client's first byte.
     func dataUsed(generation: Int, channel: Channel) {
         counters.connectRequests.add(1)
         state.withLock { state in
             guard state.generation == generation else { return }
             state.idle[ObjectIdentifier(channel)] = nil
         }
+    }
+
+    func replaceUsed() {
         topUp()
     }
 

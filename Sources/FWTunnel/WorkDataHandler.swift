@@ -23,6 +23,8 @@ final class WorkDataHandler: ChannelInboundHandler {
     private var deadline: Scheduled<Void>?
     private var pending: [ByteBuffer] = []
     private var pendingInputClosed = false
+    /// The socket under this data connection, read when it entered the pool (nil: read it when needed).
+    private var socket: CInt?
 
     init(agent: WorkAgent, session: [UInt8], generation: Int) {
         self.agent = agent
@@ -104,6 +106,8 @@ final class WorkDataHandler: ChannelInboundHandler {
         case (.awaitingWelcome, .welcome):
             deadline?.cancel()
             state = .idle
+            // Read now, while the connection waits in the pool, not when a client is being linked to it.
+            if agent.splicer.withLock({ $0 }) != nil { socket = ChannelDescriptor.of(context.channel) }
             agent.dataReady(generation: generation, channel: context.channel)
             // home sends heartbeats on idle data connections; silence past the timeout means home is gone.
             heartbeat.start(context: context, interval: .interval(agent.config.heartbeatInterval),
@@ -112,10 +116,8 @@ final class WorkDataHandler: ChannelInboundHandler {
             heartbeat.received()
         case (.idle, .connect(let connect)):
             heartbeat.stop()
-            // The service first: the replacement data connection for the pool is dialled after, off the path of
-            // this client's first byte.
-            open(connect, context: context)
             agent.dataUsed(generation: generation, channel: context.channel)
+            open(connect, context: context)
         case (_, .refuse(let reason)):
             agent.logger.warning("home refused a data connection", metadata: ["reason": "\(DisplayEscaping.escaped(reason))"])
             state = .closed
@@ -126,6 +128,9 @@ final class WorkDataHandler: ChannelInboundHandler {
             context.close(promise: nil)
         }
     }
+
+    /// The longest a used pool connection waits for its replacement to be dialled.
+    static let replacementDelay: TimeAmount = .milliseconds(5)
 
     private func open(_ connect: Connect, context: ChannelHandlerContext) {
         guard let service = agent.services[connect.service], let counters = agent.counters.services[connect.service] else {
@@ -140,10 +145,22 @@ final class WorkDataHandler: ChannelInboundHandler {
         context.channel.setOption(ChannelOptions.autoRead, value: false).whenFailure { _ in }
         let data = context.channel
         let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        // The pool's replacement for this connection: once the service connection is made or has failed, so
+        // that it is not in the way of the client's first byte, and at the latest after a few milliseconds, so
+        // that a slow service does not drain the pool.
+        let replaced = NIOLoopBoundBox(false, eventLoop: context.eventLoop)
+        let agent = agent
+        let replace: @Sendable () -> Void = {
+            guard !replaced.value else { return }
+            replaced.value = true
+            agent.replaceUsed()
+        }
+        context.eventLoop.scheduleTask(in: Self.replacementDelay) { replace() }
         let bootstrap = SocketTuning.apply(to: ClientBootstrap(group: context.eventLoop))
             .connectTimeout(.interval(agent.config.connectTimeout))
         SocketTuning.connect(bootstrap, to: service.target)
             .whenComplete { result in
+                defer { replace() }
                 let (handler, context) = bound.value
                 switch result {
                 case .failure(let error):
@@ -202,7 +219,7 @@ final class WorkDataHandler: ChannelInboundHandler {
         counters.bytesToService.add(pending.reduce(0) { $0 + $1.readableBytes })
         pending = []
         state = .closed
-        guard let dataSocket = SpliceEngine.takeDescriptor(data) else {
+        guard let dataSocket = SpliceEngine.takeDescriptor(data, known: socket) else {
             target.close(promise: nil)
             context.close(promise: nil)
             return

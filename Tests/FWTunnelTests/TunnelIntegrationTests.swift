@@ -23,6 +23,12 @@ import TestSupport
         #expect(number(work, "splicedRelays") == (tls ? nil : 1))
         client.hangUp()
         #expect(eventually(5) { number(tunnel.homeStatus, "connections") == 0 && number(tunnel.workStatus(), "services.echo.active") == 0 })
+        // The pooled connection the client took was replaced (after the service connection was made): the pool
+        // is back at its target, on both sides.
+        #expect(eventually(5) {
+            let pool = tunnel.workStatus()
+            return number(pool, "pool.idle") == number(pool, "pool.target") && number(tunnel.homeStatus, "agents.w1.idleDataConnections") == number(pool, "pool.target")
+        }, "\(tunnel.workStatus())")
         if !tls {
             #expect(number(tunnel.homeStatus, "splicedRelays") == 0)
             #expect(number(tunnel.workStatus(), "splicedRelays") == 0)
