@@ -32,8 +32,10 @@ struct Renderer: ~Copyable {
     private let objects: UnsafeMutablePointer<Unmanaged<ObjectStorage>?>
     private var stackCount = 0
     private let stackCapacity: Int
-    /// Per instruction, where its name was last found (see `resolve`).
+    /// Where names were last found (see `resolve`): a small table indexed by instruction, so that a render of a
+    /// large set (every target's templates) does not pay to clear an entry for each of its instructions.
     private let lookups: UnsafeMutablePointer<Lookup>
+    static let lookupSlots = 256
 
     /// The indentation of the standalone partials being rendered, written at each line start.
     var indent: [UInt8] = [] {
@@ -66,8 +68,8 @@ struct Renderer: ~Copyable {
         stackCapacity = max(limits.renderDepth, 0) + 2
         values = .allocate(capacity: stackCapacity)
         objects = .allocate(capacity: stackCapacity)
-        lookups = .allocate(capacity: Swift.max(instructions.count, 1))
-        lookups.initialize(repeating: Lookup(), count: Swift.max(instructions.count, 1))
+        lookups = .allocate(capacity: Self.lookupSlots)
+        lookups.initialize(repeating: Lookup(), count: Self.lookupSlots)
     }
 
     deinit {
@@ -248,9 +250,11 @@ struct Renderer: ~Copyable {
     /// in and its slot there, and the objects of the (at most two) levels above, which did not have it (nil for
     /// levels that were not objects). The same stack again finds it in the same place without a search: the data
     /// does not change while it renders, so an object that lacked the key still lacks it. Inside a section over
-    /// a list (a rule's sources) this is every iteration after the first.
+    /// a list (a rule's sources) this is every iteration after the first. Instructions share a slot when their
+    /// numbers agree in the low bits; `instruction` says whose the entry is (a miss just searches again).
     struct Lookup {
-        var height: Int32 = 0  // 0: nothing cached (the stack always holds the data)
+        var instruction: Int32 = -1
+        var height: Int32 = 0
         var level: Int32 = 0
         var slot: Int = 0
         var found: UnsafeRawPointer? = nil
@@ -272,9 +276,9 @@ struct Renderer: ~Copyable {
         guard entry.count > 0 else { return values[stackCount - 1] }
         let first = Int(entry.first)
         var found: UnsafePointer<TemplateValue>? = nil
-        let lookup = lookups + i
+        let lookup = lookups + (i & (Self.lookupSlots - 1))
         let cached = lookup.pointee
-        if Int(cached.height) == stackCount, let storage = objects[Int(cached.level)],
+        if Int(cached.instruction) == i, Int(cached.height) == stackCount, let storage = objects[Int(cached.level)],
            UnsafeRawPointer(storage.toOpaque()) == cached.found,
            cached.level + 1 >= cached.height || objectIdentity(Int(cached.level) + 1) == cached.above1,
            cached.level + 2 >= cached.height || objectIdentity(Int(cached.level) + 2) == cached.above2
@@ -290,7 +294,7 @@ struct Renderer: ~Copyable {
                         found = storage._withUnsafeGuaranteedRef { $0.valuePointer(slot) }
                         if stackCount - level <= 3 {
                             lookup.pointee = Lookup(
-                                height: Int32(stackCount), level: Int32(level), slot: slot,
+                                instruction: Int32(truncatingIfNeeded: i), height: Int32(stackCount), level: Int32(level), slot: slot,
                                 found: UnsafeRawPointer(storage.toOpaque()),
                                 above1: level + 1 < stackCount ? objectIdentity(level + 1) : nil,
                                 above2: level + 2 < stackCount ? objectIdentity(level + 2) : nil)

@@ -23,6 +23,20 @@ import Testing
         #expect(out == "top|top|deep|top")
     }
 
+    /// More tags than the renderer's table of remembered lookups: tags whose instruction numbers share a slot
+    /// must not take each other's answer.
+    @Test func tagsThatShareARememberedSlotKeepTheirOwnNames() throws {
+        let names = (0..<600).map { "k\($0)" }
+        let text = "{{#items}}" + names.map { "{{\($0)}}," }.joined() + "\n{{/items}}"
+        var items: [TemplateValue] = []
+        var expected = ""
+        for row in 0..<3 {
+            items.append(.object(TemplateObject(names.enumerated().map { ($0.element, TemplateValue.string("r\(row)v\($0.offset)")) })))
+            expected += names.indices.map { "r\(row)v\($0)," }.joined() + "\n"
+        }
+        #expect(try render(text, ["items": .list(items)]) == expected)
+    }
+
     @Test func dottedNamesAndListsOfScalars() throws {
         let data: TemplateValue = ["s": ["t": "x"], "items": [1, 2, 3], "n": "k"]
         #expect(try render("{{#items}}{{s.t}}{{.}}{{n}},{{/items}}", data) == "x1k,x2k,x3k,")
