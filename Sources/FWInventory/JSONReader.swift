@@ -226,6 +226,7 @@ struct JSONParser<Builder: JSONValueBuilder> {
             i += 1; depth -= 1
             return Builder.list(items)
         }
+        items.reserveCapacity(8)  // not empty: skip the first growth steps (1, 2, 4) of the many short lists
         while true {
             skipSpace()
             items.append(try parseValue())

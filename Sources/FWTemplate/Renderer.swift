@@ -459,6 +459,24 @@ struct Renderer: ~Copyable {
 
     mutating func writeInteger(_ number: Int) {
         var magnitude = number.magnitude
+        // Ports, counts, prefix lengths: up to five digits straight into the output.
+        if magnitude < 100_000 {
+            let length = magnitude < 10 ? 1 : magnitude < 100 ? 2 : magnitude < 1_000 ? 3 : magnitude < 10_000 ? 4 : 5
+            let total = length + (number < 0 ? 1 : 0)
+            if count &+ total > capacity {
+                guard count &+ total <= limits.outputBytes else { outputOverflowed = true; return }
+                grow(to: count + total)
+            }
+            var k = count + total
+            repeat {
+                k -= 1
+                bytes[k] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: magnitude % 10)
+                magnitude /= 10
+            } while magnitude != 0
+            if number < 0 { bytes[count] = UInt8(ascii: "-") }
+            count &+= total
+            return
+        }
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
             var k = 20
             repeat {

@@ -50,3 +50,14 @@ import Testing
         }
     }
 }
+
+/// Integers written straight into the output (up to five digits) and through the general path (more).
+@Suite struct IntegerTextTests {
+    @Test func everyLengthAndSignAroundTheFastPath() throws {
+        var numbers: [Int] = [0, 1, 9, 10, 99, 100, 999, 1_000, 9_999, 10_000, 99_999, 100_000, 123_456_789, .max, .min]
+        numbers += numbers.filter { $0 != .min && $0 != 0 }.map { -$0 }
+        for number in numbers {
+            #expect(try render("[{{n}}]", ["n": .int(number)], options: .fwctl) == "[\(number)]", "\(number)")
+        }
+    }
+}
