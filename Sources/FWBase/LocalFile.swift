@@ -9,8 +9,8 @@ import Darwin
 /// Reading a local file whole: templates, inventories, vars and data files.
 ///
 /// One read loop with the file's size as the first guess, into one array: no Foundation `Data` and no second
-/// copy. Reading stops with an error past `maxBytes` (a FIFO or a device never ends), so bad input cannot make
-/// memory grow without bound.
+/// copy. Reading stops with an error past `maxBytes` (a device such as /dev/zero never ends), so bad input
+/// cannot make memory grow without bound. A FIFO is read like any reader reads it: until its writer closes it.
 public enum LocalFile {
     /// The most any caller reads by default: far beyond any inventory or template, far below memory.
     public static let defaultMaxBytes = 1 << 30

@@ -291,29 +291,42 @@ struct JSONParser<Builder: JSONValueBuilder> {
         let start = i
         // Fast path: no escapes. Eight bytes at a time while none of them ends the plain run (a quote, a
         // backslash or a control character), then byte by byte from the word that has one.
+        // Non-ASCII bytes are noted on the way, so only such strings are checked for valid UTF-8 (Python, as
+        // Ansible reads a file, refuses invalid UTF-8; it is never replaced silently).
         let base = UnsafeRawPointer(bytes.baseAddress!)
+        var nonASCII: UInt64 = 0
         while i + 8 <= bytes.count {
             let word = base.loadUnaligned(fromByteOffset: i, as: UInt64.self)
             if Self.endsPlainRun(word) { break }
+            nonASCII |= word
             i += 8
         }
+        var high: UInt8 = 0
         while i < bytes.count {
             let b = bytes[i]
             if b == UInt8(ascii: "\"") {
-                let s = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<i]), as: UTF8.self)
+                let text = UnsafeBufferPointer(rebasing: bytes[start..<i])
+                if nonASCII & 0x8080_8080_8080_8080 != 0 || high & 0x80 != 0 {
+                    guard let s = String(validating: text, as: UTF8.self) else { throw failure("invalid UTF-8 in a string") }
+                    i += 1
+                    return s
+                }
+                let s = String(decoding: text, as: UTF8.self)
                 i += 1
                 return s
             }
             if b == UInt8(ascii: "\\") { break }
             if b < 0x20 { throw failure("control character in a string") }
+            high |= b
             i += 1
         }
         var out = Array(bytes[start..<i])
         while i < bytes.count {
             let b = bytes[i]
             if b == UInt8(ascii: "\"") {
+                guard let s = String(validating: out, as: UTF8.self) else { throw failure("invalid UTF-8 in a string") }
                 i += 1
-                return String(decoding: out, as: UTF8.self)
+                return s
             }
             if b < 0x20 { throw failure("control character in a string") }
             if b != UInt8(ascii: "\\") { out.append(b); i += 1; continue }

@@ -105,7 +105,7 @@ struct Renderer: ~Copyable {
                 i += 1
                 // Text is most often followed by a tag: taking it here saves a dispatch through the switch, whose
                 // indirect jump is most of what an instruction costs.
-                if i < end, instructions[i].code == .escaped {
+                if i < end, !outputOverflowed, instructions[i].code == .escaped {
                     try interpolate(i, instructions[i])
                     i += 1
                 }

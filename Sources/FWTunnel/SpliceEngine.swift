@@ -206,9 +206,13 @@ private final class SpliceLoop: Sendable {
             session.finished()
             return
         }
+        // The wake-up is written under the lock: the loop closes its eventfd only after it has seen `stopping`
+        // under the same lock, so the write cannot reach a closed (or reused) descriptor.
         let accepted = inbox.withLock { inbox -> Bool in
             guard !inbox.stopping else { return false }
             inbox.sessions.append(session)
+            var one: UInt64 = 1
+            _ = write(wake, &one, 8)
             return true
         }
         guard accepted else {
@@ -216,17 +220,16 @@ private final class SpliceLoop: Sendable {
             session.finished()
             return
         }
-        var one: UInt64 = 1
-        _ = write(wake, &one, 8)
     }
 
     func stop() {
-        let waiting = inbox.withLock { inbox in
-            inbox.stopping = true
-            return inbox.sessions
-        }
         guard let worker = thread.withLock({ $0 }) else {
             // No thread (tests): nothing else will close what was submitted.
+            let waiting = inbox.withLock { inbox in
+                defer { inbox.sessions = [] }
+                inbox.stopping = true
+                return inbox.sessions
+            }
             for session in waiting {
                 for fd in session.descriptors { close(fd) }
                 session.finished()
@@ -235,8 +238,12 @@ private final class SpliceLoop: Sendable {
             close(wake)
             return
         }
-        var one: UInt64 = 1
-        _ = write(wake, &one, 8)
+        // Under the lock, as in `submit`: the loop closes its eventfd once it has seen `stopping`.
+        inbox.withLock { inbox in
+            inbox.stopping = true
+            var one: UInt64 = 1
+            _ = write(wake, &one, 8)
+        }
         worker.join()
     }
 

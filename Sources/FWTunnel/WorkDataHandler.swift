@@ -135,6 +135,7 @@ final class WorkDataHandler: ChannelInboundHandler {
     private func open(_ connect: Connect, context: ChannelHandlerContext) {
         guard let service = agent.services[connect.service], let counters = agent.counters.services[connect.service] else {
             agent.logger.warning("home asked for a service this agent does not serve", metadata: ["service": "\(DisplayEscaping.escaped(connect.service))"])
+            agent.replaceUsed()  // this connection was taken out of the pool: it still needs its replacement
             state = .closed
             context.close(promise: nil)
             return

@@ -151,6 +151,23 @@ import Testing
         }
     }
 
+    /// Invalid UTF-8 inside a string is an error, as it is for Python reading the file as Ansible does; valid
+    /// multi-byte text in any position of the word scan is kept.
+    @Test func invalidUTF8InAStringIsRefused() throws {
+        let invalid: [[UInt8]] = [[0xFF], [0x61, 0x62, 0xC3], [0xC0, 0xAF], [0xED, 0xA0, 0x80], Array("abcdefghij".utf8) + [0x80],
+                                  Array("\\n".utf8) + [0xFE]]
+        for body in invalid {
+            let text = [UInt8(ascii: "\"")] + body + [UInt8(ascii: "\"")]
+            let failure = #expect(throws: JSONReader.Failure.self) { try JSONReader.parse(text) }
+            #expect(failure?.message == "invalid UTF-8 in a string", "\(body)")
+            #expect(throws: JSONReader.Failure.self) { try JSONReader.parseTemplateValue(text) }
+        }
+        for offset in 0..<12 {
+            let plain = String(repeating: "a", count: offset)
+            #expect(try JSONReader.parse(Array("\"\(plain)😀é\(plain)\"".utf8)).value == .string(plain + "😀é" + plain))
+        }
+    }
+
     /// Numbers as Python reads them, through the digit fast path (up to 18 digits) and past it.
     @Test func integersOfEveryLengthAndTheirEdges() throws {
         let cases: [(String, InventoryValue)] = [

@@ -116,4 +116,14 @@ import Testing
         #expect(try render(String(repeating: "{{v}}", count: 10), ["v": .string(String(repeating: "b", count: 100))], options: options).count == 1_000)
         #expect(renderError("x" + String(repeating: "{{v}}", count: 10), ["v": .string(String(repeating: "b", count: 100))], options: options)?.kind == .limitExceeded)
     }
+
+    /// Text that passes the limit is reported as the limit, even when the tag right after it would fail too:
+    /// the size is the cause, not the data.
+    @Test func textOverTheLimitIsReportedBeforeTheNextTag() throws {
+        var options = TemplateOptions.spec
+        options.limits.outputBytes = 6
+        for data: TemplateValue in [["x": ["k": 1]], ["x": "fine"], [:]] {
+            #expect(renderError("0123456789{{x}}", data, options: options)?.kind == .limitExceeded, "\(data)")
+        }
+    }
 }
