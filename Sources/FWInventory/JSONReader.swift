@@ -21,6 +21,9 @@ enum JSONReader {
         var keyOrder: [String]
     }
 
+    /// Nesting deeper than this is refused (the parser recurses once per level).
+    static let maxDepth = 512
+
     static func parse(_ bytes: [UInt8]) throws -> Document<InventoryValue> {
         try JSONParser<InventoryValueBuilder>.parse(bytes)
     }
@@ -104,7 +107,6 @@ struct JSONParser<Builder: JSONValueBuilder> {
     /// The top-level object's keys: the line of each (the last of duplicates) and their order of first appearance.
     private var keyLines: [String: Int] = [:]
     private var keyOrder: [String] = []
-    private static var maxDepth: Int { 512 }
 
     private init(_ bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
 
@@ -165,7 +167,7 @@ struct JSONParser<Builder: JSONValueBuilder> {
 
     private mutating func enter() throws {
         depth += 1
-        if depth > Self.maxDepth { throw failure("JSON nested more than \(Self.maxDepth) levels deep") }
+        if depth > JSONReader.maxDepth { throw failure("JSON nested more than \(JSONReader.maxDepth) levels deep") }
         i += 1
     }
 

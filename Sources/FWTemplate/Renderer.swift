@@ -360,15 +360,14 @@ struct Renderer: ~Copyable {
             if strict { throw undefined(i, instruction.a, tag: instruction.code == .raw ? "{{&" : "{{") }
             return
         }
-        // A string is written from where it sits in the data, borrowed: copying the value out would retain and
-        // release its storage at every tag.
-        if let safe = found.pointee.withStringBytes({ bytes in write(bytes, instruction.code) }) {
-            if !safe, case .string(let text) = found.pointee { throw unsafeValue(text, i, instruction) }
-            return
-        }
         switch found.pointee {
-        case .string(let text):
-            try write(text, i, instruction)
+        case .string:
+            // Written from the string's own storage: one copy of the value (a retain and release for strings of
+            // 16 bytes and more), where binding it here and passing it on made two.
+            if found.pointee.withStringBytes({ bytes in write(bytes, instruction.code) }) == false,
+               case .string(let text) = found.pointee {
+                throw unsafeValue(text, i, instruction)
+            }
         case .int(let number):
             writeInteger(number)
         case .double(let number):
@@ -400,13 +399,11 @@ struct Renderer: ~Copyable {
     }
 
     @inline(__always)
+    /// A number's text (made here, not taken from the data).
     mutating func write(_ text: String, _ i: Int, _ instruction: Instruction) throws(TemplateError) {
-        var safe: Bool? = text.utf8.withContiguousStorageIfAvailable { bytes in write(bytes, instruction.code) }
-        if safe == nil {
-            // Not contiguous UTF-8 (e.g. bridged storage): copy once.
-            safe = Array(text.utf8).withUnsafeBufferPointer { bytes in write(bytes, instruction.code) }
+        if TemplateValue.string(text).withStringBytes({ bytes in write(bytes, instruction.code) }) == false {
+            throw unsafeValue(text, i, instruction)
         }
-        if safe != true { throw unsafeValue(text, i, instruction) }
     }
 
     /// Writes a value's bytes with the set's escaping; false (and nothing that counts written) if rules

@@ -32,12 +32,13 @@ public enum TemplateValue: Sendable, Equatable {
         return nil
     }
 
-    /// For a string with contiguous UTF-8 (every native one), `body` over its bytes, borrowed in place; nil for
-    /// other values.
+    /// For a string, `body` over its UTF-8 bytes: the string's own storage when it is contiguous (every native
+    /// string), else a copy (bridged storage). nil for other values.
     @inline(__always)
     func withStringBytes<Result>(_ body: (UnsafeBufferPointer<UInt8>) -> Result) -> Result? {
         guard case .string(let text) = self else { return nil }
-        return text.utf8.withContiguousStorageIfAvailable(body)
+        if let result = text.utf8.withContiguousStorageIfAvailable(body) { return result }
+        return Array(text.utf8).withUnsafeBufferPointer(body)
     }
 
     /// A short word for the kind of value, for error messages.
