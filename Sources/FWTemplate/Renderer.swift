@@ -398,8 +398,8 @@ struct Renderer: ~Copyable {
             help: "iterate it with {{#\(name)}}...{{/\(name)}} or name one of its fields")
     }
 
-    @inline(__always)
     /// A number's text (made here, not taken from the data).
+    @inline(__always)
     mutating func write(_ text: String, _ i: Int, _ instruction: Instruction) throws(TemplateError) {
         if TemplateValue.string(text).withStringBytes({ bytes in write(bytes, instruction.code) }) == false {
             throw unsafeValue(text, i, instruction)
