@@ -5,6 +5,8 @@
   probe.py banner-server PORT          send one byte on connect, then close (a server that speaks first)
   probe.py cps PORT SECONDS THREADS    short connections per second: connect, 1 byte there and back, close
   probe.py ttfb PORT COUNT             median and p90 microseconds from connect() to the first byte
+  probe.py ttfb-vs DIRECT PORT COUNT   the same, alternating a direct connection and one to PORT: median and p90 of
+                                       each, then the median of the pairs' differences (PORT minus direct)
   probe.py hold PORT COUNT SECONDS     open COUNT concurrent connections, check each echoes, hold them SECONDS
 """
 import socket, sys, threading, time, statistics
@@ -86,6 +88,29 @@ def ttfb(port, n):
     print(f"{statistics.median(samples):.0f} {samples[int(len(samples) * 0.9)]:.0f}")
 
 
+def first_byte(port):
+    start = time.perf_counter()
+    s = connect(port)
+    s.recv(1)
+    elapsed = (time.perf_counter() - start) * 1e6
+    s.close()
+    return elapsed
+
+
+def ttfb_vs(direct, port, n):
+    """Pairs taken back to back, so a change in the machine's load moves both sides of a pair alike."""
+    a, b = [], []
+    for _ in range(n):
+        a.append(first_byte(direct))
+        time.sleep(0.005)
+        b.append(first_byte(port))
+        time.sleep(0.005)
+    differences = sorted(y - x for x, y in zip(a, b))
+    a.sort(); b.sort()
+    p90 = int(n * 0.9)
+    print(f"{statistics.median(a):.0f} {a[p90]:.0f} {statistics.median(b):.0f} {b[p90]:.0f} {statistics.median(differences):.0f}")
+
+
 def hold(port, n, seconds):
     socks = []
     for i in range(n):
@@ -113,5 +138,6 @@ if __name__ == "__main__":
     elif command == "banner-server": serve(args[0], banner)
     elif command == "cps": cps(*args)
     elif command == "ttfb": ttfb(*args)
+    elif command == "ttfb-vs": ttfb_vs(*args)
     elif command == "hold": hold(*args)
     else: sys.exit(__doc__)

@@ -3,9 +3,12 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 int fw_epoll_create(void) { return epoll_create1(EPOLL_CLOEXEC); }
@@ -47,4 +50,36 @@ long fw_raise_open_file_limit(void) {
         if (setrlimit(RLIMIT_NOFILE, &limit) != 0) return -1;
     }
     return (long)limit.rlim_cur;
+}
+
+int fw_tcp_connect(const void *address, unsigned length, int *in_progress) {
+    const struct sockaddr *target = address;
+    int fd = socket(target->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP);
+    if (fd < 0) return -1;
+    int one = 1;
+    if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) != 0 ||
+        setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one) != 0) {
+        int saved = errno;
+        close(fd);
+        errno = saved;
+        return -1;
+    }
+    *in_progress = 0;
+    if (connect(fd, target, (socklen_t)length) != 0) {
+        if (errno != EINPROGRESS) {
+            int saved = errno;
+            close(fd);
+            errno = saved;
+            return -1;
+        }
+        *in_progress = 1;
+    }
+    return fd;
+}
+
+int fw_socket_error(int fd) {
+    int error = 0;
+    socklen_t length = sizeof error;
+    if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &length) != 0) return errno;
+    return error;
 }

@@ -193,11 +193,30 @@ final class HomeAgentHandler: ChannelInboundHandler {
         return true
     }
 
+    /// The socket under this data connection, read when it entered the pool (nil: not read, read it then).
+    private(set) var socket: CInt?
+
+    /// For the kernel relay, in one step on this channel's loop: a descriptor of its own for the socket, the
+    /// encoded Connect frame (the engine writes it before any client byte) and the bytes work sent that this
+    /// handler already holds (they go to the client first). The caller closes the channel in the same step.
+    /// nil when the connection is gone or NIO still holds bytes to write on it (a heartbeat that has not left:
+    /// the Connect frame must not overtake it); `beginSplice` then writes it through NIO.
+    func takeForSplice(connect: Connect) -> (socket: CInt, connectFrame: [UInt8], fromWork: [UInt8])? {
+        guard case .idleData = state, let context, context.channel.isActive,
+              (try? context.channel.syncOptions?.getOption(ChannelOptions.bufferedWritableBytes)) == 0,
+              let descriptor = SpliceEngine.takeDescriptor(context.channel, known: socket) else { return nil }
+        heartbeat.stop()
+        state = .splicing
+        var fromWork: [UInt8] = []
+        if let rest = reader.takeRemaining() { fromWork.append(contentsOf: rest.readableBytesView) }
+        var buffer = context.channel.allocator.buffer(capacity: 64)
+        Frame.connect(connect).encode(into: &buffer)
+        return (descriptor, Array(buffer.readableBytesView), fromWork)
+    }
+
     /// Like `beginRelay`, for the kernel relay: reads stop, the Connect frame goes out, and the future gives the
     /// bytes work sent after it that this handler already holds (they go to the client first). nil if this
     /// connection is already gone.
-    /// The socket under this data connection, read when it entered the pool (nil: not read, read it then).
-    private(set) var socket: CInt?
 
     func beginSplice(connect: Connect) -> EventLoopFuture<[UInt8]>? {
         guard case .idleData = state, let context, context.channel.isActive else { return nil }

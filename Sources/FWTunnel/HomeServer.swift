@@ -251,6 +251,20 @@ public final class HomeServer: Sendable {
     /// The kernel relay's link: once the Connect frame is written, both sockets leave NIO for the splice engine,
     /// with whatever NIO already read going first. The client counts as connected until the engine is done.
     private func splice(_ client: WaitingClient, to data: Channel, engine: SpliceEngine, toWork: [ByteCount], toClient: [ByteCount]) {
+        // Both channels on this loop (the usual case: with the kernel relaying, home's connections share one
+        // loop): everything in this step, the Connect frame written by the engine's first pump, no task queued.
+        if data.eventLoop.inEventLoop, client.channel.eventLoop.inEventLoop,
+           let handler = try? data.pipeline.syncOperations.handler(type: HomeAgentHandler.self),
+           let admission = try? client.channel.pipeline.syncOperations.handler(type: ClientAdmissionHandler.self),
+           let clientSocket = SpliceEngine.takeDescriptor(client.channel) {
+            if let taken = handler.takeForSplice(connect: client.connect) {
+                startSplice(client, clientSocket: clientSocket, dataSocket: taken.socket, fromClient: admission.takeHeld(),
+                            fromWork: taken.fromWork, connectFrame: taken.connectFrame, engine: engine, toWork: toWork, toClient: toClient)
+                data.close(promise: nil)
+                return
+            }
+            close(clientSocket)
+        }
         data.eventLoop.execute { [self] in
             guard let handler = try? data.pipeline.syncOperations.handler(type: HomeAgentHandler.self),
                   let written = handler.beginSplice(connect: client.connect) else {
@@ -276,19 +290,27 @@ public final class HomeServer: Sendable {
                         client.channel.close(promise: nil)
                         return
                     }
-                    let fromClient = admission.takeHeld()
-                    for counter in toWork { counter.add(fromClient.count) }
-                    for counter in toClient { counter.add(fromWork.count) }
-                    let ip = Endpoint(client.channel.remoteAddress)?.address ?? []
-                    state.withLock { $0.spliced[client.id] = 2 }
-                    client.channel.close(promise: nil)
-                    engine.start(.init(first: clientSocket, second: dataSocket, toSecond: fromClient, toFirst: fromWork,
-                                       countFirstToSecond: toWork, countSecondToFirst: toClient) { [self] in
-                        if state.withLock({ $0.splicedEnd(id: client.id) }) { clientClosed(id: client.id, ip: ip) }
-                    })
+                    startSplice(client, clientSocket: clientSocket, dataSocket: dataSocket, fromClient: admission.takeHeld(),
+                                fromWork: fromWork, connectFrame: [], engine: engine, toWork: toWork, toClient: toClient)
                 }
             }
         }
+    }
+
+    /// Hands both sockets to the engine (the Connect frame, when not yet written, and the client's held bytes go
+    /// to work first), then lets go of the client's NIO channel. The client counts as connected until both its
+    /// NIO close and the engine's end were seen.
+    private func startSplice(_ client: WaitingClient, clientSocket: CInt, dataSocket: CInt, fromClient: [UInt8], fromWork: [UInt8],
+                             connectFrame: [UInt8], engine: SpliceEngine, toWork: [ByteCount], toClient: [ByteCount]) {
+        for counter in toWork { counter.add(fromClient.count) }
+        for counter in toClient { counter.add(fromWork.count) }
+        let ip = Endpoint(client.channel.remoteAddress)?.address ?? []
+        state.withLock { $0.spliced[client.id] = 2 }
+        engine.start(.init(first: clientSocket, second: dataSocket, toSecond: connectFrame + fromClient, toFirst: fromWork,
+                           countFirstToSecond: toWork, countSecondToFirst: toClient) { [self] in
+            if state.withLock({ $0.splicedEnd(id: client.id) }) { clientClosed(id: client.id, ip: ip) }
+        })
+        client.channel.close(promise: nil)
     }
 
     // MARK: Agents

@@ -25,9 +25,20 @@ final class SpliceEngine: Sendable {
         var toFirst: [UInt8]
         var countFirstToSecond: [ByteCount]
         var countSecondToFirst: [ByteCount]
+        /// Set when `second` is still connecting (a non-blocking connect under way): nothing moves until it is
+        /// connected, and a connect that fails or outlasts its timeout ends the relay.
+        var connecting: PendingConnect? = nil
         /// Called once when both sockets are closed: on the engine's thread, or on the caller's when the relay
         /// ends (or cannot start) within `start`.
         var finished: @Sendable () -> Void
+    }
+
+    /// A connect the engine finishes: its own threads wait for it, so the thread that started it need not.
+    struct PendingConnect: Sendable {
+        var timeout: Duration
+        /// Called once, on the engine's thread, with the reason, when the connect fails or times out (before
+        /// `finished`).
+        var failed: @Sendable (String) -> Void
     }
 
     private let loops: [SpliceLoop]
@@ -131,6 +142,8 @@ private struct SpliceSession: Sendable {
     var forward: SpliceDirection
     var backward: SpliceDirection
     var interest: (CUnsignedInt, CUnsignedInt) = (0, 0)
+    /// `forward.to` (the relay's second socket) is still connecting.
+    var connecting: SpliceEngine.PendingConnect?
     let finished: @Sendable () -> Void
 
     /// The session for `relay` with its two pipes; nil (and nothing left open but the relay's sockets) when the
@@ -146,11 +159,22 @@ private struct SpliceSession: Sendable {
                                   prefix: relay.toSecond, counters: relay.countFirstToSecond)
         backward = SpliceDirection(from: relay.second, to: relay.first, pipeRead: backwardPipe[0], pipeWrite: backwardPipe[1],
                                    prefix: relay.toFirst, counters: relay.countSecondToFirst)
+        connecting = relay.connecting
         finished = relay.finished
+    }
+
+    /// The connect under way has ended (its socket showed writable or in error): nil when it succeeded, else why
+    /// it failed.
+    mutating func connectEnded() -> String? {
+        let error = fw_socket_error(forward.to)
+        guard error == 0 else { return String(cString: strerror(error)) }
+        connecting = nil
+        return nil
     }
 
     /// Pumps both directions: whether the relay is over (both done, or either failed).
     mutating func pumpBoth() -> (over: Bool, progressed: Bool) {
+        if connecting != nil { return (false, false) }
         let forward = forward.pump()
         let backward = backward.pump()
         return (forward == .failed || backward == .failed || (forward == .done && backward == .done),
@@ -163,6 +187,7 @@ private struct SpliceSession: Sendable {
     /// incoming direction waits to write. A direction that is not blocked but not done either (it hit its
     /// bound) leaves its socket interested, so level-triggered epoll comes back to it.
     func wanted() -> (CUnsignedInt, CUnsignedInt) {
+        if connecting != nil { return (0, CUnsignedInt(FW_EPOLL_OUT)) }
         var first: CUnsignedInt = 0, second: CUnsignedInt = 0
         if forward.waitingIn { first |= CUnsignedInt(FW_EPOLL_IN) }
         if forward.waitingOut { second |= CUnsignedInt(FW_EPOLL_OUT) }
@@ -195,6 +220,12 @@ private final class SpliceLoop: Sendable {
     /// service that speaks first has usually spoken by the time its connection is handed over, and waiting for
     /// this thread to wake would put that wake-up on every new connection's first byte.
     func submit(_ relay: SpliceEngine.Relay) {
+        var relay = relay
+        // The prefix goes before the pipes are even made: on home it is the Connect frame that work waits for.
+        if relay.connecting == nil, !relay.toSecond.isEmpty {
+            let written = relay.toSecond.withUnsafeBytes { write(relay.second, $0.baseAddress!, $0.count) }
+            if written > 0 { relay.toSecond.removeFirst(written) }
+        }
         guard var session = SpliceSession(relay) else {
             close(relay.first)
             close(relay.second)
@@ -250,12 +281,15 @@ private final class SpliceLoop: Sendable {
     /// The loop: sessions live only on this thread, keyed by a number whose low bit says which socket.
     private func run() {
         var sessions: [UInt64: SpliceSession] = [:]
+        /// Sessions whose second socket is still connecting, with the instant their connect times out.
+        var connecting: [UInt64: ContinuousClock.Instant] = [:]
         var nextKey: UInt64 = 0
         var tokens = [UInt64](repeating: 0, count: 256)
         var events = [CUnsignedInt](repeating: 0, count: 256)
 
         func end(_ key: UInt64) {
             guard let session = sessions.removeValue(forKey: key) else { return }
+            connecting[key] = nil
             for fd in session.descriptors { close(fd) }  // closing removes the sockets from epoll
             active.subtract(1, ordering: .relaxed)
             session.finished()
@@ -290,6 +324,7 @@ private final class SpliceLoop: Sendable {
             nextKey += 1
             sessions[key] = session
             active.add(1, ordering: .relaxed)
+            if let pending = session.connecting { connecting[key] = .now + pending.timeout }
             guard fw_epoll_control(epoll, 1, session.forward.from, 0, key << 1) == 0,
                   fw_epoll_control(epoll, 1, session.forward.to, 0, key << 1 | 1) == 0 else {
                 end(key)
@@ -298,11 +333,38 @@ private final class SpliceLoop: Sendable {
             pump(key, hangUp: false)
         }
 
+        /// A connect ended (its socket's event) or timed out (`timedOut`): the relay starts or ends.
+        func connectEnded(_ key: UInt64, timedOut: Bool) {
+            guard var session = sessions[key], let pending = session.connecting else { return }
+            let failure = timedOut ? "no answer within \(pending.timeout)" : session.connectEnded()
+            if let failure {
+                pending.failed(failure)
+                end(key)
+                return
+            }
+            connecting[key] = nil
+            sessions[key] = session
+            pump(key, hangUp: false)
+        }
+
+        /// Milliseconds until the first connect times out (rounded up), -1 when none is under way.
+        func timeout() -> CInt {
+            guard let first = connecting.values.min() else { return -1 }
+            let left = ContinuousClock.now.duration(to: first)
+            if left <= .zero { return 0 }
+            let (seconds, attoseconds) = left.components
+            return CInt(min(Int64(Int32.max), seconds * 1000 + attoseconds / 1_000_000_000_000_000 + 1))
+        }
+
         while true {
-            let count = fw_epoll_wait(epoll, &tokens, &events, 256, -1)
+            let count = fw_epoll_wait(epoll, &tokens, &events, 256, timeout())
             if count < 0 {
                 if errno == EINTR { continue }
                 break
+            }
+            if !connecting.isEmpty {
+                let now = ContinuousClock.now
+                for (key, deadline) in connecting where deadline <= now { connectEnded(key, timedOut: true) }
             }
             for i in 0..<Int(count) {
                 if tokens[i] == UInt64.max {
@@ -326,6 +388,11 @@ private final class SpliceLoop: Sendable {
                     continue
                 }
                 let key = tokens[i] >> 1
+                if connecting[key] != nil {
+                    // Only the connecting socket is watched (for writable), but either can report an error.
+                    if tokens[i] & 1 == 1 { connectEnded(key, timedOut: false) } else { end(key) }
+                    continue
+                }
                 if events[i] & CUnsignedInt(FW_EPOLL_ERR) != 0 {
                     end(key)
                     continue

@@ -1,4 +1,5 @@
 import FWBase
+import CFWSystem
 import Glibc
 import Logging
 import NIOCore
@@ -140,8 +141,12 @@ final class WorkDataHandler: ChannelInboundHandler {
             context.close(promise: nil)
             return
         }
-        state = .connecting
         counters.sessions.add(1)
+        if let engine = agent.splicer.withLock({ $0 }), let address = try? SocketAddress(ipAddress: service.target.host, port: service.target.port) {
+            splice(toServiceAt: address, connect: connect, service: service, counters: counters, context: context, engine: engine)
+            return
+        }
+        state = .connecting
         if let rest = reader.takeRemaining() { pending.append(rest) }
         context.channel.setOption(ChannelOptions.autoRead, value: false).whenFailure { _ in }
         let data = context.channel
@@ -165,9 +170,7 @@ final class WorkDataHandler: ChannelInboundHandler {
                 let (handler, context) = bound.value
                 switch result {
                 case .failure(let error):
-                    counters.connectFailures.add(1)
-                    handler.agent.logger.warning("cannot connect to the service", metadata: [
-                        "service": "\(service.name)", "target": "\(service.target)", "error": "\(error)"])
+                    Self.connectFailed(service: service, counters: counters, logger: handler.agent.logger, reason: "\(error)")
                     handler.state = .closed
                     context.close(promise: nil)
                 case .success(let target):
@@ -209,6 +212,54 @@ final class WorkDataHandler: ChannelInboundHandler {
         if pendingInputClosed { context.fireUserInboundEventTriggered(ChannelEvent.inputClosed) }
         data.setOption(ChannelOptions.autoRead, value: true).whenFailure { _ in }
         target.read()
+    }
+
+    private static func connectFailed(service: WorkConfig.Service, counters: WorkServiceCounters, logger: Logger, reason: String) {
+        counters.connectFailures.add(1)
+        logger.warning("cannot connect to the service", metadata: [
+            "service": "\(service.name)", "target": "\(service.target)", "error": "\(reason)"])
+    }
+
+    /// The kernel relay to a service at an IP address, without a NIO channel for it: the connect to the service
+    /// is the first thing done, so the service accepts while the rest is set up, and the engine's thread sees it
+    /// through (or reports it failed). The data connection's socket leaves NIO in this same step, so NIO reads
+    /// nothing more from it; what it had read past the Connect frame goes to the service after the PROXY header.
+    private func splice(toServiceAt address: SocketAddress, connect: Connect, service: WorkConfig.Service,
+                        counters: WorkServiceCounters, context: ChannelHandlerContext, engine: SpliceEngine) {
+        var inProgress: CInt = 0
+        let serviceSocket = address.withSockAddr { fw_tcp_connect($0, CUnsignedInt($1), &inProgress) }
+        let failure = serviceSocket < 0 ? String(cString: strerror(errno)) : nil
+        state = .closed
+        // The pool's replacement for this connection, after a few milliseconds: its setup (on work's loop and on
+        // home's) would otherwise share the CPU with the service's first answer.
+        let agent = agent
+        context.eventLoop.scheduleTask(in: Self.replacementDelay) { agent.replaceUsed() }
+        if let failure {
+            Self.connectFailed(service: service, counters: counters, logger: agent.logger, reason: failure)
+            context.close(promise: nil)
+            return
+        }
+        var toService: [UInt8] = service.proxyProtocol ? ProxyProtocolV2.header(source: connect.client, destination: connect.listener) : []
+        if let rest = reader.takeRemaining() {
+            toService.append(contentsOf: rest.readableBytesView)
+            counters.bytesToService.add(rest.readableBytes)
+        }
+        guard let dataSocket = SpliceEngine.takeDescriptor(context.channel, known: socket) else {
+            Glibc.close(serviceSocket)
+            context.close(promise: nil)
+            return
+        }
+        counters.active.add(1)
+        let logger = agent.logger
+        let pending = inProgress != 0 ? SpliceEngine.PendingConnect(timeout: .seconds(agent.config.connectTimeout)) { reason in
+            Self.connectFailed(service: service, counters: counters, logger: logger, reason: reason)
+        } : nil
+        engine.start(.init(first: dataSocket, second: serviceSocket, toSecond: toService, toFirst: [],
+                           countFirstToSecond: [counters.bytesToService], countSecondToFirst: [counters.bytesFromService],
+                           connecting: pending) {
+            counters.active.add(-1)
+        })
+        context.close(promise: nil)
     }
 
     /// The kernel relay: both sockets leave NIO for the splice engine, the PROXY header and the client bytes

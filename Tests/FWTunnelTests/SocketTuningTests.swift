@@ -1,3 +1,4 @@
+import CFWSystem
 import Glibc
 import Synchronization
 @testable import FWTunnel
@@ -75,5 +76,187 @@ import Testing
         #expect(recv(client, &byte, 1, Int32(MSG_DONTWAIT)) == 0)
         #expect(recv(service, &byte, 1, Int32(MSG_DONTWAIT)) == 0)
         close(client); close(service)
+    }
+
+    /// A loopback listener of raw sockets: its port, and the descriptor (backlog as given).
+    private func listener(backlog: Int32 = 16) throws -> (fd: CInt, port: UInt16) {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let ok = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, length) == 0 && listen(fd, backlog) == 0 && getsockname(fd, $0, &length) == 0
+            }
+        }
+        guard fd >= 0, ok else { throw TunnelTestError("listener: \(errno)") }
+        return (fd, UInt16(bigEndian: address.sin_port))
+    }
+
+    /// `fw_tcp_connect` to 127.0.0.1:`port`: the socket and whether the connect is still under way.
+    private func connecting(to port: UInt16) -> (fd: CInt, inProgress: Bool) {
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = port.bigEndian
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var inProgress: CInt = 0
+        let fd = withUnsafePointer(to: &address) { fw_tcp_connect($0, CUnsignedInt(MemoryLayout<sockaddr_in>.size), &inProgress) }
+        return (fd, inProgress != 0)
+    }
+
+    private final class Outcome: Sendable {
+        let failures = Mutex<[String]>([])
+        let finished = Atomic<Int>(0)
+    }
+
+    private func relay(_ first: CInt, _ second: CInt, prefix: [UInt8], timeout: Duration, outcome: Outcome) -> SpliceEngine.Relay {
+        .init(first: first, second: second, toSecond: prefix, toFirst: [], countFirstToSecond: [], countSecondToFirst: [],
+              connecting: .init(timeout: timeout) { reason in outcome.failures.withLock { $0.append(reason) } }) {
+            outcome.finished.add(1, ordering: .relaxed)
+        }
+    }
+
+    /// A relay whose second socket is still connecting holds everything (the prefix too) until the connect is
+    /// done, then relays both ways; the connect is not reported as failed.
+    @Test func aConnectUnderWayIsFinishedByTheEngineBeforeAnythingMoves() throws {
+        let engine = try SpliceEngine(threads: 1)
+        defer { engine.shutdown() }
+        let service = try listener()
+        defer { close(service.fd) }
+        let (client, first) = socketPair()
+        defer { close(client) }
+        let target = connecting(to: service.port)
+        #expect(target.fd >= 0)
+        let outcome = Outcome()
+        try #require(target.fd >= 0)
+        engine.start(relay(first, target.fd, prefix: Array("PROXY ".utf8), timeout: .seconds(5), outcome: outcome))
+        #expect(write(client, "hello", 5) == 5)
+        let accepted = accept(service.fd, nil, nil)
+        try #require(accepted >= 0)
+        defer { close(accepted) }
+        var timeout = timeval(tv_sec: 5, tv_usec: 0)
+        setsockopt(accepted, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        setsockopt(client, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var got: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 64)
+        while got.count < 11 {
+            let n = recv(accepted, &chunk, chunk.count, 0)
+            if n <= 0 { break }
+            got += chunk[0..<n]
+        }
+        #expect(String(decoding: got, as: UTF8.self) == "PROXY hello", "the prefix first, then the client's bytes")
+        #expect(write(accepted, "banner", 6) == 6)
+        let n = recv(client, &chunk, chunk.count, 0)
+        #expect(n == 6)
+        #expect(outcome.failures.withLock { $0 }.isEmpty)
+        #expect(outcome.finished.load(ordering: .relaxed) == 0)
+    }
+
+    /// A connect the service refuses ends the relay: the failure is reported once with the kernel's reason,
+    /// then `finished`, and the other side sees the end.
+    @Test func aRefusedConnectIsReportedAndEndsTheRelay() throws {
+        let engine = try SpliceEngine(threads: 1)
+        defer { engine.shutdown() }
+        // A bound socket that does not listen: connects to its port are refused.
+        let bound = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(bound) }
+        let port = UInt16(try freePortBound(bound))
+        let target = connecting(to: port)
+        if target.fd < 0 {
+            #expect(errno == ECONNREFUSED, "refused at once")
+            return
+        }
+        #expect(target.inProgress)
+        let (client, first) = socketPair()
+        defer { close(client) }
+        let outcome = Outcome()
+        engine.start(relay(first, target.fd, prefix: [], timeout: .seconds(5), outcome: outcome))
+        #expect(eventually(5) { outcome.finished.load(ordering: .relaxed) == 1 })
+        #expect(outcome.failures.withLock { $0 } == [String(cString: strerror(ECONNREFUSED))])
+        var byte: UInt8 = 0
+        #expect(recv(client, &byte, 1, 0) == 0, "the other side was closed")
+        #expect(engine.active == 0)
+    }
+
+    /// A connect that gets no answer (the service's accept queue is full, so the kernel drops its SYN) ends after
+    /// its timeout, not after the kernel's own minutes of retries.
+    @Test func aConnectWithoutAnswerTimesOut() throws {
+        let engine = try SpliceEngine(threads: 1)
+        defer { engine.shutdown() }
+        let service = try listener(backlog: 0)
+        defer { close(service.fd) }
+        // Backlog 0 queues one connection; it fills the queue, so later SYNs are dropped.
+        let filler = connecting(to: service.port)
+        defer { close(filler.fd) }
+        #expect(eventually(2) { fw_socket_error(filler.fd) == 0 && isWritable(filler.fd) })
+        let target = connecting(to: service.port)
+        try #require(target.fd >= 0)
+        #expect(target.inProgress)
+        let (client, first) = socketPair()
+        defer { close(client) }
+        let outcome = Outcome()
+        let started = ContinuousClock.now
+        engine.start(relay(first, target.fd, prefix: [], timeout: .milliseconds(300), outcome: outcome))
+        #expect(eventually(5) { outcome.finished.load(ordering: .relaxed) == 1 })
+        let took = ContinuousClock.now - started
+        #expect(outcome.failures.withLock { $0 }.count == 1)
+        #expect(outcome.failures.withLock { $0 }.first?.hasPrefix("no answer within") == true, "\(outcome.failures.withLock { $0 })")
+        #expect(took >= .milliseconds(300) && took < .seconds(3), "ended after \(took)")
+    }
+
+    private func isWritable(_ fd: CInt) -> Bool {
+        var entry = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
+        return poll(&entry, 1, 0) == 1 && entry.revents & Int16(POLLOUT) != 0
+    }
+
+    /// Binds `fd` to a free loopback port (without listening) and returns the port.
+    private func freePortBound(_ fd: CInt) throws -> Int {
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let ok = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+        }
+        guard ok else { throw TunnelTestError("bind: \(errno)") }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+}
+
+/// The descriptor under a NIO channel, found by stored-property offsets once the slow reflection walk has
+/// agreed with them for the channel's class.
+@Suite struct ChannelDescriptorTests {
+    @Test func offsetsAgreeWithReflectionAndWithTheKernel() throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        defer { try? group.syncShutdownGracefully() }
+        let accepted = group.next().makePromise(of: Channel.self)
+        let server = try ServerBootstrap(group: group)
+            .childChannelInitializer { channel in
+                accepted.succeed(channel)
+                return channel.eventLoop.makeSucceededVoidFuture()
+            }
+            .bind(host: "127.0.0.1", port: 0).wait()
+        defer { try? server.close().wait() }
+        let client = try ClientBootstrap(group: group).connect(host: "127.0.0.1", port: server.localAddress!.port!).wait()
+        defer { try? client.close().wait() }
+        for channel in [server, client, try accepted.futureResult.wait()] {
+            let (first, second, reflected, byOffsets, port) = try channel.eventLoop.submit {
+                let first = ChannelDescriptor.of(channel), second = ChannelDescriptor.of(channel)
+                return (first, second, ChannelDescriptor.reflected(channel), ChannelDescriptor.usesOffsets(channel), localPort(of: second ?? -1))
+            }.wait()
+            #expect(first != nil && first == reflected && second == reflected, "\(type(of: channel))")
+            #expect(byOffsets, "\(type(of: channel)) is read by offsets after its first lookup")
+            #expect(port == channel.localAddress?.port, "the descriptor is the channel's socket")
+        }
+    }
+
+    private func localPort(of fd: CInt) -> Int? {
+        var address = sockaddr_in()
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let named = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        return named == 0 ? Int(UInt16(bigEndian: address.sin_port)) : nil
     }
 }

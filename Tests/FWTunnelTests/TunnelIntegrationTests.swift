@@ -78,6 +78,23 @@ import TestSupport
         #expect(number(tunnel.workStatus(), "services.echo.active") == 1)
     }
 
+    /// With the kernel relay, work's engine makes the connection to the service: a service that refuses closes
+    /// the client, is counted and logged, and leaves nothing active.
+    @Test func aServiceThatRefusesClosesTheClientAndIsCounted() throws {
+        let tunnel = try TunnelFixture(services: [.init(name: "echo", target: try freePort())])  // nothing listens there
+        defer { tunnel.stop() }
+        try tunnel.startHome()
+        try tunnel.startWork()
+        let client = try TestClient(port: tunnel.port("echo"))
+        #expect(client.receiveAll().isEmpty, "the client is closed")
+        #expect(eventually(5) { number(tunnel.workStatus(), "services.echo.connectFailures") == 1 })
+        #expect(number(tunnel.workStatus(), "services.echo.active") == 0)
+        #expect(eventually(5) { number(tunnel.workStatus(), "splicedRelays") == 0 })
+        // home passes the end on as a half-close; the client's own close ends the connection there.
+        client.hangUp()
+        #expect(eventually(5) { number(tunnel.homeStatus, "connections") == 0 })
+    }
+
     @Test func aClientOutsideTheAllowlistIsRefusedBeforeWorkHearsOfIt() throws {
         let service = try TestService(.echo)
         defer { service.stop() }

@@ -40,4 +40,12 @@ int fw_pipe_nonblocking(int fds[2], int size);
    limit, or -1. */
 long fw_raise_open_file_limit(void);
 
+/* A TCP socket (non-blocking, close-on-exec, TCP_NODELAY and SO_KEEPALIVE set) connecting to `address`: the
+   descriptor, with *in_progress 1 while the connect is still under way (its end shows as writable, and
+   fw_socket_error says how it went); -1 with errno set when the socket cannot be made or refuses at once. */
+int fw_tcp_connect(const void *address, unsigned length, int *in_progress);
+
+/* The socket's pending error (SO_ERROR, cleared by reading it): 0 when a connect succeeded. */
+int fw_socket_error(int fd);
+
 #endif
