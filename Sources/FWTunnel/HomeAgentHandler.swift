@@ -205,7 +205,7 @@ final class HomeAgentHandler: ChannelInboundHandler {
         guard case .idleData = state, let context, context.channel.isActive,
               (try? context.channel.syncOptions?.getOption(ChannelOptions.bufferedWritableBytes)) == 0,
               let descriptor = SpliceEngine.takeDescriptor(context.channel, known: socket) else { return nil }
-        heartbeat.stop()
+        // The heartbeat stops when the caller closes the channel, after the Connect frame is out.
         state = .splicing
         var fromWork: [UInt8] = []
         if let rest = reader.takeRemaining() { fromWork.append(contentsOf: rest.readableBytesView) }

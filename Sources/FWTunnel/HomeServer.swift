@@ -109,9 +109,10 @@ public final class HomeServer: Sendable {
         let listener = Endpoint(try SocketAddress.makeAddressResolvingHost(service.listen.host, port: service.listen.port))
             ?? Endpoint(address: [0, 0, 0, 0], port: UInt16(service.listen.port))
         let allowlistFile = service.allowlistFile ?? config.allowlistFile
-        return try await SocketTuning.apply(to: ServerBootstrap(group: children.next(), childGroup: children), autoRead: false)
+        return try await SocketTuning.listener(ServerBootstrap(group: children.next(), childGroup: children))
             .childChannelInitializer { [self] channel in
                 channel.eventLoop.makeCompletedFuture {
+                    try SocketTuning.tune(channel, autoRead: false)
                     try channel.pipeline.syncOperations.addHandler(
                         ClientAdmissionHandler(server: self, service: service.name, allowlistFile: allowlistFile, listener: listener))
                 }
@@ -316,9 +317,10 @@ public final class HomeServer: Sendable {
     // MARK: Agents
 
     private func bindAgentListener(children: EventLoopGroup) async throws -> Channel {
-        try await SocketTuning.apply(to: ServerBootstrap(group: children.next(), childGroup: children), autoRead: true)
+        try await SocketTuning.listener(ServerBootstrap(group: children.next(), childGroup: children))
             .childChannelInitializer { [self] channel in
                 channel.eventLoop.makeCompletedFuture {
+                    try SocketTuning.tune(channel)
                     if let tls { try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls)) }
                     try channel.pipeline.syncOperations.addHandler(HomeAgentHandler(server: self))
                 }

@@ -81,10 +81,11 @@ public final class WorkAgent: Sendable {
 
     private func bootstrap(_ handler: @escaping @Sendable () -> ChannelHandler) -> ClientBootstrap {
         let tls = self.tls, pin = config.pinnedFingerprint
-        return SocketTuning.apply(to: ClientBootstrap(group: group))
+        return ClientBootstrap(group: group)
             .connectTimeout(.interval(config.connectTimeout))
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    try SocketTuning.tune(channel)
                     if let tls, let pin {
                         try channel.pipeline.syncOperations.addHandler(try TunnelTLS.clientHandler(context: tls, pinned: pin))
                     }

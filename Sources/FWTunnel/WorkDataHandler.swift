@@ -116,9 +116,10 @@ final class WorkDataHandler: ChannelInboundHandler {
         case (.idle, .heartbeat):
             heartbeat.received()
         case (.idle, .connect(let connect)):
-            heartbeat.stop()
             agent.dataUsed(generation: generation, channel: context.channel)
             open(connect, context: context)
+            // After the service connect has started, not before it (it costs a timer's removal).
+            heartbeat.stop()
         case (_, .refuse(let reason)):
             agent.logger.warning("home refused a data connection", metadata: ["reason": "\(DisplayEscaping.escaped(reason))"])
             state = .closed
@@ -162,8 +163,9 @@ final class WorkDataHandler: ChannelInboundHandler {
             agent.replaceUsed()
         }
         context.eventLoop.scheduleTask(in: Self.replacementDelay) { replace() }
-        let bootstrap = SocketTuning.apply(to: ClientBootstrap(group: context.eventLoop))
+        let bootstrap = ClientBootstrap(group: context.eventLoop)
             .connectTimeout(.interval(agent.config.connectTimeout))
+            .channelInitializer { channel in channel.eventLoop.makeCompletedFuture { try SocketTuning.tune(channel) } }
         SocketTuning.connect(bootstrap, to: service.target)
             .whenComplete { result in
                 defer { replace() }

@@ -13,14 +13,17 @@ import Testing
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         defer { try? group.syncShutdownGracefully() }
         let accepted = group.next().makePromise(of: Channel.self)
-        let server = try SocketTuning.apply(to: ServerBootstrap(group: group), autoRead: true)
+        let server = try SocketTuning.listener(ServerBootstrap(group: group))
             .childChannelInitializer { channel in
                 accepted.succeed(channel)
-                return channel.eventLoop.makeSucceededVoidFuture()
+                return channel.eventLoop.makeCompletedFuture { try SocketTuning.tune(channel) }
             }
             .bind(host: "127.0.0.1", port: 0).wait()
         defer { try? server.close().wait() }
-        let client = try SocketTuning.connect(SocketTuning.apply(to: ClientBootstrap(group: group)),
+        let tuned = ClientBootstrap(group: group).channelInitializer { channel in
+            channel.eventLoop.makeCompletedFuture { try SocketTuning.tune(channel) }
+        }
+        let client = try SocketTuning.connect(tuned,
                                               to: HostPort(host: "127.0.0.1", port: server.localAddress!.port!)).wait()
         defer { try? client.close().wait() }
         for channel in [client, try accepted.futureResult.wait()] {

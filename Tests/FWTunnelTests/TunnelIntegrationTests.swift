@@ -95,6 +95,42 @@ import TestSupport
         #expect(eventually(5) { number(tunnel.homeStatus, "connections") == 0 })
     }
 
+    /// The per-client limit refuses the connection over it (closed, counted) and leaves the others relaying; a
+    /// place freed by a client that leaves is taken by the next. The total limit does the same for everyone.
+    @Test(arguments: [("connectionsPerClient", 2), ("connections", 2)])
+    func connectionsOverALimitAreRefusedAndOthersKeepRelaying(limit: String, value: Int) throws {
+        let service = try TestService(.echo)
+        let tunnel = try TunnelFixture.running(service, limits: [limit: value])
+        defer { tunnel.stop(); service.stop() }
+        let first = try TestClient(port: tunnel.port("echo")), second = try TestClient(port: tunnel.port("echo"))
+        #expect(try first.echo(Array("one".utf8)))
+        #expect(try second.echo(Array("two".utf8)))
+        let third = try TestClient(port: tunnel.port("echo"))
+        #expect(third.receiveAll().isEmpty, "the connection over the limit is closed")
+        #expect(number(tunnel.homeStatus, "services.echo.refusedLimit") == 1)
+        #expect(number(tunnel.workStatus(), "connectRequests") == 2, "work never heard of the refused client")
+        #expect(try first.echo(Array("still".utf8)))
+        first.hangUp()
+        #expect(eventually(5) { number(tunnel.homeStatus, "connections") == 1 })
+        let fourth = try TestClient(port: tunnel.port("echo"))
+        #expect(try fourth.echo(Array("four".utf8)), "a freed place is taken by the next client")
+    }
+
+    /// A client for a service no agent serves right now waits at most `clientWait`, then is closed and counted:
+    /// no hang, and nothing left behind.
+    @Test func aClientWithoutAnAgentIsClosedAfterTheWait() throws {
+        let tunnel = try TunnelFixture(services: [.init(name: "echo", target: 9)], limits: ["clientWait": 1])
+        defer { tunnel.stop() }
+        try tunnel.startHome()
+        let started = ContinuousClock.now
+        let client = try TestClient(port: tunnel.port("echo"), timeout: 10)
+        #expect(client.receiveAll().isEmpty)
+        let waited = ContinuousClock.now - started
+        #expect(waited >= .milliseconds(900) && waited < .seconds(5), "closed after \(waited)")
+        #expect(number(tunnel.homeStatus, "services.echo.waitTimeouts") == 1)
+        #expect(eventually(5) { number(tunnel.homeStatus, "connections") == 0 })
+    }
+
     @Test func aClientOutsideTheAllowlistIsRefusedBeforeWorkHearsOfIt() throws {
         let service = try TestService(.echo)
         defer { service.stop() }
