@@ -1,3 +1,4 @@
+import Glibc
 import Logging
 import NIOCore
 import NIOSSL
@@ -13,8 +14,6 @@ final class HomeAgentHandler: ChannelInboundHandler {
         case command(Session)
         case idleData(Session)
         case relaying
-        /// Handed to the kernel relay: reads are paused and whatever still arrives is kept for it.
-        case splicing
     }
 
     private let server: HomeServer
@@ -25,7 +24,6 @@ final class HomeAgentHandler: ChannelInboundHandler {
     private var deadline: Scheduled<Void>?
 
     private var context: ChannelHandlerContext?
-    private var spliceLeftover: [UInt8] = []
 
     init(server: HomeServer) { self.server = server }
 
@@ -53,7 +51,7 @@ final class HomeAgentHandler: ChannelInboundHandler {
         switch state {
         case .command(let session): server.unregisterAgent(session: session)
         case .idleData(let session): server.idleDataClosed(session: session, channel: context.channel)
-        case .awaitingHello, .relaying, .splicing: break
+        case .awaitingHello, .relaying: break
         }
         context.fireChannelInactive()
     }
@@ -61,10 +59,6 @@ final class HomeAgentHandler: ChannelInboundHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         if case .relaying = state {
             context.fireChannelRead(data)
-            return
-        }
-        if case .splicing = state {
-            spliceLeftover.append(contentsOf: unwrapInboundIn(data).readableBytesView)
             return
         }
         reader.append(unwrapInboundIn(data))
@@ -151,21 +145,62 @@ final class HomeAgentHandler: ChannelInboundHandler {
             startHeartbeat(context: context, expectsHeartbeats: true)
         case .data:
             let session = Session(bytes: hello.session)
-            switch server.dataArrived(session: session, name: hello.agent, channel: context.channel) {
+            guard server.isLive(session: session, name: hello.agent) else {
+                server.counters.staleDataConnections.add(1)
+                logger.warning("data connection refused: no live session", metadata: ["peer": "\(peer)", "agent": "\(hello.agent)"])
+                refuse("no live session", context: context)
+                return
+            }
+            if server.splices {
+                handOver(session: session, agent: hello.agent, context: context)
+                return
+            }
+            switch server.dataArrived(session: session, name: hello.agent, connection: .channel(context.channel)) {
             case .refused:
                 logger.warning("data connection refused: no live session", metadata: ["peer": "\(peer)", "agent": "\(hello.agent)"])
                 refuse("no live session", context: context)
             case .idle:
                 state = .idleData(session)
-                // Read now, while the connection waits in the pool, not when a client is being linked to it.
-                if server.splices { socket = ChannelDescriptor.of(context.channel) }
                 context.writeFrame(.welcome(session: [UInt8](repeating: 0, count: Frame.sessionSize)))
                 startHeartbeat(context: context, expectsHeartbeats: false)
             case .link(let client):
                 state = .idleData(session)
                 context.writeFrame(.welcome(session: [UInt8](repeating: 0, count: Frame.sessionSize)), flush: false)
-                server.link(client, to: context.channel, agent: hello.agent)
+                server.link(client, to: .channel(context.channel), agent: hello.agent)
             }
+        }
+    }
+
+    /// With the kernel relay, an authenticated data connection leaves NIO here, for good: its Welcome is written
+    /// on the socket directly, the channel is closed without reading more, and the socket joins the pool (watched
+    /// and heartbeated by the client gate) or goes to a waiting client. Nothing is ever written on it through NIO
+    /// after this, so nothing NIO still held could follow the Connect frame.
+    private func handOver(session: Session, agent: String, context: ChannelHandlerContext) {
+        // work sends nothing after its Hello until it relays; NIO must hold nothing unwritten (the Challenge).
+        guard reader.takeRemaining() == nil,
+              (try? context.channel.syncOptions?.getOption(ChannelOptions.bufferedWritableBytes)) == 0,
+              let fd = SpliceEngine.takeDescriptor(context.channel) else {
+            protocolError("data connection not ready to leave NIO", context: context)
+            return
+        }
+        state = .relaying  // nothing more is read or written here
+        var frame = ByteBuffer()
+        Frame.welcome(session: [UInt8](repeating: 0, count: Frame.sessionSize)).encode(into: &frame)
+        let welcome = Array(frame.readableBytesView)
+        let sent = welcome.withUnsafeBytes { send(fd, $0.baseAddress!, $0.count, Int32(MSG_NOSIGNAL | MSG_DONTWAIT)) }
+        context.close(promise: nil)
+        guard sent == welcome.count else {
+            close(fd)
+            return
+        }
+        let connection = server.makeDataSocket(fd)
+        switch server.dataArrived(session: session, name: agent, connection: connection) {
+        case .refused:
+            server.closeIdle([connection])
+        case .idle:
+            break
+        case .link(let client):
+            server.link(client, to: connection, agent: agent)
         }
     }
 
@@ -191,46 +226,5 @@ final class HomeAgentHandler: ChannelInboundHandler {
         }
         if let rest = reader.takeRemaining() { context.fireChannelRead(NIOAny(rest)) }
         return true
-    }
-
-    /// The socket under this data connection, read when it entered the pool (nil: not read, read it then).
-    private(set) var socket: CInt?
-
-    /// For the kernel relay, in one step on this channel's loop: a descriptor of its own for the socket, the
-    /// encoded Connect frame (the engine writes it before any client byte) and the bytes work sent that this
-    /// handler already holds (they go to the client first). The caller closes the channel in the same step.
-    /// nil when the connection is gone or NIO still holds bytes to write on it (a heartbeat that has not left:
-    /// the Connect frame must not overtake it); `beginSplice` then writes it through NIO.
-    func takeForSplice(connect: Connect) -> (socket: CInt, connectFrame: [UInt8], fromWork: [UInt8])? {
-        guard case .idleData = state, let context, context.channel.isActive,
-              (try? context.channel.syncOptions?.getOption(ChannelOptions.bufferedWritableBytes)) == 0,
-              let descriptor = SpliceEngine.takeDescriptor(context.channel, known: socket) else { return nil }
-        // The heartbeat stops when the caller closes the channel, after the Connect frame is out.
-        state = .splicing
-        var fromWork: [UInt8] = []
-        if let rest = reader.takeRemaining() { fromWork.append(contentsOf: rest.readableBytesView) }
-        var buffer = context.channel.allocator.buffer(capacity: 64)
-        Frame.connect(connect).encode(into: &buffer)
-        return (descriptor, Array(buffer.readableBytesView), fromWork)
-    }
-
-    /// Like `beginRelay`, for the kernel relay: reads stop, the Connect frame goes out, and the future gives the
-    /// bytes work sent after it that this handler already holds (they go to the client first). nil if this
-    /// connection is already gone.
-
-    func beginSplice(connect: Connect) -> EventLoopFuture<[UInt8]>? {
-        guard case .idleData = state, let context, context.channel.isActive else { return nil }
-        heartbeat.stop()
-        state = .splicing
-        try? context.channel.syncOptions?.setOption(ChannelOptions.autoRead, value: false)
-        if let rest = reader.takeRemaining() { spliceLeftover.append(contentsOf: rest.readableBytesView) }
-        var buffer = context.channel.allocator.buffer(capacity: 64)
-        Frame.connect(connect).encode(into: &buffer)
-        let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
-        return context.writeAndFlush(NIOAny(buffer)).map {
-            let handler = bound.value
-            defer { handler.spliceLeftover = [] }
-            return handler.spliceLeftover
-        }
     }
 }

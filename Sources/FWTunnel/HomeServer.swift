@@ -21,8 +21,11 @@ public final class HomeServer: Sendable {
     private let channels = Mutex<[Channel]>([])
     /// The kernel relay for linked clients, when the agent port is clear (`"tls": false`) and `splice` is on.
     let splicer = Mutex<SpliceEngine?>(nil)
-    /// Whether linked connections go to the splice engine (then data connections read their socket early).
+    /// Whether linked connections go to the splice engine (then authenticated data connections leave NIO).
     var splices: Bool { splicer.withLock { $0 } != nil }
+    /// The kernel relay's client path: accepts clients and watches the pool's idle sockets (with `splicer`).
+    let gate = Mutex<ClientGate?>(nil)
+    private let nextSocketID = Atomic<UInt64>(0)
     private let startedAt = ContinuousClock.now
 
     /// Loads the secret, the allowlists and the TLS certificate; binds nothing yet.
@@ -49,9 +52,17 @@ public final class HomeServer: Sendable {
                 splicer.withLock { $0 = engine }
                 children = group.next()
             }
+            if splices {
+                let gate = try ClientGate(services: config.services.map { ($0, $0.allowlistFile ?? config.allowlistFile) },
+                                          heartbeatInterval: config.heartbeatInterval, clientWait: config.clientWait, handlers: gateHandlers)
+                self.gate.withLock { $0 = gate }
+            } else {
+                for service in config.services {
+                    let channel = try await bindClientListener(service, children: children)
+                    channels.withLock { $0.append(channel) }
+                }
+            }
             for service in config.services {
-                let channel = try await bindClientListener(service, children: children)
-                channels.withLock { $0.append(channel) }
                 logger.info("listening for clients", metadata: ["service": "\(service.name)", "address": "\(service.listen)"])
             }
             for service in config.services {
@@ -76,6 +87,9 @@ public final class HomeServer: Sendable {
     public func shutdown() async {
         let all = channels.withLock { channels in defer { channels = [] }; return channels }
         for channel in all { try? await channel.close() }
+        gate.withLock { gate in defer { gate = nil }; return gate }?.stop()
+        let idle = state.withLock { state in state.agents.values.flatMap(\.idle) }
+        closeIdle(idle)
         splicer.withLock { engine in defer { engine = nil }; return engine }?.shutdown()
         try? await group.shutdownGracefully()
     }
@@ -143,8 +157,47 @@ public final class HomeServer: Sendable {
     /// The allowlist and the limits decide before a byte is read (the child starts with auto-read off) and before
     /// any agent hears of the client.
     func admit(_ channel: Channel, service: String, allowlistFile: String?, listener: Endpoint) {
-        let counters = self.counters.services[service]!
         let address = channel.remoteAddress
+        guard let id = admission(service: service, allowlistFile: allowlistFile, address: address) else {
+            channel.close(promise: nil)
+            return
+        }
+        let ip = Endpoint(address)?.address ?? []
+        channel.closeFuture.whenComplete { [self] _ in
+            // A client handed to the splice engine is closed here only as a NIO channel; the engine reports its end.
+            if state.withLock({ $0.splicedEnd(id: id) }) { clientClosed(id: id, ip: ip) }
+        }
+        dispatch(WaitingClient(id: id, end: .channel(channel), address: address,
+                               connect: Connect(service: service, client: Endpoint(address) ?? listener, listener: listener)))
+        channel.eventLoop.scheduleTask(in: .interval(config.clientWait)) { [self] in waitExpired(id: id) }
+    }
+
+    /// The client gate's work, as home's policy says: admission, linking, the idle sockets' heartbeats and deaths.
+    private var gateHandlers: ClientGate.Handlers {
+        .init(
+            accepted: { [self] socket, address, listener in
+                guard let id = admission(service: listener.service, allowlistFile: listener.allowlistFile, address: address) else {
+                    close(socket)
+                    return nil
+                }
+                dispatch(WaitingClient(id: id, end: .socket(socket), address: address,
+                                       connect: Connect(service: listener.service, client: Endpoint(address) ?? listener.endpoint,
+                                                        listener: listener.endpoint)))
+                return id
+            },
+            idleEvent: { [self] id in
+                guard let socket = state.withLock({ $0.removeIdleSocket(id: id) }) else { return }
+                logger.debug("idle data connection ended by work")
+                closeIdle([.socket(id: id, fd: socket)])
+            },
+            heartbeat: { [self] in sendIdleHeartbeats() },
+            waitExpired: { [self] id in waitExpired(id: id) })
+    }
+
+    /// The allowlist, then the limits, for a client of `service` at `address`: its id once admitted (it counts as
+    /// connected from then on), nil when refused (counted and logged here; the caller closes it).
+    private func admission(service: String, allowlistFile: String?, address: SocketAddress?) -> Int? {
+        let counters = self.counters.services[service]!
         let ip = Endpoint(address)?.address ?? []
         enum Decision { case refusedAllowlist, refusedLimit(String), admitted(Int) }
         let decision: Decision = state.withLock { state in
@@ -162,22 +215,15 @@ public final class HomeServer: Sendable {
         case .refusedAllowlist:
             counters.refusedAllowlist.add(1)
             logger.warning("client refused: not in the allowlist", metadata: ["service": "\(service)", "client": "\(describe(address))"])
-            channel.close(promise: nil)
+            return nil
         case .refusedLimit(let reason):
             counters.refusedLimit.add(1)
             logger.warning("client refused: \(reason)", metadata: ["service": "\(service)", "client": "\(describe(address))"])
-            channel.close(promise: nil)
+            return nil
         case .admitted(let id):
             counters.accepted.add(1)
             logger.debug("client accepted", metadata: ["service": "\(service)", "client": "\(describe(address))"])
-            channel.closeFuture.whenComplete { [self] _ in
-                // A client handed to the splice engine is closed here only as a NIO channel; the engine reports its end.
-                if state.withLock({ $0.splicedEnd(id: id) }) { clientClosed(id: id, ip: ip) }
-            }
-            let client = WaitingClient(id: id, channel: channel,
-                                       connect: Connect(service: service, client: Endpoint(address) ?? listener, listener: listener))
-            dispatch(client)
-            channel.eventLoop.scheduleTask(in: .interval(config.clientWait)) { [self] in waitExpired(id: id) }
+            return id
         }
     }
 
@@ -196,8 +242,14 @@ public final class HomeServer: Sendable {
         guard let client = state.withLock({ $0.removeWaiting(id: id) }) else { return }
         counters.services[client.connect.service]?.waitTimeouts.add(1)
         logger.warning("client closed: no data connection from an agent in time",
-                       metadata: ["service": "\(client.connect.service)", "client": "\(describe(client.channel.remoteAddress))"])
-        client.channel.close(promise: nil)
+                       metadata: ["service": "\(client.connect.service)", "client": "\(describe(client.address))"])
+        switch client.end {
+        case .channel(let channel):
+            channel.close(promise: nil)  // its close future does the rest
+        case .socket(let socket):
+            close(socket)
+            clientClosed(id: id, ip: Endpoint(client.address)?.address ?? [])
+        }
     }
 
     func dispatch(_ client: WaitingClient) {
@@ -216,102 +268,93 @@ public final class HomeServer: Sendable {
     }
 
     /// Starts the relay: the Connect frame goes out on the data connection, then the client's bytes.
-    func link(_ client: WaitingClient, to data: Channel, agent: String) {
+    func link(_ client: WaitingClient, to data: DataConnection, agent: String) {
         let service = counters.services[client.connect.service]!
         let agentCounters = counters.agent(agent)
         agentCounters.sessions.add(1)
-        if let splicer = splicer.withLock({ $0 }) {
-            splice(client, to: data, engine: splicer, toWork: [service.bytesFromClients, agentCounters.bytesToWork],
-                   toClient: [service.bytesToClients, agentCounters.bytesFromWork])
-            return
+        let toWork = [service.bytesFromClients, agentCounters.bytesToWork], toClient = [service.bytesToClients, agentCounters.bytesFromWork]
+        switch (data, client.end) {
+        case (.socket(_, let socket), _):
+            guard let engine = splicer.withLock({ $0 }) else { preconditionFailure("a data socket without the splice engine") }
+            splice(client, to: socket, engine: engine, toWork: toWork, toClient: toClient)
+        case (.channel(let data), .channel(let channel)):
+            relay(client, channel: channel, to: data, toWork: toWork, toClient: toClient)
+        case (.channel(let data), .socket(let socket)):
+            // Sockets are clients only when the kernel relays, and then every data connection is a socket too.
+            data.close(promise: nil)
+            close(socket)
+            clientClosed(id: client.id, ip: Endpoint(client.address)?.address ?? [])
         }
+    }
+
+    /// The relay on NIO (TLS, or splice off): the Connect frame, then the client's bytes, through RelayHandlers.
+    private func relay(_ client: WaitingClient, channel: Channel, to data: Channel, toWork: [ByteCount], toClient: [ByteCount]) {
         data.eventLoop.execute { [self] in
             guard let handler = try? data.pipeline.syncOperations.handler(type: HomeAgentHandler.self),
-                  handler.beginRelay(connect: client.connect, partner: client.channel,
-                                     counting: [service.bytesToClients, agentCounters.bytesFromWork]) else {
+                  handler.beginRelay(connect: client.connect, partner: channel, counting: toClient) else {
                 // The data connection died while idle, before the client was linked to it: the client never
                 // noticed, so it gets another one (its wait deadline still applies).
                 state.withLock { $0.unlink(id: client.id) }
-                if client.channel.isActive { dispatch(client) }
+                if channel.isActive { dispatch(client) }
                 return
             }
-            client.channel.eventLoop.execute {
+            channel.eventLoop.execute {
                 do {
-                    let pipeline = client.channel.pipeline.syncOperations
-                    try pipeline.addHandler(RelayHandler(partner: data, bytesRead: [service.bytesFromClients, agentCounters.bytesToWork]))
+                    let pipeline = channel.pipeline.syncOperations
+                    try pipeline.addHandler(RelayHandler(partner: data, bytesRead: toWork))
                     let admission = try pipeline.handler(type: ClientAdmissionHandler.self)
                     admission.startRelaying(context: try pipeline.context(handler: admission))
-                    client.channel.setOption(ChannelOptions.autoRead, value: true).whenFailure { _ in }
+                    channel.setOption(ChannelOptions.autoRead, value: true).whenFailure { _ in }
                 } catch {
-                    client.channel.close(promise: nil)
+                    channel.close(promise: nil)
                 }
             }
         }
     }
 
-    /// The kernel relay's link: once the Connect frame is written, both sockets leave NIO for the splice engine,
-    /// with whatever NIO already read going first. The client counts as connected until the engine is done.
-    private func splice(_ client: WaitingClient, to data: Channel, engine: SpliceEngine, toWork: [ByteCount], toClient: [ByteCount]) {
-        // Both channels on this loop (the usual case: with the kernel relaying, home's connections share one
-        // loop): everything in this step, the Connect frame written by the engine's first pump, no task queued.
-        if data.eventLoop.inEventLoop, client.channel.eventLoop.inEventLoop,
-           let handler = try? data.pipeline.syncOperations.handler(type: HomeAgentHandler.self),
-           let admission = try? client.channel.pipeline.syncOperations.handler(type: ClientAdmissionHandler.self),
-           let clientSocket = SpliceEngine.takeDescriptor(client.channel) {
-            if let taken = handler.takeForSplice(connect: client.connect) {
-                startSplice(client, clientSocket: clientSocket, dataSocket: taken.socket, fromClient: admission.takeHeld(),
-                            fromWork: taken.fromWork, connectFrame: taken.connectFrame, engine: engine, toWork: toWork, toClient: toClient)
-                data.close(promise: nil)
-                return
-            }
-            close(clientSocket)
+    /// The kernel relay's link, on whichever thread dispatched: the Connect frame is written on the data socket
+    /// here, then both sockets go to the engine. A data socket that turns out dead at that write never saw the
+    /// client, so the client is dispatched again (its wait deadline still applies).
+    private func splice(_ client: WaitingClient, to data: CInt, engine: SpliceEngine, toWork: [ByteCount], toClient: [ByteCount]) {
+        gate.withLock { $0 }?.forget(data)  // before the Connect: work's answer must not look like an idle socket's end
+        var frame = ByteBuffer()
+        Frame.connect(client.connect).encode(into: &frame)
+        let connect = Array(frame.readableBytesView)
+        let written = connect.withUnsafeBytes { send(data, $0.baseAddress!, $0.count, Int32(MSG_NOSIGNAL | MSG_DONTWAIT)) }
+        guard written > 0 else {
+            close(data)
+            state.withLock { $0.unlink(id: client.id) }
+            dispatch(client)
+            return
         }
-        data.eventLoop.execute { [self] in
-            guard let handler = try? data.pipeline.syncOperations.handler(type: HomeAgentHandler.self),
-                  let written = handler.beginSplice(connect: client.connect) else {
-                state.withLock { $0.unlink(id: client.id) }
-                if client.channel.isActive { dispatch(client) }
-                return
-            }
-            let known = handler.socket
-            written.whenComplete { [self] result in
-                // NIO lets go of each socket in the same step as the copy is taken: a channel left open would still
-                // read by itself when the peer ends its output, stealing bytes from the engine.
-                let dataSocket: CInt? = if case .success = result { SpliceEngine.takeDescriptor(data, known: known) } else { nil }
-                data.close(promise: nil)
-                guard case .success(let fromWork) = result, let dataSocket else {
-                    client.channel.close(promise: nil)
+        let rest = Array(connect[written...])
+        let ip = Endpoint(client.address)?.address ?? []
+        switch client.end {
+        case .socket(let socket):
+            engine.start(.init(first: socket, second: data, toSecond: rest, toFirst: [],
+                               countFirstToSecond: toWork, countSecondToFirst: toClient) { [self] in
+                if state.withLock({ $0.splicedEnd(id: client.id) }) { clientClosed(id: client.id, ip: ip) }
+            })
+        case .channel(let channel):
+            // A client NIO accepted (a probe socket's): its socket leaves NIO on its own loop, with what NIO held.
+            channel.eventLoop.execute { [self] in
+                let pipeline = channel.pipeline.syncOperations
+                guard let admission = try? pipeline.handler(type: ClientAdmissionHandler.self),
+                      let socket = SpliceEngine.takeDescriptor(channel) else {
+                    close(data)
+                    channel.close(promise: nil)
                     return
                 }
-                client.channel.eventLoop.execute { [self] in
-                    let pipeline = client.channel.pipeline.syncOperations
-                    guard let admission = try? pipeline.handler(type: ClientAdmissionHandler.self),
-                          let clientSocket = SpliceEngine.takeDescriptor(client.channel) else {
-                        close(dataSocket)
-                        client.channel.close(promise: nil)
-                        return
-                    }
-                    startSplice(client, clientSocket: clientSocket, dataSocket: dataSocket, fromClient: admission.takeHeld(),
-                                fromWork: fromWork, connectFrame: [], engine: engine, toWork: toWork, toClient: toClient)
-                }
+                let fromClient = admission.takeHeld()
+                for counter in toWork { counter.add(fromClient.count) }
+                state.withLock { $0.spliced[client.id] = 2 }
+                engine.start(.init(first: socket, second: data, toSecond: rest + fromClient, toFirst: [],
+                                   countFirstToSecond: toWork, countSecondToFirst: toClient) { [self] in
+                    if state.withLock({ $0.splicedEnd(id: client.id) }) { clientClosed(id: client.id, ip: ip) }
+                })
+                channel.close(promise: nil)
             }
         }
-    }
-
-    /// Hands both sockets to the engine (the Connect frame, when not yet written, and the client's held bytes go
-    /// to work first), then lets go of the client's NIO channel. The client counts as connected until both its
-    /// NIO close and the engine's end were seen.
-    private func startSplice(_ client: WaitingClient, clientSocket: CInt, dataSocket: CInt, fromClient: [UInt8], fromWork: [UInt8],
-                             connectFrame: [UInt8], engine: SpliceEngine, toWork: [ByteCount], toClient: [ByteCount]) {
-        for counter in toWork { counter.add(fromClient.count) }
-        for counter in toClient { counter.add(fromWork.count) }
-        let ip = Endpoint(client.channel.remoteAddress)?.address ?? []
-        state.withLock { $0.spliced[client.id] = 2 }
-        engine.start(.init(first: clientSocket, second: dataSocket, toSecond: connectFrame + fromClient, toFirst: fromWork,
-                           countFirstToSecond: toWork, countSecondToFirst: toClient) { [self] in
-            if state.withLock({ $0.splicedEnd(id: client.id) }) { clientClosed(id: client.id, ip: ip) }
-        })
-        client.channel.close(promise: nil)
     }
 
     // MARK: Agents
@@ -349,7 +392,7 @@ public final class HomeServer: Sendable {
         for agent in replaced {
             logger.notice("agent reconnected; closing its previous session", metadata: ["agent": "\(name)"])
             agent.command.close(promise: nil)
-            agent.idle.forEach { $0.close(promise: nil) }
+            closeIdle(agent.idle)
         }
         logger.notice("agent connected", metadata: ["agent": "\(name)", "services": "\(services.joined(separator: ","))",
                                                      "peer": "\(describe(command.remoteAddress))"])
@@ -361,14 +404,21 @@ public final class HomeServer: Sendable {
     func unregisterAgent(session: Session) {
         guard let agent = state.withLock({ $0.agents.removeValue(forKey: session) }) else { return }
         logger.notice("agent disconnected", metadata: ["agent": "\(agent.name)"])
-        agent.idle.forEach { $0.close(promise: nil) }
+        closeIdle(agent.idle)
         for client in agent.waiting { dispatch(client) }
     }
 
     enum DataArrival { case refused, idle, link(WaitingClient) }
 
-    /// An authenticated data connection: linked to the agent's oldest waiting client, or kept idle in its pool.
-    func dataArrived(session: Session, name: String, channel: Channel) -> DataArrival {
+    /// Whether `session` is the live session of agent `name` (a data connection can be welcomed).
+    func isLive(session: Session, name: String) -> Bool {
+        state.withLock { $0.agents[session]?.name == name }
+    }
+
+    /// An authenticated data connection: linked to the agent's oldest waiting client, or kept idle in its pool
+    /// (a socket starts being watched by the gate as it enters the pool).
+    func dataArrived(session: Session, name: String, connection: DataConnection) -> DataArrival {
+        let gate = gate.withLock { $0 }
         let result: DataArrival = state.withLock { state in
             guard let agent = state.agents[session], agent.name == name else { return .refused }
             if !agent.waiting.isEmpty {
@@ -377,17 +427,63 @@ public final class HomeServer: Sendable {
                 return .link(client)
             }
             guard agent.idle.count < 1024 else { return .refused }
-            state.agents[session]!.idle.append(channel)
+            if case .socket(let id, let fd) = connection {
+                guard let gate, gate.watch(fd, id: id) else { return .refused }
+            }
+            state.agents[session]!.idle.append(connection)
             return .idle
         }
         if case .refused = result { counters.staleDataConnections.add(1) } else { counters.agent(name).dataConnections.add(1) }
         return result
     }
 
+    /// A data connection's socket, leaving NIO when the kernel relays: an id for the gate's watch.
+    func makeDataSocket(_ fd: CInt) -> DataConnection {
+        .socket(id: nextSocketID.wrappingAdd(1, ordering: .relaxed).newValue, fd: fd)
+    }
+
     func idleDataClosed(session: Session, channel: Channel) {
         state.withLock { state in
-            state.agents[session]?.idle.removeAll { $0 === channel }
+            state.agents[session]?.idle.removeAll { if case .channel(let idle) = $0 { idle === channel } else { false } }
         }
+    }
+
+    /// Closes data connections taken out of a pool (a socket stops being watched first).
+    func closeIdle(_ connections: [DataConnection]) {
+        let gate = gate.withLock { $0 }
+        for connection in connections {
+            switch connection {
+            case .channel(let channel):
+                channel.close(promise: nil)
+            case .socket(_, let fd):
+                gate?.forget(fd)
+                close(fd)
+            }
+        }
+    }
+
+    /// home's heartbeat on every idle data socket, written under the state's lock: a socket taken for a client
+    /// (under the same lock) has its Connect frame written only after any heartbeat already sent on it, so a
+    /// heartbeat can never follow the Connect into the client's byte stream. A socket that does not take the whole
+    /// frame at once (its peer stopped reading) is dead.
+    private func sendIdleHeartbeats() {
+        var frame = ByteBuffer()
+        Frame.heartbeat.encode(into: &frame)
+        let heartbeat = Array(frame.readableBytesView)
+        let dead: [DataConnection] = state.withLock { state in
+            var dead: [DataConnection] = []
+            for session in Array(state.agents.keys) {
+                state.agents[session]!.idle.removeAll { connection in
+                    guard case .socket(_, let fd) = connection else { return false }
+                    let sent = heartbeat.withUnsafeBytes { send(fd, $0.baseAddress!, $0.count, Int32(MSG_NOSIGNAL | MSG_DONTWAIT)) }
+                    if sent == heartbeat.count { return false }
+                    dead.append(connection)
+                    return true
+                }
+            }
+            return dead
+        }
+        closeIdle(dead)
     }
 
     // MARK: Status

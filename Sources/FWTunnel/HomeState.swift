@@ -5,11 +5,33 @@ struct Session: Hashable, Sendable {
     var bytes: [UInt8]
 }
 
+/// A client's connection until it is linked: a NIO channel (TLS, splice off, probe sockets) or, when the kernel
+/// relays, a socket the client gate accepted.
+enum ClientEnd: Sendable {
+    case channel(Channel)
+    case socket(CInt)
+}
+
 /// A client that passed the allowlist and limits and waits for a data connection.
 struct WaitingClient: Sendable {
     var id: Int
-    var channel: Channel
+    var end: ClientEnd
+    /// Its address, for the logs (nil when the kernel did not say).
+    var address: SocketAddress?
     var connect: Connect
+}
+
+/// An authenticated data connection waiting in an agent's pool: a NIO channel, or (when the kernel relays) a
+/// socket that left NIO once authenticated, watched by the client gate under `id`.
+enum DataConnection: Sendable {
+    case channel(Channel)
+    case socket(id: UInt64, fd: CInt)
+
+    /// Whether this connection lives on the same NIO event loop as `client` (then a NIO relay never crosses threads).
+    func sharesLoop(with client: ClientEnd) -> Bool {
+        if case .channel(let data) = self, case .channel(let client) = client { return data.eventLoop === client.eventLoop }
+        return false
+    }
 }
 
 /// One authenticated command connection of a work agent, with its idle data connections and the clients waiting
@@ -18,7 +40,7 @@ struct AgentLink {
     var name: String
     var services: Set<String>
     var command: Channel
-    var idle: [Channel] = []
+    var idle: [DataConnection] = []
     var waiting: [WaitingClient] = []
 }
 
@@ -50,7 +72,7 @@ struct HomeState {
 
     enum Dispatch {
         /// Link the client to this idle data connection now.
-        case link(WaitingClient, data: Channel, agent: String)
+        case link(WaitingClient, data: DataConnection, agent: String)
         /// The client waits in this agent's queue; ask the agent for `count` data connections.
         case request(command: Channel, count: Int)
         /// No agent for the service: the client waits for one to connect.
@@ -77,13 +99,23 @@ struct HomeState {
         let agent = agents[session]!
         if !agent.idle.isEmpty {
             // Prefer a data connection on the client's own event loop: the relay then never crosses threads.
-            let index = agent.idle.firstIndex { $0.eventLoop === client.channel.eventLoop } ?? 0
+            let index = agent.idle.firstIndex { $0.sharesLoop(with: client.end) } ?? 0
             let data = agents[session]!.idle.remove(at: index)
             markLinked(client, agent: agent.name)
             return .link(client, data: data, agent: agent.name)
         }
         agents[session]!.waiting.append(client)
         return .request(command: agent.command, count: 1)
+    }
+
+    /// Takes the idle socket `id` out of whichever pool holds it: its descriptor, nil when it is no longer idle.
+    mutating func removeIdleSocket(id: UInt64) -> CInt? {
+        for (session, agent) in agents {
+            guard let index = agent.idle.firstIndex(where: { if case .socket(id, _) = $0 { true } else { false } }) else { continue }
+            guard case .socket(_, let fd) = agents[session]!.idle.remove(at: index) else { return nil }
+            return fd
+        }
+        return nil
     }
 
     mutating func markLinked(_ client: WaitingClient, agent: String) {

@@ -12,6 +12,7 @@ enum {
     FW_EPOLL_OUT = 0x004,
     FW_EPOLL_ERR = 0x008,
     FW_EPOLL_HUP = 0x010,
+    FW_EPOLL_RDHUP = 0x2000,
 };
 
 /* epoll_create1(EPOLL_CLOEXEC). */
@@ -44,6 +45,13 @@ long fw_raise_open_file_limit(void);
    descriptor, with *in_progress 1 while the connect is still under way (its end shows as writable, and
    fw_socket_error says how it went); -1 with errno set when the socket cannot be made or refuses at once. */
 int fw_tcp_connect(const void *address, unsigned length, int *in_progress);
+
+/* A listening TCP socket (non-blocking, close-on-exec, SO_REUSEADDR) bound to `address`; -1 with errno set. */
+int fw_tcp_listen(const void *address, unsigned length, int backlog);
+
+/* accept4 (non-blocking, close-on-exec) with TCP_NODELAY and SO_KEEPALIVE set on the new socket; its peer's
+   address in `address` (room for `*length` bytes, updated). -1 with errno set (EAGAIN: no one waiting). */
+int fw_tcp_accept(int listener, void *address, unsigned *length);
 
 /* The socket's pending error (SO_ERROR, cleared by reading it): 0 when a connect succeeded. */
 int fw_socket_error(int fd);

@@ -1,0 +1,186 @@
+import CFWSystem
+import FWBase
+import Glibc
+import NIOCore
+import Synchronization
+
+/// home's per-client path when the kernel relays (`"tls": false`, splice on): one thread of its own accepts the
+/// clients of every service on plain listening sockets, watches the pool's idle data connections (which leave
+/// NIO once authenticated) and keeps the time for their heartbeats and for waiting clients. A new client is
+/// admitted, linked to an idle data connection and handed to the splice engine on this thread in one step.
+///
+/// Why not NIO: a NIO channel for each client (its construction, options, pipeline and registration) was most of
+/// home's CPU per client, and all of it sat between the client's connect and the Connect frame to work, so on the
+/// path of the client's first byte. The policy (allowlist, limits, which agent) is HomeServer's, as for NIO's
+/// clients; this thread only moves sockets.
+final class ClientGate: Sendable {
+    /// A service's listening socket and what the admission needs to know about it.
+    struct Listener: Sendable {
+        let socket: CInt
+        let service: String
+        /// nil: a client of this listener skips the allowlist (not used for TCP listeners today).
+        let allowlistFile: String?
+        let endpoint: Endpoint
+    }
+
+    /// What the gate asks of home.
+    struct Handlers: Sendable {
+        /// A client was accepted (its socket is the handler's now): the client id when it was admitted.
+        var accepted: @Sendable (_ socket: CInt, _ peer: SocketAddress?, _ listener: Listener) -> Int?
+        /// An idle data connection showed input or an end (work sends nothing on an idle one): it is dead.
+        var idleEvent: @Sendable (_ id: UInt64) -> Void
+        /// Time for the idle data connections' heartbeats.
+        var heartbeat: @Sendable () -> Void
+        /// A client admitted at least `clientWait` ago: closed if it still waits.
+        var waitExpired: @Sendable (_ client: Int) -> Void
+    }
+
+    private let epoll: CInt
+    private let wake: CInt
+    private let listeners: [Listener]
+    private let thread = Mutex<WorkerThread?>(nil)
+    private let stopping = Atomic<Bool>(false)
+    private static let idleTag: UInt64 = 1 << 62
+
+    /// Binds every listener (throws naming the address that fails, nothing left open) and starts the thread.
+    init(services: [(service: HomeConfig.Service, allowlistFile: String?)], heartbeatInterval: Double, clientWait: Double,
+         handlers: Handlers) throws {
+        var listeners: [Listener] = []
+        func closeAll() { for listener in listeners { close(listener.socket) } }
+        for (service, allowlistFile) in services {
+            let address: SocketAddress
+            do {
+                address = try SocketAddress.makeAddressResolvingHost(service.listen.host, port: service.listen.port)
+            } catch {
+                closeAll()
+                throw GateError("cannot resolve \(service.listen) for service \(service.name): \(error)")
+            }
+            let socket = address.withSockAddr { fw_tcp_listen($0, CUnsignedInt($1), 1024) }
+            guard socket >= 0 else {
+                let reason = String(cString: strerror(errno))
+                closeAll()
+                throw GateError("cannot listen on \(service.listen) for service \(service.name): \(reason)")
+            }
+            listeners.append(Listener(socket: socket, service: service.name, allowlistFile: allowlistFile,
+                                      endpoint: Endpoint(address) ?? Endpoint(address: [0, 0, 0, 0], port: UInt16(service.listen.port))))
+        }
+        epoll = fw_epoll_create()
+        wake = fw_eventfd()
+        self.listeners = listeners
+        guard epoll >= 0, wake >= 0, fw_epoll_control(epoll, 1, wake, CUnsignedInt(FW_EPOLL_IN), UInt64.max) == 0,
+              listeners.indices.allSatisfy({ fw_epoll_control(epoll, 1, listeners[$0].socket, CUnsignedInt(FW_EPOLL_IN), UInt64($0)) == 0 })
+        else {
+            let reason = String(cString: strerror(errno))
+            closeAll()
+            if epoll >= 0 { close(epoll) }
+            if wake >= 0 { close(wake) }
+            throw GateError("epoll: \(reason)")
+        }
+        let worker = try WorkerThread(stackSize: 1 << 20) { [self] in
+            run(handlers: handlers, heartbeatInterval: .nanoseconds(Int64(heartbeatInterval * 1e9)),
+                clientWait: .nanoseconds(Int64(clientWait * 1e9)))
+        }
+        thread.withLock { $0 = worker }
+    }
+
+    /// Watches an idle data connection of the pool; `id` names it in `Handlers.idleEvent`.
+    func watch(_ socket: CInt, id: UInt64) -> Bool {
+        fw_epoll_control(epoll, 1, socket, CUnsignedInt(FW_EPOLL_IN) | CUnsignedInt(FW_EPOLL_RDHUP), Self.idleTag | id) == 0
+    }
+
+    /// Stops watching a data connection leaving the pool: before its socket goes to the engine or is closed, so
+    /// that nothing here reacts to the bytes that then arrive on it.
+    func forget(_ socket: CInt) {
+        _ = fw_epoll_control(epoll, 2, socket, 0, 0)
+    }
+
+    /// Closes the listeners and ends the thread (idle data connections are home's to close).
+    func stop() {
+        guard !stopping.exchange(true, ordering: .relaxed) else { return }
+        var one: UInt64 = 1
+        _ = write(wake, &one, 8)
+        thread.withLock { $0 }?.join()
+        for listener in listeners { close(listener.socket) }
+        close(epoll)
+        close(wake)
+    }
+
+    private func run(handlers: Handlers, heartbeatInterval: Duration, clientWait: Duration) {
+        var tokens = [UInt64](repeating: 0, count: 256)
+        var events = [CUnsignedInt](repeating: 0, count: 256)
+        // Admitted clients in the order they came, so the first is always the next to expire (from `head` on;
+        // the array is compacted as it is consumed).
+        var deadlines: [(client: Int, at: ContinuousClock.Instant)] = []
+        var head = 0
+        var nextHeartbeat = ContinuousClock.now + heartbeatInterval
+        var storage = sockaddr_storage()
+
+        func timeout() -> CInt {
+            let next = head < deadlines.count ? min(deadlines[head].at, nextHeartbeat) : nextHeartbeat
+            let left = ContinuousClock.now.duration(to: next)
+            if left <= .zero { return 0 }
+            let (seconds, attoseconds) = left.components
+            return CInt(min(Int64(Int32.max), seconds * 1000 + attoseconds / 1_000_000_000_000_000 + 1))
+        }
+
+        func accept(from listener: Listener) {
+            // Bounded, so a flood on one port cannot keep this thread from the rest; level-triggered epoll comes back.
+            for _ in 0..<64 {
+                var length = CUnsignedInt(MemoryLayout<sockaddr_storage>.size)
+                let socket = withUnsafeMutablePointer(to: &storage) { fw_tcp_accept(listener.socket, $0, &length) }
+                if socket < 0 {
+                    if errno == EAGAIN || errno == EWOULDBLOCK { return }
+                    continue  // this client is gone already (or its options failed): the next one
+                }
+                if let client = handlers.accepted(socket, Self.address(storage), listener) {
+                    deadlines.append((client, .now + clientWait))
+                }
+            }
+        }
+
+        while !stopping.load(ordering: .relaxed) {
+            let count = fw_epoll_wait(epoll, &tokens, &events, 256, timeout())
+            if count < 0 && errno != EINTR { break }
+            for i in 0..<max(0, Int(count)) {
+                let token = tokens[i]
+                if token == UInt64.max { continue }  // the wake-up: the loop's condition decides
+                if token & Self.idleTag != 0 {
+                    handlers.idleEvent(token & ~Self.idleTag)
+                } else if Int(token) < listeners.count {
+                    accept(from: listeners[Int(token)])
+                }
+            }
+            let now = ContinuousClock.now
+            while head < deadlines.count, deadlines[head].at <= now {
+                handlers.waitExpired(deadlines[head].client)
+                head += 1
+            }
+            if head > 1024, head * 2 > deadlines.count {
+                deadlines.removeFirst(head)
+                head = 0
+            }
+            if nextHeartbeat <= now {
+                handlers.heartbeat()
+                nextHeartbeat = now + heartbeatInterval
+            }
+        }
+    }
+
+    /// The peer of an accepted socket, as NIO spells addresses (for the admission and the logs).
+    private static func address(_ storage: sockaddr_storage) -> SocketAddress? {
+        var storage = storage
+        switch Int32(storage.ss_family) {
+        case AF_INET:
+            return withUnsafePointer(to: &storage) { $0.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { SocketAddress($0.pointee, host: "") } }
+        case AF_INET6:
+            return withUnsafePointer(to: &storage) { $0.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { SocketAddress($0.pointee, host: "") } }
+        default:
+            return nil
+        }
+    }
+}
+
+struct GateError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
