@@ -36,8 +36,10 @@ final class SpliceEngine: Sendable {
     /// A connect the engine finishes: its own threads wait for it, so the thread that started it need not.
     struct PendingConnect: Sendable {
         var timeout: Duration
-        /// Called once, on the engine's thread, with the reason, when the connect fails or times out (before
-        /// `finished`).
+        /// Called once, on the engine's thread, when the connect has succeeded, before any byte moves.
+        var established: @Sendable () -> Void
+        /// Called once, with the reason, when the connect fails, times out or cannot be waited for (before
+        /// `finished`; then `established` is never called).
         var failed: @Sendable (String) -> Void
     }
 
@@ -47,9 +49,9 @@ final class SpliceEngine: Sendable {
     /// Starts `threads` relay threads; throws when the kernel refuses epoll, eventfd or a thread.
     /// `runningThreads: false` (tests only) leaves the loops without their threads: a relay then moves only what
     /// `start` itself moves, and `shutdown` closes what was submitted.
-    init(threads: Int, runningThreads: Bool = true) throws {
+    init(threads: Int, runningThreads: Bool = true, logger: Logger? = nil) throws {
         var loops: [SpliceLoop] = []
-        for _ in 0..<max(1, threads) { loops.append(try SpliceLoop(running: runningThreads)) }
+        for _ in 0..<max(1, threads) { loops.append(try SpliceLoop(running: runningThreads, logger: logger)) }
         self.loops = loops
     }
 
@@ -204,8 +206,10 @@ private final class SpliceLoop: Sendable {
     private let inbox = Mutex<(sessions: [SpliceSession], stopping: Bool)>(([], false))
     let active = Atomic<Int>(0)
     private let thread = Mutex<WorkerThread?>(nil)
+    private let logger: Logger?
 
-    init(running: Bool = true) throws {
+    init(running: Bool = true, logger: Logger?) throws {
+        self.logger = logger
         epoll = fw_epoll_create()
         wake = fw_eventfd()
         guard epoll >= 0, wake >= 0, fw_epoll_control(epoll, 1, wake, CUnsignedInt(FW_EPOLL_IN), UInt64.max) == 0 else {
@@ -220,15 +224,12 @@ private final class SpliceLoop: Sendable {
     /// service that speaks first has usually spoken by the time its connection is handed over, and waiting for
     /// this thread to wake would put that wake-up on every new connection's first byte.
     func submit(_ relay: SpliceEngine.Relay) {
-        var relay = relay
-        // The prefix goes before the pipes are even made: on home it is the Connect frame that work waits for.
-        if relay.connecting == nil, !relay.toSecond.isEmpty {
-            let written = relay.toSecond.withUnsafeBytes { write(relay.second, $0.baseAddress!, $0.count) }
-            if written > 0 { relay.toSecond.removeFirst(written) }
-        }
         guard var session = SpliceSession(relay) else {
+            let reason = "no pipe: \(String(cString: strerror(errno)))"
+            logger?.error("cannot relay a connection", metadata: ["reason": "\(reason)"])
             close(relay.first)
             close(relay.second)
+            relay.connecting?.failed(reason)
             relay.finished()
             return
         }
@@ -281,15 +282,19 @@ private final class SpliceLoop: Sendable {
     /// The loop: sessions live only on this thread, keyed by a number whose low bit says which socket.
     private func run() {
         var sessions: [UInt64: SpliceSession] = [:]
-        /// Sessions whose second socket is still connecting, with the instant their connect times out.
-        var connecting: [UInt64: ContinuousClock.Instant] = [:]
+        /// Sessions whose second socket is still connecting.
+        var connecting: Set<UInt64> = []
+        /// Their connects' deadlines in the order they were adopted; every relay of a process has the same
+        /// timeout, so the first live entry is the next to expire (entries of connects already over are skipped).
+        var deadlines: [(key: UInt64, at: ContinuousClock.Instant)] = []
+        var deadlinesHead = 0
         var nextKey: UInt64 = 0
         var tokens = [UInt64](repeating: 0, count: 256)
         var events = [CUnsignedInt](repeating: 0, count: 256)
 
         func end(_ key: UInt64) {
             guard let session = sessions.removeValue(forKey: key) else { return }
-            connecting[key] = nil
+            connecting.remove(key)
             for fd in session.descriptors { close(fd) }  // closing removes the sockets from epoll
             active.subtract(1, ordering: .relaxed)
             session.finished()
@@ -324,9 +329,13 @@ private final class SpliceLoop: Sendable {
             nextKey += 1
             sessions[key] = session
             active.add(1, ordering: .relaxed)
-            if let pending = session.connecting { connecting[key] = .now + pending.timeout }
+            if let pending = session.connecting {
+                connecting.insert(key)
+                deadlines.append((key, .now + pending.timeout))
+            }
             guard fw_epoll_control(epoll, 1, session.forward.from, 0, key << 1) == 0,
                   fw_epoll_control(epoll, 1, session.forward.to, 0, key << 1 | 1) == 0 else {
+                session.connecting?.failed("epoll: \(String(cString: strerror(errno)))")
                 end(key)
                 return
             }
@@ -342,14 +351,25 @@ private final class SpliceLoop: Sendable {
                 end(key)
                 return
             }
-            connecting[key] = nil
+            connecting.remove(key)
             sessions[key] = session
+            pending.established()
             pump(key, hangUp: false)
+        }
+
+        /// Drops deadlines of connects that are over from the front: the first left is the next to expire.
+        func firstDeadline() -> ContinuousClock.Instant? {
+            while deadlinesHead < deadlines.count, !connecting.contains(deadlines[deadlinesHead].key) { deadlinesHead += 1 }
+            if deadlinesHead > 1024, deadlinesHead * 2 > deadlines.count {
+                deadlines.removeFirst(deadlinesHead)
+                deadlinesHead = 0
+            }
+            return deadlinesHead < deadlines.count ? deadlines[deadlinesHead].at : nil
         }
 
         /// Milliseconds until the first connect times out (rounded up), -1 when none is under way.
         func timeout() -> CInt {
-            guard let first = connecting.values.min() else { return -1 }
+            guard let first = firstDeadline() else { return -1 }
             let left = ContinuousClock.now.duration(to: first)
             if left <= .zero { return 0 }
             let (seconds, attoseconds) = left.components
@@ -361,10 +381,6 @@ private final class SpliceLoop: Sendable {
             if count < 0 {
                 if errno == EINTR { continue }
                 break
-            }
-            if !connecting.isEmpty {
-                let now = ContinuousClock.now
-                for (key, deadline) in connecting where deadline <= now { connectEnded(key, timedOut: true) }
             }
             for i in 0..<Int(count) {
                 if tokens[i] == UInt64.max {
@@ -388,7 +404,7 @@ private final class SpliceLoop: Sendable {
                     continue
                 }
                 let key = tokens[i] >> 1
-                if connecting[key] != nil {
+                if connecting.contains(key) {
                     // Only the connecting socket is watched (for writable), but either can report an error.
                     if tokens[i] & 1 == 1 { connectEnded(key, timedOut: false) } else { end(key) }
                     continue
@@ -398,6 +414,13 @@ private final class SpliceLoop: Sendable {
                     continue
                 }
                 pump(key, hangUp: events[i] & CUnsignedInt(FW_EPOLL_HUP) != 0)
+            }
+            // After the events, so a connect that ended in this same wake-up is not reported as timed out.
+            let now = ContinuousClock.now
+            while let first = firstDeadline(), first <= now {
+                let key = deadlines[deadlinesHead].key
+                deadlinesHead += 1
+                connectEnded(key, timedOut: true)
             }
         }
     }
@@ -442,7 +465,7 @@ extension SpliceEngine {
         }
         _ = fw_raise_open_file_limit()
         do {
-            return try SpliceEngine(threads: min(4, System.coreCount))
+            return try SpliceEngine(threads: min(4, System.coreCount), logger: logger)
         } catch {
             logger.warning("splice unavailable; relaying in user space", metadata: ["error": "\(error)"])
             return nil

@@ -5,6 +5,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import NIOSSL
+import Synchronization
 
 /// work's end of a data connection: authenticates, waits in the pool (home's heartbeats keep it checked), and on
 /// home's Connect frame opens the service and relays. Reading stops while the service connection is being made,
@@ -242,24 +243,32 @@ final class WorkDataHandler: ChannelInboundHandler {
             return
         }
         var toService: [UInt8] = service.proxyProtocol ? ProxyProtocolV2.header(source: connect.client, destination: connect.listener) : []
-        if let rest = reader.takeRemaining() {
-            toService.append(contentsOf: rest.readableBytesView)
-            counters.bytesToService.add(rest.readableBytes)
-        }
+        let alreadyRead = reader.takeRemaining().map { Array($0.readableBytesView) } ?? []
+        toService += alreadyRead
         guard let dataSocket = SpliceEngine.takeDescriptor(context.channel, known: socket) else {
             Glibc.close(serviceSocket)
+            Self.connectFailed(service: service, counters: counters, logger: agent.logger,
+                               reason: "the data connection could not be handed to the kernel relay")
             context.close(promise: nil)
             return
         }
-        counters.active.add(1)
+        // The session counts as active, and the client's bytes NIO already read as sent, once the service
+        // connection is made: a refused or silent service has neither.
+        let established = Atomic<Bool>(false)
+        let establish: @Sendable () -> Void = {
+            established.store(true, ordering: .relaxed)
+            counters.active.add(1)
+            counters.bytesToService.add(alreadyRead.count)
+        }
         let logger = agent.logger
-        let pending = inProgress != 0 ? SpliceEngine.PendingConnect(timeout: .seconds(agent.config.connectTimeout)) { reason in
+        let pending = inProgress != 0 ? SpliceEngine.PendingConnect(timeout: .seconds(agent.config.connectTimeout), established: establish) { reason in
             Self.connectFailed(service: service, counters: counters, logger: logger, reason: reason)
         } : nil
+        if pending == nil { establish() }
         engine.start(.init(first: dataSocket, second: serviceSocket, toSecond: toService, toFirst: [],
                            countFirstToSecond: [counters.bytesToService], countSecondToFirst: [counters.bytesFromService],
                            connecting: pending) {
-            counters.active.add(-1)
+            if established.load(ordering: .relaxed) { counters.active.add(-1) }
         })
         context.close(promise: nil)
     }

@@ -110,31 +110,44 @@ import Testing
 
     private final class Outcome: Sendable {
         let failures = Mutex<[String]>([])
+        let established = Atomic<Int>(0)
         let finished = Atomic<Int>(0)
     }
 
     private func relay(_ first: CInt, _ second: CInt, prefix: [UInt8], timeout: Duration, outcome: Outcome) -> SpliceEngine.Relay {
         .init(first: first, second: second, toSecond: prefix, toFirst: [], countFirstToSecond: [], countSecondToFirst: [],
-              connecting: .init(timeout: timeout) { reason in outcome.failures.withLock { $0.append(reason) } }) {
+              connecting: .init(timeout: timeout, established: { outcome.established.add(1, ordering: .relaxed) }) { reason in
+                  outcome.failures.withLock { $0.append(reason) }
+              }) {
             outcome.finished.add(1, ordering: .relaxed)
         }
     }
 
     /// A relay whose second socket is still connecting holds everything (the prefix too) until the connect is
-    /// done, then relays both ways; the connect is not reported as failed.
+    /// done, then relays both ways. The connect is held up for real: the service's accept queue is full, so the
+    /// kernel drops the SYN until the queue has room again and the SYN is sent again (about a second later).
     @Test func aConnectUnderWayIsFinishedByTheEngineBeforeAnythingMoves() throws {
         let engine = try SpliceEngine(threads: 1)
         defer { engine.shutdown() }
-        let service = try listener()
+        let service = try listener(backlog: 0)
         defer { close(service.fd) }
+        let filler = connecting(to: service.port)  // backlog 0 queues one connection: this one fills the queue
+        #expect(eventually(2) { fw_socket_error(filler.fd) == 0 && isWritable(filler.fd) })
+        let target = connecting(to: service.port)
+        try #require(target.fd >= 0 && target.inProgress, "the connect must still be under way")
         let (client, first) = socketPair()
         defer { close(client) }
-        let target = connecting(to: service.port)
-        #expect(target.fd >= 0)
         let outcome = Outcome()
-        try #require(target.fd >= 0)
-        engine.start(relay(first, target.fd, prefix: Array("PROXY ".utf8), timeout: .seconds(5), outcome: outcome))
+        engine.start(relay(first, target.fd, prefix: Array("PROXY ".utf8), timeout: .seconds(10), outcome: outcome))
         #expect(write(client, "hello", 5) == 5)
+        usleep(200_000)
+        #expect(outcome.established.load(ordering: .relaxed) == 0 && outcome.finished.load(ordering: .relaxed) == 0)
+        #expect(outcome.failures.withLock { $0 }.isEmpty)
+        // Room in the queue: the filler leaves, and the next SYN of the relay's connect gets in.
+        close(accept(service.fd, nil, nil))
+        close(filler.fd)
+        var ready = pollfd(fd: service.fd, events: Int16(POLLIN), revents: 0)
+        try #require(poll(&ready, 1, 5000) == 1, "the connect got in within 5 s")
         let accepted = accept(service.fd, nil, nil)
         try #require(accepted >= 0)
         defer { close(accepted) }
@@ -149,6 +162,7 @@ import Testing
             got += chunk[0..<n]
         }
         #expect(String(decoding: got, as: UTF8.self) == "PROXY hello", "the prefix first, then the client's bytes")
+        #expect(outcome.established.load(ordering: .relaxed) == 1)
         #expect(write(accepted, "banner", 6) == 6)
         let n = recv(client, &chunk, chunk.count, 0)
         #expect(n == 6)
@@ -177,6 +191,7 @@ import Testing
         engine.start(relay(first, target.fd, prefix: [], timeout: .seconds(5), outcome: outcome))
         #expect(eventually(5) { outcome.finished.load(ordering: .relaxed) == 1 })
         #expect(outcome.failures.withLock { $0 } == [String(cString: strerror(ECONNREFUSED))])
+        #expect(outcome.established.load(ordering: .relaxed) == 0)
         var byte: UInt8 = 0
         #expect(recv(client, &byte, 1, 0) == 0, "the other side was closed")
         #expect(engine.active == 0)
@@ -204,6 +219,7 @@ import Testing
         #expect(eventually(5) { outcome.finished.load(ordering: .relaxed) == 1 })
         let took = ContinuousClock.now - started
         #expect(outcome.failures.withLock { $0 }.count == 1)
+        #expect(outcome.established.load(ordering: .relaxed) == 0)
         #expect(outcome.failures.withLock { $0 }.first?.hasPrefix("no answer within") == true, "\(outcome.failures.withLock { $0 })")
         #expect(took >= .milliseconds(300) && took < .seconds(3), "ended after \(took)")
     }

@@ -70,6 +70,13 @@ final class TestClient {
         return out
     }
 
+    /// What one read gives, up to `limit` bytes: empty when the peer closed or the timeout passed.
+    func receiveSome(_ limit: Int) -> [UInt8] {
+        var chunk = [UInt8](repeating: 0, count: limit)
+        let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+        return n > 0 ? Array(chunk[0..<n]) : []
+    }
+
     /// Everything until the peer closes (or the timeout).
     func receiveAll() -> [UInt8] {
         var out: [UInt8] = []

@@ -1,0 +1,92 @@
+import Foundation
+@testable import FWTunnel
+import NIOCore
+import Testing
+
+/// An agent speaking the protocol by hand over blocking sockets, authenticated like fwtunnel-work, so a test sees
+/// exactly what home sends on each connection and decides itself when a connection ends.
+private struct FakeAgent {
+    let name: String
+    let secret: Secret
+    let port: Int
+
+    /// The next frame on `connection` (nil when it ends or stays silent past its timeout).
+    func frame(_ connection: TestClient, buffer: inout ByteBuffer) -> Frame? {
+        while true {
+            if let frame = try? Frame.decode(from: &buffer) { return frame }
+            let chunk = connection.receiveSome(4096)
+            if chunk.isEmpty { return nil }
+            buffer.writeBytes(chunk)
+        }
+    }
+
+    /// A connection past the challenge, hello and welcome: the welcome's session.
+    func authenticated(_ role: ConnectionRole, session: [UInt8], services: [String]) throws -> (TestClient, [UInt8], ByteBuffer) {
+        let connection = try TestClient(port: port, timeout: 3)
+        var buffer = ByteBuffer()
+        guard case .challenge(_, let nonce)? = frame(connection, buffer: &buffer) else { throw TunnelTestError("no challenge") }
+        let hello = Handshake.sign(Hello(role: role, agent: name, session: session, services: services), nonce: nonce, secret: secret)
+        var out = ByteBuffer()
+        Frame.hello(hello).encode(into: &out)
+        try connection.send(Array(out.readableBytesView))
+        guard case .welcome(let welcomed)? = frame(connection, buffer: &buffer) else { throw TunnelTestError("no welcome") }
+        return (connection, welcomed, buffer)
+    }
+}
+
+@Suite struct FakeAgentTests {
+    /// An agent with a command connection and `count` authenticated data connections in home's pool.
+    private func pooled(_ tunnel: TunnelFixture, count: Int) throws -> (FakeAgent, TestClient, [(TestClient, ByteBuffer)]) {
+        try tunnel.startHome()
+        let agent = FakeAgent(name: "fake", secret: try Secret.load(path: tunnel.secretPath), port: tunnel.agentPort)
+        let zeros = [UInt8](repeating: 0, count: Frame.sessionSize)
+        let (command, session, _) = try agent.authenticated(.command, session: zeros, services: ["echo"])
+        var data: [(TestClient, ByteBuffer)] = []
+        for _ in 0..<count {
+            let (connection, _, buffer) = try agent.authenticated(.data, session: session, services: [])
+            data.append((connection, buffer))
+        }
+        #expect(eventually(5) { number(tunnel.homeStatus, "agents.fake.idleDataConnections") == count })
+        #expect(number(tunnel.homeStatus, "splicedRelays") == 0, "the kernel relay is on")
+        return (agent, command, data)
+    }
+
+    /// With the kernel relay, an authenticated data connection leaves home's NIO and waits in the pool on the
+    /// client gate, which keeps sending it heartbeats (every 0.5 s here).
+    @Test func idleDataSocketsGetHeartbeats() throws {
+        let tunnel = try TunnelFixture(services: [.init(name: "echo", target: 9)])
+        defer { tunnel.stop() }
+        let (agent, command, data) = try pooled(tunnel, count: 1)
+        defer { command.hangUp() }
+        var (connection, buffer) = data[0]
+        #expect(agent.frame(connection, buffer: &buffer) == .heartbeat)
+        #expect(agent.frame(connection, buffer: &buffer) == .heartbeat)
+    }
+
+    /// A data connection work ends leaves the pool at once (heartbeats are a minute apart here, so only the
+    /// gate's watch can see it), and a client is linked to one still there: the Connect frame, then the client's
+    /// bytes both ways.
+    @Test func anEndedIdleSocketLeavesThePoolAndAnotherCarriesAClient() throws {
+        let tunnel = try TunnelFixture(services: [.init(name: "echo", target: 9)], heartbeat: ["interval": 60, "timeout": 120])
+        defer { tunnel.stop() }
+        let (agent, command, data) = try pooled(tunnel, count: 2)
+        defer { command.hangUp() }
+        data[1].0.hangUp()
+        #expect(eventually(2) { number(tunnel.homeStatus, "agents.fake.idleDataConnections") == 1 },
+                "a data connection work ended leaves the pool")
+        var (kept, keptBuffer) = data[0]
+        let client = try TestClient(port: tunnel.port("echo"))
+        try client.send("ping")
+        guard case .connect(let connect)? = agent.frame(kept, buffer: &keptBuffer) else {
+            Issue.record("no Connect frame on the pooled data connection")
+            return
+        }
+        #expect(connect.service == "echo")
+        #expect(Array(keptBuffer.readableBytesView) + kept.receive(4 - keptBuffer.readableBytes) == Array("ping".utf8),
+                "the client's bytes follow the Connect frame")
+        try kept.send("pong")
+        #expect(client.receive(4) == Array("pong".utf8))
+        #expect(number(tunnel.homeStatus, "agents.fake.idleDataConnections") == 0)
+        #expect(eventually(5) { number(tunnel.homeStatus, "splicedRelays") == 1 })
+    }
+}
