@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/resource.h>
@@ -52,13 +53,14 @@ long fw_raise_open_file_limit(void) {
     return (long)limit.rlim_cur;
 }
 
-int fw_tcp_connect(const void *address, unsigned length, int *in_progress) {
+int fw_tcp_connect(const void *address, unsigned length, unsigned timeout_ms, int *in_progress) {
     const struct sockaddr *target = address;
     int fd = socket(target->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP);
     if (fd < 0) return -1;
     int one = 1;
     if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) != 0 ||
-        setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one) != 0) {
+        setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one) != 0 ||
+        (timeout_ms > 0 && setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &timeout_ms, sizeof timeout_ms) != 0)) {
         int saved = errno;
         close(fd);
         errno = saved;
@@ -113,4 +115,17 @@ int fw_tcp_accept(int listener, void *address, unsigned *length) {
         return -1;
     }
     return fd;
+}
+
+int fw_tcp_connected(int fd) {
+    int error = fw_socket_error(fd);
+    if (error != 0) return error;
+    unsigned none = 0;
+    if (setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &none, sizeof none) != 0) return errno;
+    return 0;
+}
+
+int fw_writable(int fd) {
+    struct pollfd entry = {.fd = fd, .events = POLLOUT};
+    return poll(&entry, 1, 0) == 1 && (entry.revents & (POLLOUT | POLLERR | POLLHUP)) != 0;
 }

@@ -33,9 +33,10 @@ final class SpliceEngine: Sendable {
         var finished: @Sendable () -> Void
     }
 
-    /// A connect the engine finishes: its own threads wait for it, so the thread that started it need not.
+    /// A connect the engine finishes: its own threads wait for it, so the thread that started it need not. Its
+    /// time limit is the kernel's (`fw_tcp_connect` sets TCP_USER_TIMEOUT, which bounds the SYN's retries; it is
+    /// cleared once connected), so a connect that gets no answer ends as "Connection timed out".
     struct PendingConnect: Sendable {
-        var timeout: Duration
         /// Called once, on the engine's thread, when the connect has succeeded, before any byte moves.
         var established: @Sendable () -> Void
         /// Called once, with the reason, when the connect fails, times out or cannot be waited for (before
@@ -146,6 +147,8 @@ private struct SpliceSession: Sendable {
     var interest: (CUnsignedInt, CUnsignedInt) = (0, 0)
     /// `forward.to` (the relay's second socket) is still connecting.
     var connecting: SpliceEngine.PendingConnect?
+    /// Why the relay cannot go on (set by `submit` when epoll refused it; the loop then ends it).
+    var broken: String?
     let finished: @Sendable () -> Void
 
     /// The session for `relay` with its two pipes; nil (and nothing left open but the relay's sockets) when the
@@ -168,7 +171,7 @@ private struct SpliceSession: Sendable {
     /// The connect under way has ended (its socket showed writable or in error): nil when it succeeded, else why
     /// it failed.
     mutating func connectEnded() -> String? {
-        let error = fw_socket_error(forward.to)
+        let error = fw_tcp_connected(forward.to)
         guard error == 0 else { return String(cString: strerror(error)) }
         connecting = nil
         return nil
@@ -199,11 +202,17 @@ private struct SpliceSession: Sendable {
     }
 }
 
-/// One relay thread: an epoll loop over its sessions, woken by an eventfd when another thread submits one.
+/// One relay thread: an epoll loop over its sessions.
+///
+/// A relay is registered with the loop's epoll by the thread that submits it, and the loop takes it from its inbox
+/// when the first event for it arrives: the loop's thread does not wake for a new relay at all. (It used to, to
+/// register it; that wake-up came just when the service had to answer, on a machine with two cores, and it stood
+/// in the queue of a busy core in front of the wake-up that mattered, the one for the service's first bytes.)
 private final class SpliceLoop: Sendable {
     private let epoll: CInt
+    /// Written only to stop the loop (or when a relay could not be registered, so that the loop ends it).
     private let wake: CInt
-    private let inbox = Mutex<(sessions: [SpliceSession], stopping: Bool)>(([], false))
+    private let inbox = Mutex<(sessions: [(key: UInt64, session: SpliceSession)], nextKey: UInt64, stopping: Bool)>(([], 0, false))
     let active = Atomic<Int>(0)
     private let thread = Mutex<WorkerThread?>(nil)
     private let logger: Logger?
@@ -220,9 +229,9 @@ private final class SpliceLoop: Sendable {
         thread.withLock { $0 = worker }
     }
 
-    /// The session is made and pumped once here, on the caller's thread, before this loop's thread takes it: a
-    /// service that speaks first has usually spoken by the time its connection is handed over, and waiting for
-    /// this thread to wake would put that wake-up on every new connection's first byte.
+    /// The session is made and pumped once here, on the caller's thread, then registered: what can move at once
+    /// (a banner the service sent while its connection was handed over, a PROXY header, bytes NIO had read)
+    /// moves before this returns, and the rest waits for epoll.
     func submit(_ relay: SpliceEngine.Relay) {
         guard var session = SpliceSession(relay) else {
             let reason = "no pipe: \(String(cString: strerror(errno)))"
@@ -233,23 +242,47 @@ private final class SpliceLoop: Sendable {
             relay.finished()
             return
         }
+        // A connect to a nearby service is often done by now: then the loop need not wake to see it done.
+        if let pending = session.connecting, fw_writable(relay.second) != 0 {
+            if let failure = session.connectEnded() {
+                for fd in session.descriptors { close(fd) }
+                pending.failed(failure)
+                session.finished()
+                return
+            }
+            pending.established()
+        }
         if session.pumpBoth().over {
             for fd in session.descriptors { close(fd) }
             session.finished()
             return
         }
-        // The wake-up is written under the lock: the loop closes its eventfd only after it has seen `stopping`
-        // under the same lock, so the write cannot reach a closed (or reused) descriptor.
-        let accepted = inbox.withLock { inbox -> Bool in
-            guard !inbox.stopping else { return false }
-            inbox.sessions.append(session)
-            var one: UInt64 = 1
-            _ = write(wake, &one, 8)
-            return true
+        session.interest = session.wanted()
+        // In the inbox before its sockets are in epoll: the loop finds it there for its first event.
+        let key = inbox.withLock { inbox -> UInt64? in
+            guard !inbox.stopping else { return nil }
+            let key = inbox.nextKey
+            inbox.nextKey += 1
+            inbox.sessions.append((key, session))
+            return key
         }
-        guard accepted else {
+        guard let key else {
             for fd in session.descriptors { close(fd) }
             session.finished()
+            return
+        }
+        active.add(1, ordering: .relaxed)
+        guard fw_epoll_control(epoll, 1, session.forward.from, session.interest.0, key << 1) == 0,
+              fw_epoll_control(epoll, 1, session.forward.to, session.interest.1, key << 1 | 1) == 0 else {
+            // Rare (out of memory): the loop ends the session when it next looks at its inbox, which this wakes.
+            let reason = "epoll: \(String(cString: strerror(errno)))"
+            logger?.error("cannot relay a connection", metadata: ["reason": "\(reason)"])
+            inbox.withLock { inbox in
+                guard !inbox.stopping, let index = inbox.sessions.firstIndex(where: { $0.key == key }) else { return }
+                inbox.sessions[index].session.broken = reason
+                var one: UInt64 = 1
+                _ = write(wake, &one, 8)
+            }
             return
         }
     }
@@ -262,15 +295,17 @@ private final class SpliceLoop: Sendable {
                 inbox.stopping = true
                 return inbox.sessions
             }
-            for session in waiting {
+            for (_, session) in waiting {
                 for fd in session.descriptors { close(fd) }
+                active.subtract(1, ordering: .relaxed)
                 session.finished()
             }
             close(epoll)
             close(wake)
             return
         }
-        // Under the lock, as in `submit`: the loop closes its eventfd once it has seen `stopping`.
+        // The wake-up is written under the lock: the loop closes its eventfd only after it has seen `stopping`
+        // under the same lock, so the write cannot reach a closed (or reused) descriptor.
         inbox.withLock { inbox in
             inbox.stopping = true
             var one: UInt64 = 1
@@ -284,11 +319,6 @@ private final class SpliceLoop: Sendable {
         var sessions: [UInt64: SpliceSession] = [:]
         /// Sessions whose second socket is still connecting.
         var connecting: Set<UInt64> = []
-        /// Their connects' deadlines in the order they were adopted; every relay of a process has the same
-        /// timeout, so the first live entry is the next to expire (entries of connects already over are skipped).
-        var deadlines: [(key: UInt64, at: ContinuousClock.Instant)] = []
-        var deadlinesHead = 0
-        var nextKey: UInt64 = 0
         var tokens = [UInt64](repeating: 0, count: 256)
         var events = [CUnsignedInt](repeating: 0, count: 256)
 
@@ -324,29 +354,27 @@ private final class SpliceLoop: Sendable {
             update(key)
         }
 
-        func adopt(_ session: SpliceSession) {
-            let key = nextKey
-            nextKey += 1
-            sessions[key] = session
-            active.add(1, ordering: .relaxed)
-            if let pending = session.connecting {
-                connecting.insert(key)
-                deadlines.append((key, .now + pending.timeout))
+        /// Takes what was submitted since the last look; false when the loop is to stop.
+        func takeInbox() -> Bool {
+            let (arrived, stopping) = inbox.withLock { inbox in
+                defer { inbox.sessions = [] }
+                return (inbox.sessions, inbox.stopping)
             }
-            guard fw_epoll_control(epoll, 1, session.forward.from, 0, key << 1) == 0,
-                  fw_epoll_control(epoll, 1, session.forward.to, 0, key << 1 | 1) == 0 else {
-                session.connecting?.failed("epoll: \(String(cString: strerror(errno)))")
-                end(key)
-                return
+            for (key, session) in arrived {
+                sessions[key] = session
+                if session.connecting != nil { connecting.insert(key) }
+                if let broken = session.broken {
+                    session.connecting?.failed(broken)
+                    end(key)
+                }
             }
-            pump(key, hangUp: false)
+            return !stopping
         }
 
-        /// A connect ended (its socket's event) or timed out (`timedOut`): the relay starts or ends.
-        func connectEnded(_ key: UInt64, timedOut: Bool) {
+        /// A connect ended (its socket showed writable or in error): the relay starts, or ends with the reason.
+        func connectEnded(_ key: UInt64) {
             guard var session = sessions[key], let pending = session.connecting else { return }
-            let failure = timedOut ? "no answer within \(pending.timeout)" : session.connectEnded()
-            if let failure {
+            if let failure = session.connectEnded() {
                 pending.failed(failure)
                 end(key)
                 return
@@ -357,27 +385,8 @@ private final class SpliceLoop: Sendable {
             pump(key, hangUp: false)
         }
 
-        /// Drops deadlines of connects that are over from the front: the first left is the next to expire.
-        func firstDeadline() -> ContinuousClock.Instant? {
-            while deadlinesHead < deadlines.count, !connecting.contains(deadlines[deadlinesHead].key) { deadlinesHead += 1 }
-            if deadlinesHead > 1024, deadlinesHead * 2 > deadlines.count {
-                deadlines.removeFirst(deadlinesHead)
-                deadlinesHead = 0
-            }
-            return deadlinesHead < deadlines.count ? deadlines[deadlinesHead].at : nil
-        }
-
-        /// Milliseconds until the first connect times out (rounded up), -1 when none is under way.
-        func timeout() -> CInt {
-            guard let first = firstDeadline() else { return -1 }
-            let left = ContinuousClock.now.duration(to: first)
-            if left <= .zero { return 0 }
-            let (seconds, attoseconds) = left.components
-            return CInt(min(Int64(Int32.max), seconds * 1000 + attoseconds / 1_000_000_000_000_000 + 1))
-        }
-
         while true {
-            let count = fw_epoll_wait(epoll, &tokens, &events, 256, timeout())
+            let count = fw_epoll_wait(epoll, &tokens, &events, 256, -1)
             if count < 0 {
                 if errno == EINTR { continue }
                 break
@@ -386,27 +395,17 @@ private final class SpliceLoop: Sendable {
                 if tokens[i] == UInt64.max {
                     var value: UInt64 = 0
                     _ = read(wake, &value, 8)
-                    let (arrived, stopping) = inbox.withLock { inbox in
-                        defer { inbox.sessions = [] }
-                        return (inbox.sessions, inbox.stopping)
-                    }
-                    if stopping {
-                        for session in arrived {
-                            for fd in session.descriptors { close(fd) }
-                            session.finished()
-                        }
-                        for key in Array(sessions.keys) { end(key) }
-                        close(epoll)
-                        close(wake)
-                        return
-                    }
-                    for session in arrived { adopt(session) }
-                    continue
+                    if takeInbox() { continue }
+                    for key in Array(sessions.keys) { end(key) }
+                    close(epoll)
+                    close(wake)
+                    return
                 }
                 let key = tokens[i] >> 1
+                if sessions[key] == nil, !takeInbox() || sessions[key] == nil { continue }  // ended already (or stopping)
                 if connecting.contains(key) {
                     // Only the connecting socket is watched (for writable), but either can report an error.
-                    if tokens[i] & 1 == 1 { connectEnded(key, timedOut: false) } else { end(key) }
+                    if tokens[i] & 1 == 1 { connectEnded(key) } else { end(key) }
                     continue
                 }
                 if events[i] & CUnsignedInt(FW_EPOLL_ERR) != 0 {
@@ -414,13 +413,6 @@ private final class SpliceLoop: Sendable {
                     continue
                 }
                 pump(key, hangUp: events[i] & CUnsignedInt(FW_EPOLL_HUP) != 0)
-            }
-            // After the events, so a connect that ended in this same wake-up is not reported as timed out.
-            let now = ContinuousClock.now
-            while let first = firstDeadline(), first <= now {
-                let key = deadlines[deadlinesHead].key
-                deadlinesHead += 1
-                connectEnded(key, timedOut: true)
             }
         }
     }

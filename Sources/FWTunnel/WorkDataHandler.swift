@@ -230,7 +230,8 @@ final class WorkDataHandler: ChannelInboundHandler {
     private func splice(toServiceAt address: SocketAddress, connect: Connect, service: WorkConfig.Service,
                         counters: WorkServiceCounters, context: ChannelHandlerContext, engine: SpliceEngine) {
         var inProgress: CInt = 0
-        let serviceSocket = address.withSockAddr { fw_tcp_connect($0, CUnsignedInt($1), &inProgress) }
+        let timeout = CUnsignedInt(min(agent.config.connectTimeout * 1000, Double(UInt32.max)).rounded(.up))
+        let serviceSocket = address.withSockAddr { fw_tcp_connect($0, CUnsignedInt($1), timeout, &inProgress) }
         let failure = serviceSocket < 0 ? String(cString: strerror(errno)) : nil
         state = .closed
         // The pool's replacement for this connection, after a few milliseconds: its setup (on work's loop and on
@@ -261,7 +262,7 @@ final class WorkDataHandler: ChannelInboundHandler {
             counters.bytesToService.add(alreadyRead.count)
         }
         let logger = agent.logger
-        let pending = inProgress != 0 ? SpliceEngine.PendingConnect(timeout: .seconds(agent.config.connectTimeout), established: establish) { reason in
+        let pending = inProgress != 0 ? SpliceEngine.PendingConnect(established: establish) { reason in
             Self.connectFailed(service: service, counters: counters, logger: logger, reason: reason)
         } : nil
         if pending == nil { establish() }

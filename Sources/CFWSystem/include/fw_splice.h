@@ -43,8 +43,17 @@ long fw_raise_open_file_limit(void);
 
 /* A TCP socket (non-blocking, close-on-exec, TCP_NODELAY and SO_KEEPALIVE set) connecting to `address`: the
    descriptor, with *in_progress 1 while the connect is still under way (its end shows as writable, and
-   fw_socket_error says how it went); -1 with errno set when the socket cannot be made or refuses at once. */
-int fw_tcp_connect(const void *address, unsigned length, int *in_progress);
+   fw_tcp_connected says how it went); -1 with errno set when the socket cannot be made or refuses at once.
+   `timeout_ms` > 0 bounds the connect (TCP_USER_TIMEOUT: the kernel gives up on the SYN's retries after it and
+   the connect ends with ETIMEDOUT). */
+int fw_tcp_connect(const void *address, unsigned length, unsigned timeout_ms, int *in_progress);
+
+/* 1 when `fd` is writable (or in error) right now, else 0: whether a connect under way has ended. */
+int fw_writable(int fd);
+
+/* How a connect under way ended: 0 when connected (its TCP_USER_TIMEOUT is then cleared, so that it does not
+   bound the connection's later life), else the error. */
+int fw_tcp_connected(int fd);
 
 /* A listening TCP socket (non-blocking, close-on-exec, SO_REUSEADDR) bound to `address`; -1 with errno set. */
 int fw_tcp_listen(const void *address, unsigned length, int backlog);
