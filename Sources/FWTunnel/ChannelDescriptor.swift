@@ -6,15 +6,18 @@ import Synchronization
 ///
 /// NIO has no public way to take a socket out of a channel, so this reads it through the channel's stored
 /// properties: the channel's `socket` and that socket's `descriptor` (NIOPosix's BaseSocketChannel and BaseSocket,
-/// swift-nio 2.x). When that shape is not there (another NIO layout), the answer is nil and the tunnel keeps
-/// relaying in user space; `SpliceEngine.make` checks the answer against the kernel once at start-up, and the
-/// tunnel tests assert that relays really are spliced, so a change in NIO shows up as a failing test, never as a
-/// wrong descriptor. Call on the channel's event loop (the descriptor is the loop's to change).
+/// swift-nio 2.x). When that shape is not there (another NIO layout), the answer is nil: `SpliceEngine.make`
+/// asks once at start-up for a listener and compares the answer with the kernel's (same local port), and without
+/// a match the process relays in user space; a later nil for one connection ends that connection (its caller
+/// closes it). The tunnel tests assert that relays really are spliced and that the descriptor of each channel
+/// class is the kernel's, so a change in NIO shows up as a failing test, never as a wrong descriptor. Call on the
+/// channel's event loop (the descriptor is the loop's to change).
 ///
 /// Walking a `Mirror` costs tens of microseconds per channel (it boxes every stored property of the class
 /// chain), and it sat on the path of every new client's first byte. So the walk happens once per channel class:
 /// it finds where the two properties live (`_forEachField`), reads the descriptor both ways, and only when both
-/// agree are the offsets kept; every later channel of that class is two loads.
+/// agree are the offsets kept; every later channel of that class costs a lookup under a lock and three loads
+/// (the socket's class is checked before its descriptor is read).
 enum ChannelDescriptor {
     static func of(_ channel: Channel) -> CInt? {
         let object = channel as AnyObject

@@ -425,9 +425,10 @@ struct SpliceError: Error, CustomStringConvertible {
 
 extension SpliceEngine {
     /// A descriptor of its own for `channel`'s socket (close-on-exec), for the engine; the caller then closes the
-    /// NIO channel, which leaves the socket open through this copy. Call on the channel's event loop.
-    /// `known` is the channel's descriptor as read earlier (`ChannelDescriptor.of`, off the path of a new
-    /// client): an open channel keeps its socket, so reading it again by reflection would only cost time.
+    /// NIO channel in the same event-loop step, which leaves the socket open through this copy. Call on the
+    /// channel's event loop. `known` is the channel's descriptor as read earlier (`ChannelDescriptor.of`): an open
+    /// channel keeps its socket. Only clear channels are ever taken: both sides make an engine only when the
+    /// tunnel has no TLS, so no TLS channel's ciphertext (or its plaintext, skipping encryption) reaches it.
     static func takeDescriptor(_ channel: Channel, known: CInt? = nil) -> CInt? {
         channel.eventLoop.preconditionInEventLoop()
         guard channel.isActive, let descriptor = known ?? ChannelDescriptor.of(channel) else { return nil }
