@@ -3,7 +3,8 @@
 #   throughput  iperf3 -c for SECONDS: direct, through fwtunnel (TLS off, TLS on), through two chained socat relays
 #               (the same two-hop shape as home+work), through `ssh -R` (one OpenSSH connection, the usual tool);
 #   short connections per second (connect, one byte there and back, close; THREADS client threads);
-#   time to first byte of a server that speaks first: direct, through fwtunnel with the warm pool, and without it;
+#   time to first byte of a server that speaks first: direct and through fwtunnel with the warm pool (alternating,
+#   the difference as the median of back-to-back pairs), with TLS on, and without the pool;
 #   RSS of fwtunnel-home + fwtunnel-work idle and holding 1,000 concurrent connections.
 # Prints a Markdown table with ratios and writes it to OUT_DIR/results.md.
 #
@@ -129,9 +130,11 @@ echo "short connections ($THREADS threads, $SECONDS_EACH s each)..." >&2
 c_direct=$($PROBE cps "$ECHO" "$SECONDS_EACH" "$THREADS"); c_plain=$($PROBE cps "$P_plain_echo" "$SECONDS_EACH" "$THREADS")
 c_tls=$($PROBE cps "$P_tls_echo" "$SECONDS_EACH" "$THREADS"); c_socat=$($PROBE cps "$S1E" "$SECONDS_EACH" "$THREADS")
 c_ssh=$($PROBE cps "$RE" "$SECONDS_EACH" "$THREADS")
-echo "time to first byte (200 connections each)..." >&2
-t_direct=$($PROBE ttfb "$BANNER" 200); t_pool=$($PROBE ttfb "$P_plain_banner" 200); t_nopool=$($PROBE ttfb "$P_nopool_banner" 200)
-t_tlspool=$($PROBE ttfb "$P_tls_banner" 200)
+echo "time to first byte (300 pairs direct/warm pool, 200 connections each otherwise)..." >&2
+# Direct and warm pool alternate (pairs back to back), so the difference is not the machine's load moving.
+read -r d50 d90 p50 p90 t_diff <<< "$($PROBE ttfb-vs "$BANNER" "$P_plain_banner" 300)"
+t_direct="$d50 $d90"; t_pool="$p50 $p90"
+t_nopool=$($PROBE ttfb "$P_nopool_banner" 200); t_tlspool=$($PROBE ttfb "$P_tls_banner" 200)
 echo "RSS at 1,000 connections..." >&2
 $PROBE hold "$P_plain_echo" 1000 4 > "$work/held" &
 holder=$!
@@ -162,7 +165,7 @@ echo "| direct | $t_direct |"
 echo "| fwtunnel, warm pool, TLS off | $t_pool |"
 echo "| fwtunnel, warm pool, TLS on | $t_tlspool |"
 echo "| fwtunnel, no pool (open on demand), TLS off | $t_nopool |"
-echo "| warm pool minus direct, median (target <= 300) | $(( $(first "$t_pool") - $(first "$t_direct") )) |"
+echo "| warm pool minus direct, median of 300 back-to-back pairs (target <= 300) | $t_diff |"
 echo
 echo "| RSS, fwtunnel-home + fwtunnel-work | kB |"
 echo "| --- | ---: |"
