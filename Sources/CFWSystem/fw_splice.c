@@ -75,6 +75,9 @@ int fw_tcp_connect(const void *address, unsigned length, unsigned timeout_ms, in
             return -1;
         }
         *in_progress = 1;
+    } else if (timeout_ms > 0) {
+        unsigned none = 0;  /* connected at once: the limit was for the connect only */
+        (void)setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &none, sizeof none);
     }
     return fd;
 }

@@ -33,6 +33,10 @@ final class ClientGate: Sendable {
         var heartbeat: @Sendable () -> Void
         /// A client admitted at least `clientWait` ago: closed if it still waits.
         var waitExpired: @Sendable (_ client: Int) -> Void
+        /// Accepting failed for want of descriptors or memory; the listener rests for 100 ms.
+        var exhausted: @Sendable (_ listener: Listener, _ reason: String) -> Void
+        /// The gate's thread ended on an error (no more clients are accepted).
+        var stopped: @Sendable (_ reason: String) -> Void
     }
 
     private let epoll: CInt
@@ -40,6 +44,9 @@ final class ClientGate: Sendable {
     private let listeners: [Listener]
     private let thread = Mutex<WorkerThread?>(nil)
     private let stopping = Atomic<Bool>(false)
+    /// Whether `epoll` is still this gate's: `watch` and `forget` from other threads check it under this lock, so
+    /// they never act on the number after `stop` closed it (and the kernel may have given it to another file).
+    private let epollOpen = Mutex<Bool>(true)
     private static let idleTag: UInt64 = 1 << 62
 
     /// Binds every listener (throws naming the address that fails, nothing left open) and starts the thread.
@@ -76,22 +83,33 @@ final class ClientGate: Sendable {
             if wake >= 0 { close(wake) }
             throw GateError("epoll: \(reason)")
         }
-        let worker = try WorkerThread(stackSize: 1 << 20) { [self] in
-            run(handlers: handlers, heartbeatInterval: .nanoseconds(Int64(heartbeatInterval * 1e9)),
-                clientWait: .nanoseconds(Int64(clientWait * 1e9)))
+        do {
+            let worker = try WorkerThread(stackSize: 1 << 20) { [self] in
+                run(handlers: handlers, heartbeatInterval: .nanoseconds(Int64(heartbeatInterval * 1e9)),
+                    clientWait: .nanoseconds(Int64(clientWait * 1e9)))
+            }
+            thread.withLock { $0 = worker }
+        } catch {
+            closeAll()
+            close(epoll)
+            close(wake)
+            throw GateError("cannot start the client gate's thread: \(error)")
         }
-        thread.withLock { $0 = worker }
     }
 
     /// Watches an idle data connection of the pool; `id` names it in `Handlers.idleEvent`.
     func watch(_ socket: CInt, id: UInt64) -> Bool {
-        fw_epoll_control(epoll, 1, socket, CUnsignedInt(FW_EPOLL_IN) | CUnsignedInt(FW_EPOLL_RDHUP), Self.idleTag | id) == 0
+        epollOpen.withLock { open in
+            open && fw_epoll_control(epoll, 1, socket, CUnsignedInt(FW_EPOLL_IN) | CUnsignedInt(FW_EPOLL_RDHUP), Self.idleTag | id) == 0
+        }
     }
 
     /// Stops watching a data connection leaving the pool: before its socket goes to the engine or is closed, so
     /// that nothing here reacts to the bytes that then arrive on it.
     func forget(_ socket: CInt) {
-        _ = fw_epoll_control(epoll, 2, socket, 0, 0)
+        epollOpen.withLock { open in
+            if open { _ = fw_epoll_control(epoll, 2, socket, 0, 0) }
+        }
     }
 
     /// Closes the listeners and ends the thread (idle data connections are home's to close).
@@ -101,7 +119,10 @@ final class ClientGate: Sendable {
         _ = write(wake, &one, 8)
         thread.withLock { $0 }?.join()
         for listener in listeners { close(listener.socket) }
-        close(epoll)
+        epollOpen.withLock { open in
+            open = false
+            close(epoll)
+        }
         close(wake)
     }
 
@@ -115,21 +136,35 @@ final class ClientGate: Sendable {
         var nextHeartbeat = ContinuousClock.now + heartbeatInterval
         var storage = sockaddr_storage()
 
+        // Listeners not watched for a moment because the process ran out of descriptors (or memory): accepting
+        // again at once would only fail again, in a loop that takes a core.
+        var paused: [(index: Int, until: ContinuousClock.Instant)] = []
+
         func timeout() -> CInt {
-            let next = head < deadlines.count ? min(deadlines[head].at, nextHeartbeat) : nextHeartbeat
+            var next = head < deadlines.count ? min(deadlines[head].at, nextHeartbeat) : nextHeartbeat
+            for pause in paused { next = min(next, pause.until) }
             let left = ContinuousClock.now.duration(to: next)
             if left <= .zero { return 0 }
             let (seconds, attoseconds) = left.components
             return CInt(min(Int64(Int32.max), seconds * 1000 + attoseconds / 1_000_000_000_000_000 + 1))
         }
 
-        func accept(from listener: Listener) {
+        func accept(from index: Int) {
+            let listener = listeners[index]
             // Bounded, so a flood on one port cannot keep this thread from the rest; level-triggered epoll comes back.
             for _ in 0..<64 {
                 var length = CUnsignedInt(MemoryLayout<sockaddr_storage>.size)
                 let socket = withUnsafeMutablePointer(to: &storage) { fw_tcp_accept(listener.socket, $0, &length) }
                 if socket < 0 {
-                    if errno == EAGAIN || errno == EWOULDBLOCK { return }
+                    let error = errno
+                    if error == EAGAIN || error == EWOULDBLOCK { return }
+                    if error == EMFILE || error == ENFILE || error == ENOBUFS || error == ENOMEM {
+                        // Clients wait in the kernel's queue meanwhile (or are refused by it when it is full).
+                        handlers.exhausted(listener, String(cString: strerror(error)))
+                        _ = fw_epoll_control(epoll, 3, listener.socket, 0, UInt64(index))
+                        paused.append((index, .now + .milliseconds(100)))
+                        return
+                    }
                     continue  // this client is gone already (or its options failed): the next one
                 }
                 if let client = handlers.accepted(socket, Self.address(storage), listener) {
@@ -140,17 +175,25 @@ final class ClientGate: Sendable {
 
         while !stopping.load(ordering: .relaxed) {
             let count = fw_epoll_wait(epoll, &tokens, &events, 256, timeout())
-            if count < 0 && errno != EINTR { break }
+            if count < 0 && errno != EINTR {
+                handlers.stopped("epoll_wait: \(String(cString: strerror(errno)))")
+                break
+            }
             for i in 0..<max(0, Int(count)) {
                 let token = tokens[i]
                 if token == UInt64.max { continue }  // the wake-up: the loop's condition decides
                 if token & Self.idleTag != 0 {
                     handlers.idleEvent(token & ~Self.idleTag)
                 } else if Int(token) < listeners.count {
-                    accept(from: listeners[Int(token)])
+                    accept(from: Int(token))
                 }
             }
             let now = ContinuousClock.now
+            paused.removeAll { pause in
+                guard pause.until <= now else { return false }
+                _ = fw_epoll_control(epoll, 3, listeners[pause.index].socket, CUnsignedInt(FW_EPOLL_IN), UInt64(pause.index))
+                return true
+            }
             while head < deadlines.count, deadlines[head].at <= now {
                 handlers.waitExpired(deadlines[head].client)
                 head += 1

@@ -87,9 +87,24 @@ public final class HomeServer: Sendable {
     public func shutdown() async {
         let all = channels.withLock { channels in defer { channels = [] }; return channels }
         for channel in all { try? await channel.close() }
-        gate.withLock { gate in defer { gate = nil }; return gate }?.stop()
-        let idle = state.withLock { state in state.agents.values.flatMap(\.idle) }
+        // Under one lock: nothing more is dispatched or pooled, and what waits or is pooled is taken out, to be
+        // closed here once (the agents' command connections closing later find nothing left to close or move).
+        let (idle, waiting) = state.withLock { state in
+            state.stopping = true
+            var idle: [DataConnection] = [], waiting: [WaitingClient] = state.unassigned.values.flatMap { $0 }
+            for session in Array(state.agents.keys) {
+                idle += state.agents[session]!.idle
+                waiting += state.agents[session]!.waiting
+                state.agents[session]!.idle = []
+                state.agents[session]!.waiting = []
+            }
+            state.unassigned = [:]
+            return (idle, waiting)
+        }
+        gate.withLock { $0 }?.stop()
         closeIdle(idle)
+        for client in waiting { closeClient(client) }
+        gate.withLock { $0 = nil }
         splicer.withLock { engine in defer { engine = nil }; return engine }?.shutdown()
         try? await group.shutdownGracefully()
     }
@@ -191,7 +206,13 @@ public final class HomeServer: Sendable {
                 closeIdle([.socket(id: id, fd: socket)])
             },
             heartbeat: { [self] in sendIdleHeartbeats() },
-            waitExpired: { [self] id in waitExpired(id: id) })
+            waitExpired: { [self] id in waitExpired(id: id) },
+            exhausted: { [self] listener, reason in
+                logger.error("cannot accept clients for a moment", metadata: ["service": "\(listener.service)", "reason": "\(reason)"])
+            },
+            stopped: { [self] reason in
+                logger.critical("the client gate stopped: no more clients are accepted", metadata: ["reason": "\(reason)"])
+            })
     }
 
     /// The allowlist, then the limits, for a client of `service` at `address`: its id once admitted (it counts as
@@ -243,13 +264,7 @@ public final class HomeServer: Sendable {
         counters.services[client.connect.service]?.waitTimeouts.add(1)
         logger.warning("client closed: no data connection from an agent in time",
                        metadata: ["service": "\(client.connect.service)", "client": "\(describe(client.address))"])
-        switch client.end {
-        case .channel(let channel):
-            channel.close(promise: nil)  // its close future does the rest
-        case .socket(let socket):
-            close(socket)
-            clientClosed(id: id, ip: Endpoint(client.address)?.address ?? [])
-        }
+        closeClient(client)
     }
 
     func dispatch(_ client: WaitingClient) {
@@ -264,6 +279,19 @@ public final class HomeServer: Sendable {
             command.writeFrame(.openData(count: UInt16(min(count, Int(UInt16.max)))))
         case .wait:
             break
+        case .closed(let client):
+            closeClient(client)
+        }
+    }
+
+    /// Closes a client that will not be linked (it counts as gone once closed).
+    private func closeClient(_ client: WaitingClient) {
+        switch client.end {
+        case .channel(let channel):
+            channel.close(promise: nil)  // its close future does the rest
+        case .socket(let socket):
+            close(socket)
+            clientClosed(id: client.id, ip: Endpoint(client.address)?.address ?? [])
         }
     }
 
@@ -275,7 +303,13 @@ public final class HomeServer: Sendable {
         let toWork = [service.bytesFromClients, agentCounters.bytesToWork], toClient = [service.bytesToClients, agentCounters.bytesFromWork]
         switch (data, client.end) {
         case (.socket(_, let socket), _):
-            guard let engine = splicer.withLock({ $0 }) else { preconditionFailure("a data socket without the splice engine") }
+            guard let engine = splicer.withLock({ $0 }) else {
+                // Only while shutting down (the engine is gone): nothing is relayed any more.
+                close(socket)
+                state.withLock { $0.unlink(id: client.id) }
+                closeClient(client)
+                return
+            }
             splice(client, to: socket, engine: engine, toWork: toWork, toClient: toClient)
         case (.channel(let data), .channel(let channel)):
             relay(client, channel: channel, to: data, toWork: toWork, toClient: toClient)
@@ -317,6 +351,17 @@ public final class HomeServer: Sendable {
     /// client, so the client is dispatched again (its wait deadline still applies).
     private func splice(_ client: WaitingClient, to data: CInt, engine: SpliceEngine, toWork: [ByteCount], toClient: [ByteCount]) {
         gate.withLock { $0 }?.forget(data)  // before the Connect: work's answer must not look like an idle socket's end
+        // A data socket work has just closed (its end not yet seen by the gate) would take the Connect and then
+        // end the client's stream: any byte or end of input waiting on it (work sends nothing while idle) means
+        // it is dead, and the client gets another.
+        var peek: UInt8 = 0
+        let waiting = recv(data, &peek, 1, Int32(MSG_PEEK | MSG_DONTWAIT))
+        guard waiting < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) else {
+            close(data)
+            state.withLock { $0.unlink(id: client.id) }
+            dispatch(client)
+            return
+        }
         var frame = ByteBuffer()
         Frame.connect(client.connect).encode(into: &frame)
         let connect = Array(frame.readableBytesView)
@@ -420,7 +465,7 @@ public final class HomeServer: Sendable {
     func dataArrived(session: Session, name: String, connection: DataConnection) -> DataArrival {
         let gate = gate.withLock { $0 }
         let result: DataArrival = state.withLock { state in
-            guard let agent = state.agents[session], agent.name == name else { return .refused }
+            guard !state.stopping, let agent = state.agents[session], agent.name == name else { return .refused }
             if !agent.waiting.isEmpty {
                 let client = state.agents[session]!.waiting.removeFirst()
                 state.markLinked(client, agent: name)

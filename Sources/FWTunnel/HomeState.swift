@@ -69,6 +69,8 @@ struct HomeState {
         return false
     }
     var lastReloadError: String?
+    /// home is shutting down: nothing more is dispatched or pooled.
+    var stopping = false
 
     enum Dispatch {
         /// Link the client to this idle data connection now.
@@ -77,6 +79,8 @@ struct HomeState {
         case request(command: Channel, count: Int)
         /// No agent for the service: the client waits for one to connect.
         case wait
+        /// home is shutting down: close the client.
+        case closed(WaitingClient)
     }
 
     /// Least connections: the agent serving `service` with the fewest linked plus waiting clients; ties go to one
@@ -92,6 +96,7 @@ struct HomeState {
     }
 
     mutating func dispatch(_ client: WaitingClient) -> Dispatch {
+        if stopping { return .closed(client) }
         guard let session = chooseAgent(for: client.connect.service) else {
             unassigned[client.connect.service, default: []].append(client)
             return .wait

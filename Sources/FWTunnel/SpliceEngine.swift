@@ -37,10 +37,12 @@ final class SpliceEngine: Sendable {
     /// time limit is the kernel's (`fw_tcp_connect` sets TCP_USER_TIMEOUT, which bounds the SYN's retries; it is
     /// cleared once connected), so a connect that gets no answer ends as "Connection timed out".
     struct PendingConnect: Sendable {
-        /// Called once, on the engine's thread, when the connect has succeeded, before any byte moves.
+        /// Called once when the connect has succeeded, before any byte moves: on the engine's thread, or on the
+        /// caller's when the connect is already done within `start`.
         var established: @Sendable () -> Void
         /// Called once, with the reason, when the connect fails, times out or cannot be waited for (before
-        /// `finished`; then `established` is never called).
+        /// `finished`; then `established` is never called), on the same threads as `established`. Not called when
+        /// the relay ends otherwise while connecting (its first socket ends, or the engine stops).
         var failed: @Sendable (String) -> Void
     }
 
@@ -147,8 +149,6 @@ private struct SpliceSession: Sendable {
     var interest: (CUnsignedInt, CUnsignedInt) = (0, 0)
     /// `forward.to` (the relay's second socket) is still connecting.
     var connecting: SpliceEngine.PendingConnect?
-    /// Why the relay cannot go on (set by `submit` when epoll refused it; the loop then ends it).
-    var broken: String?
     let finished: @Sendable () -> Void
 
     /// The session for `relay` with its two pipes; nil (and nothing left open but the relay's sockets) when the
@@ -210,9 +210,10 @@ private struct SpliceSession: Sendable {
 /// in the queue of a busy core in front of the wake-up that mattered, the one for the service's first bytes.)
 private final class SpliceLoop: Sendable {
     private let epoll: CInt
-    /// Written only to stop the loop (or when a relay could not be registered, so that the loop ends it).
+    /// Written only to stop the loop.
     private let wake: CInt
-    private let inbox = Mutex<(sessions: [(key: UInt64, session: SpliceSession)], nextKey: UInt64, stopping: Bool)>(([], 0, false))
+    private let inbox = Mutex<(sessions: [(key: UInt64, session: SpliceSession)], stopping: Bool)>(([], false))
+    private let nextKey = Atomic<UInt64>(0)
     let active = Atomic<Int>(0)
     private let thread = Mutex<WorkerThread?>(nil)
     private let logger: Logger?
@@ -258,33 +259,40 @@ private final class SpliceLoop: Sendable {
             return
         }
         session.interest = session.wanted()
-        // In the inbox before its sockets are in epoll: the loop finds it there for its first event.
-        let key = inbox.withLock { inbox -> UInt64? in
-            guard !inbox.stopping else { return nil }
-            let key = inbox.nextKey
-            inbox.nextKey += 1
-            inbox.sessions.append((key, session))
-            return key
+        // Both sockets are in epoll before the loop can know the session: an event that comes first names a key
+        // the loop does not have yet, and level-triggered epoll reports it again until the session is in the
+        // inbox (a moment later). The other order would let the loop end the session, and close its sockets,
+        // before the second socket was added, which could then add someone else's socket by its reused number.
+        let key = nextKey.wrappingAdd(1, ordering: .relaxed).oldValue
+        guard fw_epoll_control(epoll, 1, session.forward.from, session.interest.0, key << 1) == 0 else {
+            abandon(session, reason: "epoll: \(String(cString: strerror(errno)))")
+            return
         }
-        guard let key else {
-            for fd in session.descriptors { close(fd) }
-            session.finished()
+        guard fw_epoll_control(epoll, 1, session.forward.to, session.interest.1, key << 1 | 1) == 0 else {
+            let reason = "epoll: \(String(cString: strerror(errno)))"
+            _ = fw_epoll_control(epoll, 2, session.forward.from, 0, 0)
+            abandon(session, reason: reason)
             return
         }
         active.add(1, ordering: .relaxed)
-        guard fw_epoll_control(epoll, 1, session.forward.from, session.interest.0, key << 1) == 0,
-              fw_epoll_control(epoll, 1, session.forward.to, session.interest.1, key << 1 | 1) == 0 else {
-            // Rare (out of memory): the loop ends the session when it next looks at its inbox, which this wakes.
-            let reason = "epoll: \(String(cString: strerror(errno)))"
-            logger?.error("cannot relay a connection", metadata: ["reason": "\(reason)"])
-            inbox.withLock { inbox in
-                guard !inbox.stopping, let index = inbox.sessions.firstIndex(where: { $0.key == key }) else { return }
-                inbox.sessions[index].session.broken = reason
-                var one: UInt64 = 1
-                _ = write(wake, &one, 8)
-            }
-            return
+        let published = inbox.withLock { inbox -> Bool in
+            guard !inbox.stopping else { return false }
+            inbox.sessions.append((key, session))
+            return true
         }
+        if !published {
+            for fd in session.descriptors { close(fd) }  // closing takes them out of epoll
+            active.subtract(1, ordering: .relaxed)
+            session.finished()
+        }
+    }
+
+    /// A session that could not be registered (the kernel refused epoll: out of memory): closed, with the reason.
+    private func abandon(_ session: SpliceSession, reason: String) {
+        logger?.error("cannot relay a connection", metadata: ["reason": "\(reason)"])
+        for fd in session.descriptors { close(fd) }
+        session.connecting?.failed(reason)
+        session.finished()
     }
 
     func stop() {
@@ -363,10 +371,6 @@ private final class SpliceLoop: Sendable {
             for (key, session) in arrived {
                 sessions[key] = session
                 if session.connecting != nil { connecting.insert(key) }
-                if let broken = session.broken {
-                    session.connecting?.failed(broken)
-                    end(key)
-                }
             }
             return !stopping
         }
@@ -389,6 +393,7 @@ private final class SpliceLoop: Sendable {
             let count = fw_epoll_wait(epoll, &tokens, &events, 256, -1)
             if count < 0 {
                 if errno == EINTR { continue }
+                logger?.critical("relay thread stopped", metadata: ["reason": "epoll_wait: \(String(cString: strerror(errno)))"])
                 break
             }
             for i in 0..<Int(count) {

@@ -63,6 +63,59 @@ private struct FakeAgent {
         #expect(agent.frame(connection, buffer: &buffer) == .heartbeat)
     }
 
+    /// A pooled data connection work has just closed, linked to a client before home saw its end, does not take
+    /// the client with it: the client gets the next connection of the pool. Whichever of home's paths sees the
+    /// end first (its watch, or the check before the Connect frame), the client is carried.
+    @Test func aClientIsNotLinkedToADataConnectionThatJustEnded() throws {
+        let tunnel = try TunnelFixture(services: [.init(name: "echo", target: 9)], heartbeat: ["interval": 60, "timeout": 120])
+        defer { tunnel.stop() }
+        for _ in 0..<5 {
+            let (agent, command, data) = try pooled(tunnel, count: 2)
+            data[0].0.hangUp()
+            let client = try TestClient(port: tunnel.port("echo"))
+            var (kept, keptBuffer) = data[1]
+            guard case .connect? = agent.frame(kept, buffer: &keptBuffer) else {
+                Issue.record("the client was not linked to the live data connection")
+                return
+            }
+            try kept.send("pong")
+            #expect(client.receive(4) == Array("pong".utf8))
+            client.hangUp()
+            kept.hangUp()
+            command.hangUp()
+            #expect(eventually(5) { number(tunnel.homeStatus, "connections") == 0 }, "the client's place is free again")
+            tunnel.home?.stop()
+        }
+    }
+
+    /// home shut down with one agent's clients waiting and another agent's data connections pooled: everything is
+    /// closed once and home exits cleanly (it used to move the waiting clients to the other agent's pool while
+    /// tearing down, and crash on a pool it had already closed).
+    @Test func shutdownWithWaitingClientsAndPooledConnectionsIsClean() throws {
+        let tunnel = try TunnelFixture(services: [.init(name: "echo", target: 9)], limits: ["clientWait": 30])
+        defer { tunnel.stop() }
+        try tunnel.startHome()
+        let secret = try Secret.load(path: tunnel.secretPath)
+        let zeros = [UInt8](repeating: 0, count: Frame.sessionSize)
+        let busy = FakeAgent(name: "busy", secret: secret, port: tunnel.agentPort)
+        let (busyCommand, _, _) = try busy.authenticated(.command, session: zeros, services: ["echo"])
+        let idle = FakeAgent(name: "idle", secret: secret, port: tunnel.agentPort)
+        let (idleCommand, idleSession, _) = try idle.authenticated(.command, session: zeros, services: ["echo"])
+        defer { busyCommand.hangUp(); idleCommand.hangUp() }
+        // Two clients while neither agent has a data connection: least connections puts one on each.
+        let first = try TestClient(port: tunnel.port("echo")), second = try TestClient(port: tunnel.port("echo"))
+        #expect(eventually(5) { number(tunnel.homeStatus, "services.echo.waiting") == 2 })
+        // The idle agent's data connection takes its waiting client; a second one stays in its pool.
+        let (carrying, _, _) = try idle.authenticated(.data, session: idleSession, services: [])
+        let (pooled, _, _) = try idle.authenticated(.data, session: idleSession, services: [])
+        defer { carrying.hangUp(); pooled.hangUp() }
+        #expect(eventually(5) { number(tunnel.homeStatus, "agents.idle.idleDataConnections") == 1 })
+        #expect(number(tunnel.homeStatus, "services.echo.waiting") == 1)
+        let status = tunnel.home?.stop()
+        #expect(status == 0, "home exited cleanly (status \(status.map(String.init) ?? "none"))\n\(tunnel.log("home"))")
+        #expect(first.closedByPeer() && second.closedByPeer())
+    }
+
     /// A data connection work ends leaves the pool at once (heartbeats are a minute apart here, so only the
     /// gate's watch can see it), and a client is linked to one still there: the Connect frame, then the client's
     /// bytes both ways.

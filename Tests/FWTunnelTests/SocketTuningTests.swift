@@ -139,6 +139,7 @@ import Testing
         #expect(eventually(2) { fw_socket_error(filler.fd) == 0 && isWritable(filler.fd) })
         let target = connecting(to: service.port)
         try #require(target.fd >= 0 && target.inProgress, "the connect must still be under way")
+        #expect(userTimeout(target.fd) == 10_000, "the connect's limit is the kernel's")
         let (client, first) = socketPair()
         defer { close(client) }
         let outcome = Outcome()
@@ -167,6 +168,7 @@ import Testing
         }
         #expect(String(decoding: got, as: UTF8.self) == "PROXY hello", "the prefix first, then the client's bytes")
         #expect(outcome.established.load(ordering: .relaxed) == 1)
+        #expect(userTimeout(target.fd) == 0, "cleared once connected: it must not bound the relay")
         #expect(write(accepted, "banner", 6) == 6)
         let n = recv(client, &chunk, chunk.count, 0)
         #expect(n == 6)
@@ -226,6 +228,13 @@ import Testing
         #expect(outcome.established.load(ordering: .relaxed) == 0)
         #expect(outcome.failures.withLock { $0 } == [String(cString: strerror(ETIMEDOUT))])
         #expect(took >= .milliseconds(300) && took < .seconds(3), "ended after \(took)")
+    }
+
+    /// TCP_USER_TIMEOUT of `fd`, in milliseconds (nil when it cannot be read).
+    private func userTimeout(_ fd: CInt) -> UInt32? {
+        var value: UInt32 = 0
+        var length = socklen_t(MemoryLayout<UInt32>.size)
+        return getsockopt(fd, Int32(IPPROTO_TCP), TCP_USER_TIMEOUT, &value, &length) == 0 ? value : nil
     }
 
     private func isWritable(_ fd: CInt) -> Bool {

@@ -56,17 +56,23 @@ public final class Daemon: @unchecked Sendable {
         if waitpid(pid, &status, WNOHANG) == 0 { kill(pid, signal) }
     }
 
-    /// SIGTERM, then SIGKILL after 5 s; always reaps the child.
-    public func stop() {
+    /// SIGTERM, then SIGKILL after 5 s; always reaps the child. Returns its exit status when it exited by itself
+    /// after the SIGTERM (nil when it had already been reaped, died of a signal or needed the SIGKILL).
+    @discardableResult
+    public func stop() -> Int32? {
         var status: Int32 = 0
-        if waitpid(pid, &status, WNOHANG) != 0 { return }
+        if waitpid(pid, &status, WNOHANG) != 0 { return nil }
         kill(pid, SIGTERM)
         let until = Date().addingTimeInterval(5)
         while Date() < until {
-            if waitpid(pid, &status, WNOHANG) != 0 { return }
+            if waitpid(pid, &status, WNOHANG) != 0 {
+                // WIFEXITED / WEXITSTATUS, which Swift does not import.
+                return status & 0x7f == 0 ? (status >> 8) & 0xff : nil
+            }
             usleep(10_000)
         }
         kill(pid, SIGKILL)
         _ = waitpid(pid, &status, 0)
+        return nil
     }
 }

@@ -45,7 +45,8 @@ long fw_raise_open_file_limit(void);
    descriptor, with *in_progress 1 while the connect is still under way (its end shows as writable, and
    fw_tcp_connected says how it went); -1 with errno set when the socket cannot be made or refuses at once.
    `timeout_ms` > 0 bounds the connect (TCP_USER_TIMEOUT: the kernel gives up on the SYN's retries after it and
-   the connect ends with ETIMEDOUT). */
+   the connect ends with ETIMEDOUT; it checks when it would send the SYN again, the first time after its initial
+   retransmission timeout of 1 s, so a limit under a second acts as about one). */
 int fw_tcp_connect(const void *address, unsigned length, unsigned timeout_ms, int *in_progress);
 
 /* 1 when `fd` is writable (or in error) right now, else 0: whether a connect under way has ended. */
