@@ -29,6 +29,8 @@ final class ClientGate: Sendable {
         var accepted: @Sendable (_ socket: CInt, _ peer: SocketAddress?, _ listener: Listener) -> Int?
         /// An idle data connection showed input or an end (work sends nothing on an idle one): it is dead.
         var idleEvent: @Sendable (_ id: UInt64) -> Void
+        /// A waiting client reset its connection (or hung up): it is gone.
+        var clientEvent: @Sendable (_ client: Int) -> Void
         /// Time for the idle data connections' heartbeats.
         var heartbeat: @Sendable () -> Void
         /// A client admitted at least `clientWait` ago: closed if it still waits.
@@ -48,6 +50,7 @@ final class ClientGate: Sendable {
     /// they never act on the number after `stop` closed it (and the kernel may have given it to another file).
     private let epollOpen = Mutex<Bool>(true)
     private static let idleTag: UInt64 = 1 << 62
+    private static let clientTag: UInt64 = 1 << 61
 
     /// Binds every listener (throws naming the address that fails, nothing left open) and starts the thread.
     init(services: [(service: HomeConfig.Service, allowlistFile: String?)], heartbeatInterval: Double, clientWait: Double,
@@ -101,6 +104,14 @@ final class ClientGate: Sendable {
     func watch(_ socket: CInt, id: UInt64) -> Bool {
         epollOpen.withLock { open in
             open && fw_epoll_control(epoll, 1, socket, CUnsignedInt(FW_EPOLL_IN) | CUnsignedInt(FW_EPOLL_RDHUP), Self.idleTag | id) == 0
+        }
+    }
+
+    /// Watches a waiting client for a reset or a hang-up (not for input or a half-close, which it may send while it
+    /// waits); `id` names it in `Handlers.clientEvent`. Its link stops the watch with `forget`.
+    func watchClient(_ socket: CInt, id: Int) -> Bool {
+        epollOpen.withLock { open in
+            open && fw_epoll_control(epoll, 1, socket, 0, Self.clientTag | UInt64(id)) == 0
         }
     }
 
@@ -184,6 +195,8 @@ final class ClientGate: Sendable {
                 if token == UInt64.max { continue }  // the wake-up: the loop's condition decides
                 if token & Self.idleTag != 0 {
                     handlers.idleEvent(token & ~Self.idleTag)
+                } else if token & Self.clientTag != 0 {
+                    handlers.clientEvent(Int(token & ~Self.clientTag))
                 } else if Int(token) < listeners.count {
                     accept(from: Int(token))
                 }

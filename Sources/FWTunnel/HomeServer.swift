@@ -205,6 +205,11 @@ public final class HomeServer: Sendable {
                 logger.debug("idle data connection ended by work")
                 closeIdle([.socket(id: id, fd: socket)])
             },
+            clientEvent: { [self] id in
+                guard let client = state.withLock({ $0.removeWaiting(id: id) }) else { return }  // linked meanwhile
+                logger.debug("client gone while it waited", metadata: ["service": "\(client.connect.service)", "client": "\(describe(client.address))"])
+                closeClient(client)
+            },
             heartbeat: { [self] in sendIdleHeartbeats() },
             waitExpired: { [self] id in waitExpired(id: id) },
             exhausted: { [self] listener, reason in
@@ -268,7 +273,20 @@ public final class HomeServer: Sendable {
     }
 
     func dispatch(_ client: WaitingClient) {
-        perform(state.withLock { $0.dispatch(client) })
+        let gate = gate.withLock { $0 }
+        perform(state.withLock { state in
+            let dispatch = state.dispatch(client)
+            // A gate client that waits is watched for a reset meanwhile, as NIO watches its own. The watch starts
+            // under the lock it waits under, so a link, which takes it out under the same lock, always finds it
+            // watched and stops the watch (`link`).
+            if case .socket(let socket) = client.end, let gate {
+                switch dispatch {
+                case .request, .wait: _ = gate.watchClient(socket, id: client.id)
+                case .link, .closed: break
+                }
+            }
+            return dispatch
+        })
     }
 
     func perform(_ dispatch: HomeState.Dispatch) {
@@ -301,6 +319,7 @@ public final class HomeServer: Sendable {
         let agentCounters = counters.agent(agent)
         agentCounters.sessions.add(1)
         let toWork = [service.bytesFromClients, agentCounters.bytesToWork], toClient = [service.bytesToClients, agentCounters.bytesFromWork]
+        if case .socket(let socket) = client.end { gate.withLock { $0 }?.forget(socket) }  // if it was watched while it waited
         switch (data, client.end) {
         case (.socket(_, let socket), _):
             guard let engine = splicer.withLock({ $0 }) else {

@@ -17,6 +17,8 @@ public final class WorkAgent: Sendable {
     let tls: NIOSSLContext?
     let counters: WorkCounters
     let services: [String: WorkConfig.Service]
+    /// The targets given as IP addresses, parsed once: the kernel relay connects to them without a resolver.
+    let literalTargets: [String: SocketAddress]
     private let state: Mutex<State>
     private let clock = ContinuousClock.now
     /// The kernel relay for linked data connections, when the connection to home is clear and `splice` is on.
@@ -43,6 +45,9 @@ public final class WorkAgent: Sendable {
         tls = config.pinnedFingerprint == nil ? nil : try TunnelTLS.clientContext()
         counters = WorkCounters(services: config.services.map(\.name))
         services = Dictionary(uniqueKeysWithValues: config.services.map { ($0.name, $0) })
+        literalTargets = Dictionary(uniqueKeysWithValues: config.services.compactMap { service in
+            (try? SocketAddress(ipAddress: service.target.host, port: service.target.port)).map { (service.name, $0) }
+        })
         state = Mutex(State(sizer: PoolSizer(minimum: config.poolMinimum, maximum: config.poolMaximum),
                             backoff: Backoff(initial: config.reconnectInitial, maximum: config.reconnectMaximum)))
         group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, threads))

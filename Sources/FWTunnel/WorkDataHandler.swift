@@ -144,7 +144,7 @@ final class WorkDataHandler: ChannelInboundHandler {
             return
         }
         counters.sessions.add(1)
-        if let engine = agent.splicer.withLock({ $0 }), let address = try? SocketAddress(ipAddress: service.target.host, port: service.target.port) {
+        if let engine = agent.splicer.withLock({ $0 }), let address = agent.literalTargets[connect.service] {
             splice(toServiceAt: address, connect: connect, service: service, counters: counters, context: context, engine: engine)
             return
         }

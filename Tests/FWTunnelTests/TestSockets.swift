@@ -58,6 +58,17 @@ final class TestClient {
     /// Ends the connection both ways (the descriptor itself is closed with the client).
     func hangUp() { shutdown(fd, Int32(SHUT_RDWR)) }
 
+    /// Aborts the connection: the peer gets a reset (SO_LINGER 0, then the socket's end both ways).
+    func reset() {
+        var linger = Glibc.linger(l_onoff: 1, l_linger: 0)
+        setsockopt(fd, SOL_SOCKET, SO_LINGER, &linger, socklen_t(MemoryLayout<Glibc.linger>.size))
+        // Only closing a lingering-0 socket sends the RST (a shutdown sends a FIN): /dev/null takes the socket's
+        // number, which closes the socket and leaves the descriptor for deinit to close.
+        let null = open("/dev/null", O_RDONLY)
+        dup2(null, fd)
+        close(null)
+    }
+
     /// Reads exactly `count` bytes, or fewer if the peer closes or the timeout passes.
     func receive(_ count: Int) -> [UInt8] {
         var out: [UInt8] = []

@@ -138,6 +138,19 @@ import TestSupport
         #expect(eventually(5) { number(tunnel.homeStatus, "connections") == 0 })
     }
 
+    /// A client that resets its connection while it waits for an agent gives its place back at once, not after
+    /// `clientWait` (30 s here).
+    @Test func aWaitingClientThatResetsGivesItsPlaceBack() throws {
+        let tunnel = try TunnelFixture(services: [.init(name: "echo", target: 9)], limits: ["clientWait": 30])
+        defer { tunnel.stop() }
+        try tunnel.startHome()
+        let client = try TestClient(port: tunnel.port("echo"))
+        #expect(eventually(5) { number(tunnel.homeStatus, "services.echo.waiting") == 1 })
+        client.reset()
+        #expect(eventually(3) { number(tunnel.homeStatus, "connections") == 0 })
+        #expect(number(tunnel.homeStatus, "services.echo.waiting") == 0)
+    }
+
     @Test func aClientOutsideTheAllowlistIsRefusedBeforeWorkHearsOfIt() throws {
         let service = try TestService(.echo)
         defer { service.stop() }
