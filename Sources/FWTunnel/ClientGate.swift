@@ -115,8 +115,9 @@ final class ClientGate: Sendable {
         }
     }
 
-    /// Stops watching a data connection leaving the pool: before its socket goes to the engine or is closed, so
-    /// that nothing here reacts to the bytes that then arrive on it.
+    /// Stops watching a socket: a data connection leaving the pool, or a client being linked, before the socket
+    /// goes to the engine, so that nothing here reacts to what then arrives on it (a socket that is closed stops
+    /// being watched by itself).
     func forget(_ socket: CInt) {
         epollOpen.withLock { open in
             if open { _ = fw_epoll_control(epoll, 2, socket, 0, 0) }
