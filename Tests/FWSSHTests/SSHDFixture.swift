@@ -307,19 +307,9 @@ final class SilentServer: @unchecked Sendable {
     let port: Int
 
     init() throws {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let ok = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer -> Bool in
-                bind(fd, pointer, length) == 0 && listen(fd, 16) == 0 && getsockname(fd, pointer, &length) == 0
-            }
-        }
-        guard fd >= 0, ok else { throw FixtureError("cannot listen on loopback: \(errno)") }
-        self.fd = fd
-        port = Int(UInt16(bigEndian: address.sin_port))
+        guard let listener = loopbackListener() else { throw FixtureError("cannot listen on loopback: \(errno)") }
+        fd = listener.fd
+        port = listener.port
     }
 
     func close() { _ = Glibc.close(fd) }

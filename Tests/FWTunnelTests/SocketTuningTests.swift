@@ -4,6 +4,7 @@ import Synchronization
 @testable import FWTunnel
 import NIOCore
 import NIOPosix
+import TestSupport
 import Testing
 
 @Suite struct SocketTuningTests {
@@ -83,18 +84,8 @@ import Testing
 
     /// A loopback listener of raw sockets: its port, and the descriptor (backlog as given).
     private func listener(backlog: Int32 = 16) throws -> (fd: CInt, port: UInt16) {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let ok = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(fd, $0, length) == 0 && listen(fd, backlog) == 0 && getsockname(fd, $0, &length) == 0
-            }
-        }
-        guard fd >= 0, ok else { throw TunnelTestError("listener: \(errno)") }
-        return (fd, UInt16(bigEndian: address.sin_port))
+        guard let listener = loopbackListener(backlog: backlog) else { throw TunnelTestError("listener: \(errno)") }
+        return (listener.fd, UInt16(listener.port))
     }
 
     /// `fw_tcp_connect` to 127.0.0.1:`port` (given up by the kernel after `timeout`): the socket and whether the
@@ -184,7 +175,8 @@ import Testing
         // A bound socket that does not listen: connects to its port are refused.
         let bound = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(bound) }
-        let port = UInt16(try freePortBound(bound))
+        guard let boundPort = bindLoopback(bound) else { throw TunnelTestError("bind: \(errno)") }
+        let port = UInt16(boundPort)
         let target = connecting(to: port)
         if target.fd < 0 {
             #expect(errno == ECONNREFUSED, "refused at once")
@@ -242,18 +234,6 @@ import Testing
         return poll(&entry, 1, 0) == 1 && entry.revents & Int16(POLLOUT) != 0
     }
 
-    /// Binds `fd` to a free loopback port (without listening) and returns the port.
-    private func freePortBound(_ fd: CInt) throws -> Int {
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let ok = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
-        }
-        guard ok else { throw TunnelTestError("bind: \(errno)") }
-        return Int(UInt16(bigEndian: address.sin_port))
-    }
 }
 
 /// The descriptor under a NIO channel, found by stored-property offsets once the slow reflection walk has
