@@ -70,6 +70,22 @@ public final class WorkerThread: Sendable {
         if !joined.withLock({ $0 }) { pthread_detach(thread) }
     }
 
+    /// Runs blocking `body` (a join, a blocking system call) on a thread of its own and suspends until it is done,
+    /// so that it never blocks a thread of Swift's concurrency pool. Without a thread to be had, runs it here.
+    public static func offPool(_ body: @escaping @Sendable () -> Void) async {
+        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+            do {
+                _ = try WorkerThread(stackSize: 1 << 20) {
+                    body()
+                    done.resume()
+                }
+            } catch {
+                body()
+                done.resume()
+            }
+        }
+    }
+
     /// Runs `body` on a new thread with this stack and waits for its result: for work that may recurse deeply.
     /// Without a thread to be had, runs it here.
     public static func run<Value: Sendable>(

@@ -37,7 +37,9 @@ final class ClientGate: Sendable {
         var waitExpired: @Sendable (_ client: Int) -> Void
         /// Accepting failed for want of descriptors or memory; the listener rests for 100 ms.
         var exhausted: @Sendable (_ listener: Listener, _ reason: String) -> Void
-        /// The gate's thread ended on an error (no more clients are accepted).
+        /// The gate's thread ended on an error: no more clients are accepted, waiting ones would never expire and
+        /// idle data connections would get no heartbeats, so the handler ends the process (its supervisor starts
+        /// it again).
         var stopped: @Sendable (_ reason: String) -> Void
     }
 
@@ -108,10 +110,16 @@ final class ClientGate: Sendable {
     }
 
     /// Watches a waiting client for a reset or a hang-up (not for input or a half-close, which it may send while it
-    /// waits); `id` names it in `Handlers.clientEvent`. Its link stops the watch with `forget`.
-    func watchClient(_ socket: CInt, id: Int) -> Bool {
+    /// waits); `id` names it in `Handlers.clientEvent`. Its link stops the watch with `forget`. One-shot: a client
+    /// that resets while it is between lists (being linked or moved) reports once, not in a loop until then; a
+    /// client dispatched again is watched again.
+    func watchClient(_ socket: CInt, id: Int) {
         epollOpen.withLock { open in
-            open && fw_epoll_control(epoll, 1, socket, 0, Self.clientTag | UInt64(id)) == 0
+            guard open else { return }
+            let events = CUnsignedInt(FW_EPOLL_ONESHOT), token = Self.clientTag | UInt64(id)
+            if fw_epoll_control(epoll, 1, socket, events, token) != 0 && errno == EEXIST {
+                _ = fw_epoll_control(epoll, 3, socket, events, token)
+            }
         }
     }
 
@@ -149,8 +157,9 @@ final class ClientGate: Sendable {
         var storage = sockaddr_storage()
 
         // Listeners not watched for a moment because the process ran out of descriptors (or memory): accepting
-        // again at once would only fail again, in a loop that takes a core.
+        // again at once would only fail again, in a loop that takes a core. Said at most every 10 s per listener.
         var paused: [(index: Int, until: ContinuousClock.Instant)] = []
+        var lastSaid: [Int: ContinuousClock.Instant] = [:]
 
         func timeout() -> CInt {
             var next = head < deadlines.count ? min(deadlines[head].at, nextHeartbeat) : nextHeartbeat
@@ -172,7 +181,10 @@ final class ClientGate: Sendable {
                     if error == EAGAIN || error == EWOULDBLOCK { return }
                     if error == EMFILE || error == ENFILE || error == ENOBUFS || error == ENOMEM {
                         // Clients wait in the kernel's queue meanwhile (or are refused by it when it is full).
-                        handlers.exhausted(listener, String(cString: strerror(error)))
+                        if lastSaid[index].map({ ContinuousClock.now - $0 >= .seconds(10) }) ?? true {
+                            handlers.exhausted(listener, String(cString: strerror(error)))
+                            lastSaid[index] = .now
+                        }
                         _ = fw_epoll_control(epoll, 3, listener.socket, 0, UInt64(index))
                         paused.append((index, .now + .milliseconds(100)))
                         return

@@ -166,7 +166,7 @@ final class HomeAgentHandler: ChannelInboundHandler {
             case .link(let client):
                 state = .idleData(session)
                 context.writeFrame(.welcome(session: [UInt8](repeating: 0, count: Frame.sessionSize)), flush: false)
-                server.link(client, to: .channel(context.channel), agent: hello.agent)
+                if !server.link(client, to: .channel(context.channel), agent: hello.agent) { server.dispatch(client) }
             }
         }
     }
@@ -200,7 +200,7 @@ final class HomeAgentHandler: ChannelInboundHandler {
         case .idle:
             break
         case .link(let client):
-            server.link(client, to: connection, agent: agent)
+            if !server.link(client, to: connection, agent: agent) { server.dispatch(client) }
         }
     }
 

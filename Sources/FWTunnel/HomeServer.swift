@@ -1,3 +1,4 @@
+import FWBase
 import FoundationEssentials
 import Logging
 import NIOCore
@@ -101,11 +102,13 @@ public final class HomeServer: Sendable {
             state.unassigned = [:]
             return (idle, waiting)
         }
-        gate.withLock { $0 }?.stop()
+        if let gate = gate.withLock({ $0 }) { await WorkerThread.offPool { gate.stop() } }  // joins its thread
         closeIdle(idle)
         for client in waiting { closeClient(client) }
         gate.withLock { $0 = nil }
-        splicer.withLock { engine in defer { engine = nil }; return engine }?.shutdown()
+        if let engine = splicer.withLock({ engine in defer { engine = nil }; return engine }) {
+            await WorkerThread.offPool { engine.shutdown() }  // joins the relay threads
+        }
         try? await group.shutdownGracefully()
     }
 
@@ -183,7 +186,8 @@ public final class HomeServer: Sendable {
             if state.withLock({ $0.splicedEnd(id: id) }) { clientClosed(id: id, ip: ip) }
         }
         dispatch(WaitingClient(id: id, end: .channel(channel), address: address,
-                               connect: Connect(service: service, client: Endpoint(address) ?? listener, listener: listener)))
+                               connect: Connect(service: service, client: Endpoint(address) ?? listener, listener: listener),
+                               deadline: .now + .nanoseconds(Int64(config.clientWait * 1e9))))
         channel.eventLoop.scheduleTask(in: .interval(config.clientWait)) { [self] in waitExpired(id: id) }
     }
 
@@ -197,7 +201,8 @@ public final class HomeServer: Sendable {
                 }
                 dispatch(WaitingClient(id: id, end: .socket(socket), address: address,
                                        connect: Connect(service: listener.service, client: Endpoint(address) ?? listener.endpoint,
-                                                        listener: listener.endpoint)))
+                                                        listener: listener.endpoint),
+                                       deadline: .now + .nanoseconds(Int64(config.clientWait * 1e9))))
                 return id
             },
             idleEvent: { [self] id in
@@ -216,7 +221,8 @@ public final class HomeServer: Sendable {
                 logger.error("cannot accept clients for a moment", metadata: ["service": "\(listener.service)", "reason": "\(reason)"])
             },
             stopped: { [self] reason in
-                logger.critical("the client gate stopped: no more clients are accepted", metadata: ["reason": "\(reason)"])
+                logger.critical("the client gate stopped: fwtunnel-home exits", metadata: ["reason": "\(reason)"])
+                exit(EXIT_FAILURE)
             })
     }
 
@@ -266,33 +272,52 @@ public final class HomeServer: Sendable {
     /// A client still without a data connection after `clientWait` is closed: better a clear close than a hang.
     private func waitExpired(id: Int) {
         guard let client = state.withLock({ $0.removeWaiting(id: id) }) else { return }
+        expire(client)
+    }
+
+    private func expire(_ client: WaitingClient) {
         counters.services[client.connect.service]?.waitTimeouts.add(1)
         logger.warning("client closed: no data connection from an agent in time",
                        metadata: ["service": "\(client.connect.service)", "client": "\(describe(client.address))"])
         closeClient(client)
     }
 
+    /// Links the client to an idle data connection, or queues it (and asks an agent for one). A data socket found
+    /// dead at the link is closed and the client dispatched again, in this loop (a pool of dead sockets must not
+    /// make a deep recursion); a client whose deadline passed while it was between lists is closed here, since
+    /// the timer that fired then found it in none.
     func dispatch(_ client: WaitingClient) {
         let gate = gate.withLock { $0 }
-        perform(state.withLock { state in
-            let dispatch = state.dispatch(client)
-            // A gate client that waits is watched for a reset meanwhile, as NIO watches its own. The watch starts
-            // under the lock it waits under, so a link, which takes it out under the same lock, always finds it
-            // watched and stops the watch (`link`).
-            if case .socket(let socket) = client.end, let gate {
-                switch dispatch {
-                case .request, .wait: _ = gate.watchClient(socket, id: client.id)
-                case .link, .closed: break
-                }
+        while true {
+            if ContinuousClock.now >= client.deadline {
+                expire(client)
+                return
             }
-            return dispatch
-        })
+            let dispatch = state.withLock { state in
+                let dispatch = state.dispatch(client)
+                // A gate client that waits is watched for a reset meanwhile, as NIO watches its own. The watch starts
+                // under the lock it waits under, so a link, which takes it out under the same lock, always finds it
+                // watched and stops the watch (`link`).
+                if case .socket(let socket) = client.end, let gate {
+                    switch dispatch {
+                    case .request, .wait: gate.watchClient(socket, id: client.id)
+                    case .link, .closed: break
+                    }
+                }
+                return dispatch
+            }
+            guard case .link(let client, let data, let agent) = dispatch else {
+                perform(dispatch)
+                return
+            }
+            if link(client, to: data, agent: agent) { return }
+        }
     }
 
     func perform(_ dispatch: HomeState.Dispatch) {
         switch dispatch {
         case .link(let client, let data, let agent):
-            link(client, to: data, agent: agent)
+            if !link(client, to: data, agent: agent) { self.dispatch(client) }
         case .request(let command, let count):
             command.writeFrame(.openData(count: UInt16(min(count, Int(UInt16.max)))))
         case .wait:
@@ -313,11 +338,13 @@ public final class HomeServer: Sendable {
         }
     }
 
-    /// Starts the relay: the Connect frame goes out on the data connection, then the client's bytes.
-    func link(_ client: WaitingClient, to data: DataConnection, agent: String) {
+    /// Starts the relay: the Connect frame goes out on the data connection, then the client's bytes. False when
+    /// the data connection turned out dead before the client was linked to it: it is closed, the client is
+    /// unlinked, and the caller dispatches it again (the client never noticed).
+    @discardableResult
+    func link(_ client: WaitingClient, to data: DataConnection, agent: String) -> Bool {
         let service = counters.services[client.connect.service]!
         let agentCounters = counters.agent(agent)
-        agentCounters.sessions.add(1)
         let toWork = [service.bytesFromClients, agentCounters.bytesToWork], toClient = [service.bytesToClients, agentCounters.bytesFromWork]
         if case .socket(let socket) = client.end { gate.withLock { $0 }?.forget(socket) }  // if it was watched while it waited
         switch (data, client.end) {
@@ -327,10 +354,12 @@ public final class HomeServer: Sendable {
                 close(socket)
                 state.withLock { $0.unlink(id: client.id) }
                 closeClient(client)
-                return
+                return true
             }
-            splice(client, to: socket, engine: engine, toWork: toWork, toClient: toClient)
+            guard splice(client, to: socket, engine: engine, toWork: toWork, toClient: toClient) else { return false }
+            agentCounters.sessions.add(1)
         case (.channel(let data), .channel(let channel)):
+            agentCounters.sessions.add(1)
             relay(client, channel: channel, to: data, toWork: toWork, toClient: toClient)
         case (.channel(let data), .socket(let socket)):
             // Sockets are clients only when the kernel relays, and then every data connection is a socket too.
@@ -338,6 +367,7 @@ public final class HomeServer: Sendable {
             close(socket)
             clientClosed(id: client.id, ip: Endpoint(client.address)?.address ?? [])
         }
+        return true
     }
 
     /// The relay on NIO (TLS, or splice off): the Connect frame, then the client's bytes, through RelayHandlers.
@@ -366,9 +396,9 @@ public final class HomeServer: Sendable {
     }
 
     /// The kernel relay's link, on whichever thread dispatched: the Connect frame is written on the data socket
-    /// here, then both sockets go to the engine. A data socket that turns out dead at that write never saw the
-    /// client, so the client is dispatched again (its wait deadline still applies).
-    private func splice(_ client: WaitingClient, to data: CInt, engine: SpliceEngine, toWork: [ByteCount], toClient: [ByteCount]) {
+    /// here, then both sockets go to the engine. False when the data socket turns out dead before the Connect
+    /// (closed here; the client never saw it, and the caller dispatches it again).
+    private func splice(_ client: WaitingClient, to data: CInt, engine: SpliceEngine, toWork: [ByteCount], toClient: [ByteCount]) -> Bool {
         gate.withLock { $0 }?.forget(data)  // before the Connect: work's answer must not look like an idle socket's end
         // A data socket work has just closed (its end not yet seen by the gate) would take the Connect and then
         // end the client's stream: any byte or end of input waiting on it (work sends nothing while idle) means
@@ -378,8 +408,7 @@ public final class HomeServer: Sendable {
         guard waiting < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) else {
             close(data)
             state.withLock { $0.unlink(id: client.id) }
-            dispatch(client)
-            return
+            return false
         }
         var frame = ByteBuffer()
         Frame.connect(client.connect).encode(into: &frame)
@@ -388,8 +417,7 @@ public final class HomeServer: Sendable {
         guard written > 0 else {
             close(data)
             state.withLock { $0.unlink(id: client.id) }
-            dispatch(client)
-            return
+            return false
         }
         let rest = Array(connect[written...])
         let ip = Endpoint(client.address)?.address ?? []
@@ -419,6 +447,7 @@ public final class HomeServer: Sendable {
                 channel.close(promise: nil)
             }
         }
+        return true
     }
 
     // MARK: Agents

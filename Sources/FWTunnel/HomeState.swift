@@ -19,6 +19,9 @@ struct WaitingClient: Sendable {
     /// Its address, for the logs (nil when the kernel did not say).
     var address: SocketAddress?
     var connect: Connect
+    /// When its wait for a data connection ends (`limits.clientWait` after it was admitted), whichever list it
+    /// waits in by then.
+    var deadline: ContinuousClock.Instant
 }
 
 /// An authenticated data connection waiting in an agent's pool: a NIO channel, or (when the kernel relays) a

@@ -259,32 +259,27 @@ private final class SpliceLoop: Sendable {
             return
         }
         session.interest = session.wanted()
-        // Both sockets are in epoll before the loop can know the session: an event that comes first names a key
-        // the loop does not have yet, and level-triggered epoll reports it again until the session is in the
-        // inbox (a moment later). The other order would let the loop end the session, and close its sockets,
-        // before the second socket was added, which could then add someone else's socket by its reused number.
+        // Both sockets go into epoll and the session into the inbox under the inbox's lock: an event that comes
+        // before the session is published names a key the loop does not have, and the loop, looking in its inbox,
+        // waits on this lock instead of spinning on the event. Adding the sockets after publishing would let the
+        // loop end the session, and close its sockets, before the second socket was added (by a number the
+        // kernel may have given to another file by then). The lock also keeps `epoll` from being closed meanwhile.
         let key = nextKey.wrappingAdd(1, ordering: .relaxed).oldValue
-        guard fw_epoll_control(epoll, 1, session.forward.from, session.interest.0, key << 1) == 0 else {
-            abandon(session, reason: "epoll: \(String(cString: strerror(errno)))")
-            return
-        }
-        guard fw_epoll_control(epoll, 1, session.forward.to, session.interest.1, key << 1 | 1) == 0 else {
-            let reason = "epoll: \(String(cString: strerror(errno)))"
-            _ = fw_epoll_control(epoll, 2, session.forward.from, 0, 0)
-            abandon(session, reason: reason)
-            return
-        }
-        active.add(1, ordering: .relaxed)
-        let published = inbox.withLock { inbox -> Bool in
-            guard !inbox.stopping else { return false }
+        let failure = inbox.withLock { inbox -> String? in
+            guard !inbox.stopping else { return "the relay is stopping" }
+            guard fw_epoll_control(epoll, 1, session.forward.from, session.interest.0, key << 1) == 0 else {
+                return "epoll: \(String(cString: strerror(errno)))"
+            }
+            guard fw_epoll_control(epoll, 1, session.forward.to, session.interest.1, key << 1 | 1) == 0 else {
+                let reason = "epoll: \(String(cString: strerror(errno)))"
+                _ = fw_epoll_control(epoll, 2, session.forward.from, 0, 0)
+                return reason
+            }
+            active.add(1, ordering: .relaxed)
             inbox.sessions.append((key, session))
-            return true
+            return nil
         }
-        if !published {
-            for fd in session.descriptors { close(fd) }  // closing takes them out of epoll
-            active.subtract(1, ordering: .relaxed)
-            session.finished()
-        }
+        if let failure { abandon(session, reason: failure) }
     }
 
     /// A session that could not be registered (the kernel refused epoll: out of memory): closed, with the reason.
@@ -402,7 +397,7 @@ private final class SpliceLoop: Sendable {
                     _ = read(wake, &value, 8)
                     if takeInbox() { continue }
                     for key in Array(sessions.keys) { end(key) }
-                    close(epoll)
+                    inbox.withLock { _ in close(epoll) }  // `submit` adds to epoll only under this lock, seeing `stopping`
                     close(wake)
                     return
                 }

@@ -78,7 +78,9 @@ public final class WorkAgent: Sendable {
         }
         try? await command?.close()
         for channel in idle + listeners { try? await channel.close() }
-        splicer.withLock { engine in defer { engine = nil }; return engine }?.shutdown()
+        if let engine = splicer.withLock({ engine in defer { engine = nil }; return engine }) {
+            await WorkerThread.offPool { engine.shutdown() }  // joins the relay threads
+        }
         try? await group.shutdownGracefully()
     }
 

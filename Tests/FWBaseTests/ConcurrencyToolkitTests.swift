@@ -69,6 +69,19 @@ import Testing
         #expect(throws: Expected.self) { try WorkerThread.run(stackSize: 1 << 20) { throw Expected() } }
     }
 
+    /// The blocking body runs on a thread of its own, not on the awaiting task's thread, and is done when the
+    /// await returns.
+    @Test func offPoolRunsTheBodyOnAThreadOfItsOwn() async {
+        let caller = pthread_self()
+        let ran = Locked<(done: Bool, elsewhere: Bool)>((false, false))
+        await WorkerThread.offPool {
+            usleep(20_000)
+            ran.withLock { $0 = (true, pthread_equal(pthread_self(), caller) == 0) }
+        }
+        #expect(ran.withLock { $0.done }, "the body finished before the await returned")
+        #expect(ran.withLock { $0.elsewhere }, "the body ran on another thread")
+    }
+
     @Test func joinWithATimeoutWaitsOnlyThatLong() throws {
         let release = DispatchSemaphore(value: 0)
         let thread = try WorkerThread { release.wait() }

@@ -13,6 +13,7 @@ enum {
     FW_EPOLL_ERR = 0x008,
     FW_EPOLL_HUP = 0x010,
     FW_EPOLL_RDHUP = 0x2000,
+    FW_EPOLL_ONESHOT = 0x40000000,
 };
 
 /* epoll_create1(EPOLL_CLOEXEC). */
