@@ -54,7 +54,17 @@ import TestSupport
         defer { tunnel.stop(); service.stop() }
         let home = tunnel.home!.pid, work = tunnel.works["w1"]!.pid
 
-        func settle() { _ = eventually(5) { number(tunnel.homeStatus, "connections") == 0 && number(tunnel.workStatus(), "services.echo.active") == 0 } }
+        // Settled: no client left, and the pool's refill over (work opens the replacements a few milliseconds
+        // after each client, and home counts a data connection as idle only once it is authenticated), so that the
+        // idle connections subtracted below are all the data connections there are.
+        func settle() {
+            _ = eventually(5) {
+                let work = tunnel.workStatus()
+                return number(tunnel.homeStatus, "connections") == 0 && number(work, "services.echo.active") == 0
+                    && number(work, "pool.opening") == 0
+                    && number(tunnel.homeStatus, "agents.w1.idleDataConnections") == number(work, "pool.idle")
+            }
+        }
         var warm = try EchoLoad.run(port: tunnel.port("echo"), connections: 1000, bytes: 16, parallel: 16)
         #expect(warm.matched == 1000)
         settle()
