@@ -18,15 +18,15 @@ final class ClientGate: Sendable {
     struct Listener: Sendable {
         let socket: CInt
         let service: String
-        /// nil: a client of this listener skips the allowlist (not used for TCP listeners today).
-        let allowlistFile: String?
+        let allowlistFile: String
         let endpoint: Endpoint
     }
 
     /// What the gate asks of home.
     struct Handlers: Sendable {
-        /// A client was accepted (its socket is the handler's now): the client id when it was admitted.
-        var accepted: @Sendable (_ socket: CInt, _ peer: SocketAddress?, _ listener: Listener) -> Int?
+        /// A client was accepted (its socket is the handler's now): when it was admitted, its id and the end of its
+        /// wait for a data connection, which the gate keeps the time for.
+        var accepted: @Sendable (_ socket: CInt, _ peer: SocketAddress?, _ listener: Listener) -> (client: Int, deadline: ContinuousClock.Instant)?
         /// An idle data connection showed input or an end (work sends nothing on an idle one): it is dead.
         var idleEvent: @Sendable (_ id: UInt64) -> Void
         /// A waiting client reset its connection (or hung up): it is gone.
@@ -55,8 +55,7 @@ final class ClientGate: Sendable {
     private static let clientTag: UInt64 = 1 << 61
 
     /// Binds every listener (throws naming the address that fails, nothing left open) and starts the thread.
-    init(services: [(service: HomeConfig.Service, allowlistFile: String?)], heartbeatInterval: Double, clientWait: Double,
-         handlers: Handlers) throws {
+    init(services: [(service: HomeConfig.Service, allowlistFile: String)], heartbeatInterval: Double, handlers: Handlers) throws {
         var listeners: [Listener] = []
         func closeAll() { for listener in listeners { close(listener.socket) } }
         for (service, allowlistFile) in services {
@@ -90,8 +89,7 @@ final class ClientGate: Sendable {
         }
         do {
             let worker = try WorkerThread(stackSize: 1 << 20) { [self] in
-                run(handlers: handlers, heartbeatInterval: .nanoseconds(Int64(heartbeatInterval * 1e9)),
-                    clientWait: .nanoseconds(Int64(clientWait * 1e9)))
+                run(handlers: handlers, heartbeatInterval: .nanoseconds(Int64(heartbeatInterval * 1e9)))
             }
             thread.withLock { $0 = worker }
         } catch {
@@ -146,7 +144,7 @@ final class ClientGate: Sendable {
         close(wake)
     }
 
-    private func run(handlers: Handlers, heartbeatInterval: Duration, clientWait: Duration) {
+    private func run(handlers: Handlers, heartbeatInterval: Duration) {
         var tokens = [UInt64](repeating: 0, count: 256)
         var events = [CUnsignedInt](repeating: 0, count: 256)
         // Admitted clients in the order they came, so the first is always the next to expire (from `head` on;
@@ -191,9 +189,7 @@ final class ClientGate: Sendable {
                     }
                     continue  // this client is gone already (or its options failed): the next one
                 }
-                if let client = handlers.accepted(socket, Self.address(storage), listener) {
-                    deadlines.append((client, .now + clientWait))
-                }
+                if let admitted = handlers.accepted(socket, Self.address(storage), listener) { deadlines.append((admitted.client, admitted.deadline)) }
             }
         }
 

@@ -55,7 +55,7 @@ public final class HomeServer: Sendable {
             }
             if splices {
                 let gate = try ClientGate(services: config.services.map { ($0, $0.allowlistFile ?? config.allowlistFile) },
-                                          heartbeatInterval: config.heartbeatInterval, clientWait: config.clientWait, handlers: gateHandlers)
+                                          heartbeatInterval: config.heartbeatInterval, handlers: gateHandlers)
                 self.gate.withLock { $0 = gate }
             } else {
                 for service in config.services {
@@ -185,9 +185,7 @@ public final class HomeServer: Sendable {
             // A client handed to the splice engine is closed here only as a NIO channel; the engine reports its end.
             if state.withLock({ $0.splicedEnd(id: id) }) { clientClosed(id: id, ip: ip) }
         }
-        dispatch(WaitingClient(id: id, end: .channel(channel), address: address,
-                               connect: Connect(service: service, client: Endpoint(address) ?? listener, listener: listener),
-                               deadline: .now + .nanoseconds(Int64(config.clientWait * 1e9))))
+        dispatch(admitted(id, end: .channel(channel), address: address, service: service, listener: listener))
         channel.eventLoop.scheduleTask(in: .interval(config.clientWait)) { [self] in waitExpired(id: id) }
     }
 
@@ -199,11 +197,9 @@ public final class HomeServer: Sendable {
                     close(socket)
                     return nil
                 }
-                dispatch(WaitingClient(id: id, end: .socket(socket), address: address,
-                                       connect: Connect(service: listener.service, client: Endpoint(address) ?? listener.endpoint,
-                                                        listener: listener.endpoint),
-                                       deadline: .now + .nanoseconds(Int64(config.clientWait * 1e9))))
-                return id
+                let client = admitted(id, end: .socket(socket), address: address, service: listener.service, listener: listener.endpoint)
+                dispatch(client)
+                return (id, client.deadline)
             },
             idleEvent: { [self] id in
                 guard let socket = state.withLock({ $0.removeIdleSocket(id: id) }) else { return }
@@ -224,6 +220,13 @@ public final class HomeServer: Sendable {
                 logger.critical("the client gate stopped: fwtunnel-home exits", metadata: ["reason": "\(reason)"])
                 exit(EXIT_FAILURE)
             })
+    }
+
+    /// An admitted client, as it waits: its Connect frame, and the end of its wait.
+    private func admitted(_ id: Int, end: ClientEnd, address: SocketAddress?, service: String, listener: Endpoint) -> WaitingClient {
+        WaitingClient(id: id, end: end, address: address,
+                      connect: Connect(service: service, client: Endpoint(address) ?? listener, listener: listener),
+                      deadline: .now + .nanoseconds(Int64(config.clientWait * 1e9)))
     }
 
     /// The allowlist, then the limits, for a client of `service` at `address`: its id once admitted (it counts as
@@ -306,24 +309,18 @@ public final class HomeServer: Sendable {
                 }
                 return dispatch
             }
-            guard case .link(let client, let data, let agent) = dispatch else {
-                perform(dispatch)
+            switch dispatch {
+            case .link(let client, let data, let agent):
+                if link(client, to: data, agent: agent) { return }  // else: again, with the next data connection
+            case .request(let command, let count):
+                command.writeFrame(.openData(count: UInt16(min(count, Int(UInt16.max)))))
+                return
+            case .wait:
+                return
+            case .closed(let client):
+                closeClient(client)
                 return
             }
-            if link(client, to: data, agent: agent) { return }
-        }
-    }
-
-    func perform(_ dispatch: HomeState.Dispatch) {
-        switch dispatch {
-        case .link(let client, let data, let agent):
-            if !link(client, to: data, agent: agent) { self.dispatch(client) }
-        case .request(let command, let count):
-            command.writeFrame(.openData(count: UInt16(min(count, Int(UInt16.max)))))
-        case .wait:
-            break
-        case .closed(let client):
-            closeClient(client)
         }
     }
 
