@@ -187,7 +187,7 @@ final class ClientGate: Sendable {
                         paused.append((index, .now + .milliseconds(100)))
                         return
                     }
-                    continue  // this client is gone already (or its options failed): the next one
+                    continue  // this client is gone already (reset while it waited in the queue): the next one
                 }
                 if let admitted = handlers.accepted(socket, Self.address(storage), listener) { deadlines.append((admitted.client, admitted.deadline)) }
             }

@@ -398,11 +398,8 @@ public final class HomeServer: Sendable {
     private func splice(_ client: WaitingClient, to data: CInt, engine: SpliceEngine, toWork: [ByteCount], toClient: [ByteCount]) -> Bool {
         gate.withLock { $0 }?.forget(data)  // before the Connect: work's answer must not look like an idle socket's end
         // A data socket work has just closed (its end not yet seen by the gate) would take the Connect and then
-        // end the client's stream: any byte or end of input waiting on it (work sends nothing while idle) means
-        // it is dead, and the client gets another.
-        var peek: UInt8 = 0
-        let waiting = recv(data, &peek, 1, Int32(MSG_PEEK | MSG_DONTWAIT))
-        guard waiting < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) else {
+        // end the client's stream: the client gets another.
+        guard DataConnection.isQuiet(socket: data) else {
             close(data)
             state.withLock { $0.unlink(id: client.id) }
             return false

@@ -1,3 +1,4 @@
+import Glibc
 import NIOCore
 
 /// A session id, as a dictionary key.
@@ -34,6 +35,15 @@ enum DataConnection: Sendable {
     func sharesLoop(with client: ClientEnd) -> Bool {
         if case .channel(let data) = self, case .channel(let client) = client { return data.eventLoop === client.eventLoop }
         return false
+    }
+
+    /// Whether a pooled data socket is still quiet and open: work sends nothing on an idle data connection, so
+    /// any byte or end of input waiting on it means work closed it (or broke the protocol), and a Connect written
+    /// on it would lose its client. Looks without taking anything.
+    static func isQuiet(socket: CInt) -> Bool {
+        var peek: UInt8 = 0
+        let waiting = recv(socket, &peek, 1, Int32(MSG_PEEK | MSG_DONTWAIT))
+        return waiting < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)
     }
 }
 

@@ -5,7 +5,9 @@ import Synchronization
 /// One side of a relay: bytes read here are written to the partner channel. Backpressure: when this channel cannot
 /// take more writes, the partner stops reading until it can, so neither side buffers more than its write
 /// watermark. Half-close: end of input here shuts the partner's output; the connection closes once both of its
-/// directions have ended, or at once when either side closes or fails. Works when the two channels are on
+/// directions have ended, or when either side closes or fails. Whatever ends the partner waits until the bytes this
+/// side sent it are written: NIO fails the writes still pending on a channel it closes, and a slow reader whose
+/// peer answered and closed would otherwise lose the end of the answer. Works when the two channels are on
 /// different event loops (Channel's methods are thread-safe); on the same loop the writes happen inline.
 final class RelayHandler: ChannelDuplexHandler {
     typealias InboundIn = ByteBuffer
@@ -16,6 +18,8 @@ final class RelayHandler: ChannelDuplexHandler {
     private let bytesRead: [ByteCount]
     private var inputClosed = false
     private var outputClosed = false
+    /// The last write to the partner: it completes once everything this side sent the partner is written.
+    private var lastWrite: EventLoopFuture<Void>?
 
     /// `bytesRead` counts what this side reads (and forwards to the partner).
     init(partner: Channel, bytesRead: [ByteCount]) {
@@ -26,7 +30,20 @@ final class RelayHandler: ChannelDuplexHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let bytes = unwrapInboundIn(data)
         for counter in bytesRead { counter.add(bytes.readableBytes) }
-        partner.write(bytes, promise: nil)
+        let written = partner.eventLoop.makePromise(of: Void.self)
+        partner.write(bytes, promise: written)
+        lastWrite = written.futureResult
+    }
+
+    /// Ends the partner (its output, or all of it) once this side's writes to it are out (or have failed).
+    private func closePartner(mode: CloseMode) {
+        partner.flush()
+        let partner = partner
+        guard let lastWrite else {
+            partner.close(mode: mode, promise: nil)
+            return
+        }
+        lastWrite.whenComplete { _ in partner.close(mode: mode, promise: nil) }
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
@@ -41,9 +58,8 @@ final class RelayHandler: ChannelDuplexHandler {
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if case ChannelEvent.inputClosed = event {
             inputClosed = true
-            // Flushed first: closing the output fails writes that were never flushed.
-            partner.flush()
-            partner.close(mode: .output, promise: nil)
+            closePartner(mode: .output)
+            // The partner closed this output only after its own last write here was out: nothing is pending.
             if outputClosed { context.close(promise: nil) }
             return
         }
@@ -64,7 +80,7 @@ final class RelayHandler: ChannelDuplexHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        partner.close(promise: nil)
+        closePartner(mode: .all)
         context.fireChannelInactive()
     }
 

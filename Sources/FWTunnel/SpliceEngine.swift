@@ -68,6 +68,9 @@ final class SpliceEngine: Sendable {
     /// Relays in progress (for the status socket and tests).
     var active: Int { loops.reduce(0) { $0 + $1.active.load(ordering: .relaxed) } }
 
+    /// How many times the relay threads have woken so far (tests: a relay that waits must not spin).
+    var wakeups: Int { loops.reduce(0) { $0 + $1.wakeups.load(ordering: .relaxed) } }
+
     /// Closes every relay and stops the threads.
     func shutdown() {
         for loop in loops { loop.stop() }
@@ -88,14 +91,30 @@ private struct SpliceDirection: Sendable {
     /// Blocked: waiting for `from` to be readable / `to` to be writable.
     var waitingIn = false
     var waitingOut = false
+    /// `from` hung up after this relay had shut its output: what it still holds is read to its end, with no
+    /// event from it (it is out of epoll, which would report the hang-up at every wait); this direction moves
+    /// when `to` has room.
+    var fromHungUp = false
     let counters: [ByteCount]
 
     enum Step { case progressed, blocked, done, failed }
 
-    /// Moves what it can (bounded, so one busy relay cannot starve the others on its thread).
-    mutating func pump() -> Step {
+    /// Over: its end of input passed on as a shutdown of `to`.
+    var isDone: Bool { endOfInput && shut }
+
+    /// The pipe's capacity asked for, and the most one splice takes in.
+    static let chunk = 1 << 20
+    /// What the kernel gave (less than `chunk` when it caps pipe sizes): a read of less than this found `from` empty.
+    let capacity: Int
+
+    /// Moves what it can (bounded, so one busy relay cannot starve the others on its thread). With `untilShortRead`
+    /// a read that took less than asked, once passed on, ends the step as if `from` had nothing more: epoll is
+    /// level-triggered, so anything that came meanwhile (or the end of input) reports again, and the read that
+    /// would only have said EAGAIN is saved.
+    mutating func pump(untilShortRead: Bool = true) -> Step {
         waitingIn = false
         waitingOut = false
+        var drained = false
         for _ in 0..<64 {
             if prefixSent < prefix.count {
                 let n = prefix.withUnsafeBytes { write(to, $0.baseAddress! + prefixSent, prefix.count - prefixSent) }
@@ -117,6 +136,10 @@ private struct SpliceDirection: Sendable {
                 if n < 0 && (errno == EAGAIN || errno == EINTR) { waitingOut = true; return .blocked }
                 return .failed
             }
+            if drained {
+                waitingIn = true
+                return .progressed
+            }
             if endOfInput {
                 if !shut {
                     shut = true
@@ -124,20 +147,24 @@ private struct SpliceDirection: Sendable {
                 }
                 return .done
             }
-            let n = fw_splice(from, pipeWrite, 1 << 20)
+            let n = fw_splice(from, pipeWrite, Self.chunk)
             if n > 0 {
                 inPipe = n
+                drained = untilShortRead && !fromHungUp && n < capacity
                 continue
             }
             if n == 0 {
                 endOfInput = true
                 continue
             }
-            if errno == EAGAIN || errno == EINTR { waitingIn = true; return .blocked }
+            if errno == EINTR { waitingIn = !fromHungUp; waitingOut = fromHungUp; return .blocked }
+            // A socket that hung up has its end of input: it cannot have nothing yet.
+            if errno == EAGAIN && !fromHungUp { waitingIn = true; return .blocked }
             return .failed
         }
-        // Bound reached with work left: wait for whatever the next step needs, which is most likely ready now.
-        if prefixSent < prefix.count || inPipe > 0 { waitingOut = true } else { waitingIn = true }
+        // Bound reached with work left: wait for whatever the next step needs, which is most likely ready now (a
+        // `from` that hung up reports nothing: then room on `to` brings this direction back).
+        if prefixSent < prefix.count || inPipe > 0 || fromHungUp { waitingOut = true } else { waitingIn = true }
         return .progressed
     }
 }
@@ -147,6 +174,8 @@ private struct SpliceSession: Sendable {
     var forward: SpliceDirection
     var backward: SpliceDirection
     var interest: (CUnsignedInt, CUnsignedInt) = (0, 0)
+    /// Sockets taken out of epoll after they hung up (`SpliceDirection.fromHungUp`).
+    var hungUp: (first: Bool, second: Bool) = (false, false)
     /// `forward.to` (the relay's second socket) is still connecting.
     var connecting: SpliceEngine.PendingConnect?
     let finished: @Sendable () -> Void
@@ -155,15 +184,17 @@ private struct SpliceSession: Sendable {
     /// kernel gives no pipe.
     init?(_ relay: SpliceEngine.Relay) {
         var forwardPipe: [CInt] = [-1, -1], backwardPipe: [CInt] = [-1, -1]
-        guard fw_pipe_nonblocking(&forwardPipe, 1 << 20) > 0 else { return nil }
-        guard fw_pipe_nonblocking(&backwardPipe, 1 << 20) > 0 else {
+        let forwardCapacity = fw_pipe_nonblocking(&forwardPipe, CInt(SpliceDirection.chunk))
+        guard forwardCapacity > 0 else { return nil }
+        let backwardCapacity = fw_pipe_nonblocking(&backwardPipe, CInt(SpliceDirection.chunk))
+        guard backwardCapacity > 0 else {
             for fd in forwardPipe { close(fd) }
             return nil
         }
         forward = SpliceDirection(from: relay.first, to: relay.second, pipeRead: forwardPipe[0], pipeWrite: forwardPipe[1],
-                                  prefix: relay.toSecond, counters: relay.countFirstToSecond)
+                                  prefix: relay.toSecond, counters: relay.countFirstToSecond, capacity: Int(forwardCapacity))
         backward = SpliceDirection(from: relay.second, to: relay.first, pipeRead: backwardPipe[0], pipeWrite: backwardPipe[1],
-                                   prefix: relay.toFirst, counters: relay.countSecondToFirst)
+                                   prefix: relay.toFirst, counters: relay.countSecondToFirst, capacity: Int(backwardCapacity))
         connecting = relay.connecting
         finished = relay.finished
     }
@@ -179,11 +210,42 @@ private struct SpliceSession: Sendable {
 
     /// Pumps both directions: whether the relay is over (both done, or either failed).
     mutating func pumpBoth() -> (over: Bool, progressed: Bool) {
+        pump(forward: true, backward: true, untilShortRead: true)
+    }
+
+    /// Pumps the directions an event concerns (the other is where it was: its socket had nothing for it).
+    mutating func pump(forward pumpsForward: Bool, backward pumpsBackward: Bool, untilShortRead: Bool) -> (over: Bool, progressed: Bool) {
         if connecting != nil { return (false, false) }
-        let forward = forward.pump()
-        let backward = backward.pump()
+        let forward = pumpsForward ? forward.pump(untilShortRead: untilShortRead) : (forward.isDone ? .done : .blocked)
+        let backward = pumpsBackward ? backward.pump(untilShortRead: untilShortRead) : (backward.isDone ? .done : .blocked)
         return (forward == .failed || backward == .failed || (forward == .done && backward == .done),
                 forward == .progressed || backward == .progressed)
+    }
+
+    /// A hang-up on one socket after this relay shut its output there (the direction writing to it is done): the
+    /// normal end of a half-closed connection, not a failure. What the socket still holds goes on to the other
+    /// side, as fast as that side takes it; true when the socket must leave epoll now (its first hang-up).
+    mutating func hangUpAfterShutdown(secondSocket: Bool) -> Bool {
+        if secondSocket {
+            guard forward.isDone, !hungUp.second else { return false }
+            hungUp.second = true
+            backward.fromHungUp = true
+        } else {
+            guard backward.isDone, !hungUp.first else { return false }
+            hungUp.first = true
+            forward.fromHungUp = true
+        }
+        return true
+    }
+
+    /// The directions an event on one socket concerns: input on a socket feeds the direction that reads it, room
+    /// to write feeds the one that writes to it; a hang-up concerns both.
+    static func concerned(secondSocket: Bool, events: CUnsignedInt) -> (forward: Bool, backward: Bool) {
+        if events & CUnsignedInt(FW_EPOLL_HUP | FW_EPOLL_ERR) != 0 { return (true, true) }
+        let readable = events & CUnsignedInt(FW_EPOLL_IN | FW_EPOLL_RDHUP) != 0
+        let writable = events & CUnsignedInt(FW_EPOLL_OUT) != 0
+        // The first socket is read by the forward direction and written by the backward one; the second, the reverse.
+        return secondSocket ? (writable, readable) : (readable, writable)
     }
 
     var descriptors: [CInt] { [forward.from, forward.to, forward.pipeRead, forward.pipeWrite, backward.pipeRead, backward.pipeWrite] }
@@ -215,6 +277,7 @@ private final class SpliceLoop: Sendable {
     private let inbox = Mutex<(sessions: [(key: UInt64, session: SpliceSession)], stopping: Bool)>(([], false))
     private let nextKey = Atomic<UInt64>(0)
     let active = Atomic<Int>(0)
+    let wakeups = Atomic<Int>(0)
     private let thread = Mutex<WorkerThread?>(nil)
     private let logger: Logger?
 
@@ -336,23 +399,33 @@ private final class SpliceLoop: Sendable {
         func update(_ key: UInt64) {
             guard var session = sessions[key] else { return }
             let wanted = session.wanted()
-            if wanted.0 != session.interest.0 {
+            if wanted.0 != session.interest.0 && !session.hungUp.first {
                 _ = fw_epoll_control(epoll, 3, session.forward.from, wanted.0, key << 1)
             }
-            if wanted.1 != session.interest.1 {
+            if wanted.1 != session.interest.1 && !session.hungUp.second {
                 _ = fw_epoll_control(epoll, 3, session.forward.to, wanted.1, key << 1 | 1)
             }
             session.interest = wanted
             sessions[key] = session
         }
 
-        /// Pumps both directions; ends the session when both are done or either failed.
-        func pump(_ key: UInt64, hangUp: Bool) {
+        /// Pumps the directions `events` on the given socket concern (both without events); ends the session when
+        /// both are done or either failed.
+        func pump(_ key: UInt64, secondSocket: Bool = false, events: CUnsignedInt? = nil) {
             guard var session = sessions[key] else { return }
-            let (over, progressed) = session.pumpBoth()
+            var hangUp = (events ?? 0) & CUnsignedInt(FW_EPOLL_HUP) != 0
+            if hangUp && session.hangUpAfterShutdown(secondSocket: secondSocket) {
+                // Level-triggered epoll would report this hang-up at every wait until the other side took it all.
+                _ = fw_epoll_control(epoll, 2, secondSocket ? session.forward.to : session.forward.from, 0, 0)
+                hangUp = false
+            }
+            let concerned = events.map { SpliceSession.concerned(secondSocket: secondSocket, events: $0) } ?? (forward: true, backward: true)
+            // A socket that hung up gives what is left and its end of input in this step: read it to the end.
+            let (over, progressed) = session.pump(forward: concerned.forward, backward: concerned.backward, untilShortRead: !hangUp)
             sessions[key] = session
             if over { end(key); return }
-            // A socket that hung up can take no more bytes and will give none: nothing left to wait for.
+            // A socket that hung up without this relay having shut it (reset, or closed both ways while this side
+            // still had bytes for it) can take no more bytes and will give none: nothing left to wait for.
             if hangUp && !progressed { end(key); return }
             update(key)
         }
@@ -381,11 +454,12 @@ private final class SpliceLoop: Sendable {
             connecting.remove(key)
             sessions[key] = session
             pending.established()
-            pump(key, hangUp: false)
+            pump(key)
         }
 
         while true {
             let count = fw_epoll_wait(epoll, &tokens, &events, 256, -1)
+            wakeups.add(1, ordering: .relaxed)
             if count < 0 {
                 if errno == EINTR { continue }
                 logger?.critical("relay thread stopped", metadata: ["reason": "epoll_wait: \(String(cString: strerror(errno)))"])
@@ -412,7 +486,7 @@ private final class SpliceLoop: Sendable {
                     end(key)
                     continue
                 }
-                pump(key, hangUp: events[i] & CUnsignedInt(FW_EPOLL_HUP) != 0)
+                pump(key, secondSocket: tokens[i] & 1 == 1, events: events[i])
             }
         }
     }

@@ -88,6 +88,26 @@ private struct FakeAgent {
         }
     }
 
+    /// The check home makes on a pooled data socket just before it writes a Connect frame there (the path the test
+    /// above cannot force, since the gate's watch may see the end first): quiet and open passes; a byte waiting,
+    /// or the end of input (work closed it), fails; and the check takes nothing from the socket.
+    @Test func aPooledSocketIsQuietOnlyWithNothingWaiting() throws {
+        var fds: [CInt] = [-1, -1]
+        try #require(socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &fds) == 0)
+        let (home, work) = (fds[0], fds[1])
+        defer { close(home) }
+        #expect(DataConnection.isQuiet(socket: home))
+        var byte: UInt8 = 7
+        #expect(send(work, &byte, 1, 0) == 1)
+        #expect(!DataConnection.isQuiet(socket: home), "a byte from work while idle")
+        #expect(!DataConnection.isQuiet(socket: home), "still there: the check only looked")
+        byte = 0
+        #expect(recv(home, &byte, 1, 0) == 1 && byte == 7)
+        #expect(DataConnection.isQuiet(socket: home))
+        close(work)
+        #expect(!DataConnection.isQuiet(socket: home), "work closed it")
+    }
+
     /// home shut down with one agent's clients waiting and another agent's data connections pooled: everything is
     /// closed once and home exits cleanly (it used to move the waiting clients to the other agent's pool while
     /// tearing down, and crash on a pool it had already closed).

@@ -54,6 +54,94 @@ import Testing
         close(client); close(service)
     }
 
+    /// An answer that outlives both ends of its sender's connection arrives whole at a slow reader: the reader
+    /// half-closed after its request, the sender wrote its answer and closed, and the reader does not read yet, so
+    /// most of the answer waits in the relay. The relay's socket on the sender's side is then shut both ways and
+    /// reports a hang-up at every wait (the relay used to end there, with the answer still in its pipe). Both
+    /// ways: a client that half-closes and reads a download slowly, and a service that speaks first, half-closes
+    /// and reads an upload slowly.
+    @Test(arguments: [true, false]) func anAnswerAfterItsSenderClosedArrivesWholeAtASlowReader(readerIsTheClient: Bool) throws {
+        let engine = try SpliceEngine(threads: 1)
+        defer { engine.shutdown() }
+        // The reader on TCP with small buffers (a unix socket takes a whole pipe at once), so most of the answer
+        // waits in the relay; the sender's socket holds a lot, so it can write all of it and close.
+        let (reader, readerSide) = try tcpPair(buffer: 16 << 10), (senderSide, sender) = socketPair()
+        defer { close(reader) }
+        var large: CInt = 4 << 20
+        if setsockopt(sender, SOL_SOCKET, SO_SNDBUFFORCE, &large, socklen_t(MemoryLayout<CInt>.size)) != 0 {
+            setsockopt(sender, SOL_SOCKET, SO_SNDBUF, &large, socklen_t(MemoryLayout<CInt>.size))
+        }
+        let finished = Atomic<Int>(0)
+        engine.start(.init(first: readerIsTheClient ? readerSide : senderSide, second: readerIsTheClient ? senderSide : readerSide,
+                           toSecond: [], toFirst: [], countFirstToSecond: [], countSecondToFirst: []) {
+            finished.add(1, ordering: .relaxed)
+        })
+        var timeout = timeval(tv_sec: 5, tv_usec: 0)
+        for fd in [reader, sender] {
+            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+            setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        }
+        #expect(write(reader, "req", 3) == 3)
+        shutdown(reader, Int32(SHUT_WR))
+        var request: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let n = recv(sender, &chunk, chunk.count, 0)
+            if n <= 0 { break }
+            request += chunk[0..<n]
+        }
+        #expect(request == Array("req".utf8), "the request, then its end")
+        let answer = (0..<(400 << 10)).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ $0 >> 11) }
+        var sent = 0
+        while sent < answer.count {
+            let n = answer.withUnsafeBytes { write(sender, $0.baseAddress! + sent, answer.count - sent) }
+            if n <= 0 { break }
+            sent += n
+        }
+        try #require(sent == answer.count, "the sender wrote its whole answer (\(sent) of \(answer.count) bytes)")
+        close(sender)
+        let wakeups = engine.wakeups
+        usleep(300_000)  // the relay sees the sender's end while the answer still waits for the reader
+        #expect(engine.active == 1, "the relay is still on")
+        // Waiting for the reader, it sleeps: the hang-up is not reported again at every wait.
+        #expect(engine.wakeups - wakeups < 20, "the relay thread woke \(engine.wakeups - wakeups) times while it waited")
+        var got: [UInt8] = []
+        while got.count <= answer.count {
+            let n = recv(reader, &chunk, chunk.count, 0)
+            if n <= 0 { break }
+            got += chunk[0..<n]
+        }
+        #expect(got.count == answer.count, "\(got.count) of \(answer.count) bytes arrived")
+        let intact = got == answer  // (compared here: a failed #expect would print both arrays)
+        #expect(intact, "the answer arrived unchanged")
+        #expect(eventually(5) { finished.load(ordering: .relaxed) == 1 })
+    }
+
+    /// Both ends of a loopback TCP connection, each with send and receive buffers of about `buffer` bytes
+    /// (set before the connect, so the window is small from the start).
+    private func tcpPair(buffer: CInt) throws -> (CInt, CInt) {
+        let server = try listener()
+        defer { close(server.fd) }
+        var size = buffer
+        setsockopt(server.fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<CInt>.size))
+        setsockopt(server.fd, SOL_SOCKET, SO_SNDBUF, &size, socklen_t(MemoryLayout<CInt>.size))
+        let client = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        setsockopt(client, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<CInt>.size))
+        setsockopt(client, SOL_SOCKET, SO_SNDBUF, &size, socklen_t(MemoryLayout<CInt>.size))
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = server.port.bigEndian
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(client, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else { close(client); throw TunnelTestError("connect: \(errno)") }
+        let accepted = accept(server.fd, nil, nil)
+        guard accepted >= 0 else { close(client); throw TunnelTestError("accept: \(errno)") }
+        _ = fcntl(accepted, F_SETFL, fcntl(accepted, F_GETFL) | O_NONBLOCK)
+        return (client, accepted)
+    }
+
     /// A loopback listener of raw sockets: its port, and the descriptor (backlog as given).
     private func listener(backlog: Int32 = 16) throws -> (fd: CInt, port: UInt16) {
         guard let listener = loopbackListener(backlog: backlog) else { throw TunnelTestError("listener: \(errno)") }

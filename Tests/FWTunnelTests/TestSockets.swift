@@ -7,10 +7,12 @@ import Synchronization
 final class TestClient {
     let fd: Int32
 
-    /// Connects to 127.0.0.1:`port`, from `source` if given (another loopback address such as 127.0.0.2).
-    init(port: Int, source: String? = nil, host: String = "127.0.0.1", timeout: Double = 5) throws {
+    /// Connects to 127.0.0.1:`port`, from `source` if given (another loopback address such as 127.0.0.2); with a
+    /// `receiveBuffer` (bytes) the socket holds about that much unread, which makes it a slow reader's.
+    init(port: Int, source: String? = nil, host: String = "127.0.0.1", timeout: Double = 5, receiveBuffer: Int32? = nil) throws {
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw TunnelTestError("socket: \(errno)") }
+        if var size = receiveBuffer { setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size)) }
         var tv = timeval(tv_sec: Int(timeout), tv_usec: Int((timeout - Double(Int(timeout))) * 1e6))
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
         setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
@@ -89,15 +91,17 @@ final class TestClient {
     }
 
     /// Everything until the peer closes (or the timeout).
-    func receiveAll() -> [UInt8] {
+    func receiveAll() -> [UInt8] { receiveUntilEnd().bytes }
+
+    /// Everything until the peer closes or the timeout, and whether it was the peer's close (end of input).
+    func receiveUntilEnd() -> (bytes: [UInt8], ended: Bool) {
         var out: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 65536)
         while true {
             let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-            if n <= 0 { break }
+            if n <= 0 { return (out, n == 0) }
             out += chunk[0..<n]
         }
-        return out
     }
 
     /// True when the peer closed the connection (EOF or reset) within the timeout, without sending anything.

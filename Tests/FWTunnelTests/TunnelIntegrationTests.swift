@@ -310,6 +310,25 @@ import TestSupport
         #expect(client.receiveAll() == payload + Array("EOF".utf8), "the service saw the end of input and its reply still came back")
     }
 
+    /// The service answers after the client's half-close and closes at once, while the client reads slowly: most
+    /// of the answer is still on its way through home and work when the service's connection is over both ways.
+    /// All of it arrives, then the end (the kernel relay used to drop what was still in its pipes).
+    @Test(arguments: [false, true]) func anAnswerAfterTheServiceClosedReachesASlowClientWhole(tls: Bool) throws {
+        let service = try TestService(.echoAfterEOF)
+        let tunnel = try TunnelFixture.running(service, name: "later", tls: tls)
+        defer { tunnel.stop(); service.stop() }
+        let client = try TestClient(port: tunnel.port("later"), timeout: 10, receiveBuffer: 32 << 10)
+        let payload = randomBytes(4 << 20)
+        try client.send(payload)
+        client.shutdownWrite()
+        usleep(1_000_000)  // the service has answered and closed by now; the client has read nothing yet
+        let (answer, ended) = client.receiveUntilEnd()
+        #expect(ended, "the end came after the answer (not the client's timeout)")
+        #expect(answer.count == payload.count + 3, "\(answer.count) of \(payload.count + 3) bytes arrived")
+        let intact = answer == payload + Array("EOF".utf8)  // (compared here: a failed #expect would print both)
+        #expect(intact, "the answer arrived unchanged")
+    }
+
     @Test func proxyProtocolTellsTheServiceTheRealClient() throws {
         let service = try TestService(.proxyReport)
         let tunnel = try TunnelFixture.running(service, name: "web", proxyProtocol: true, allow: ["127.0.0.0/8"])

@@ -57,10 +57,11 @@ int fw_writable(int fd);
    bound the connection's later life), else the error. */
 int fw_tcp_connected(int fd);
 
-/* A listening TCP socket (non-blocking, close-on-exec, SO_REUSEADDR) bound to `address`; -1 with errno set. */
+/* A listening TCP socket (non-blocking, close-on-exec, SO_REUSEADDR; TCP_NODELAY and SO_KEEPALIVE, which the
+   sockets it accepts inherit) bound to `address`; -1 with errno set. */
 int fw_tcp_listen(const void *address, unsigned length, int backlog);
 
-/* accept4 (non-blocking, close-on-exec) with TCP_NODELAY and SO_KEEPALIVE set on the new socket; its peer's
+/* accept4 (non-blocking, close-on-exec; TCP_NODELAY and SO_KEEPALIVE come from `fw_tcp_listen`); its peer's
    address in `address` (room for `*length` bytes, updated). -1 with errno set (EAGAIN: no one waiting). */
 int fw_tcp_accept(int listener, void *address, unsigned *length);
 
