@@ -5,7 +5,7 @@
 #   short connections per second (connect, one byte there and back, close; THREADS client threads);
 #   time to first byte of a server that speaks first: direct and through fwtunnel with the warm pool (alternating,
 #   the difference as the median of back-to-back pairs), with TLS on, and without the pool;
-#   RSS of fwtunnel-home + fwtunnel-work idle and holding 1,000 concurrent connections.
+#   RSS of fwtunnel-home and of fwtunnel-work (and both) idle and holding 1,000 concurrent connections.
 # Prints a Markdown table with ratios and writes it to OUT_DIR/results.md.
 #
 # usage: Benchmarks/tunnel/run.sh BUILD_DIR [OUT_DIR]     (BUILD_DIR holds release fwtunnel-home/-work; root: runs sshd)
@@ -122,7 +122,7 @@ start ssh -F /dev/null -N -p "$SSHD" -i "$work/id" -o IdentitiesOnly=yes -o Batc
 wait_port "$RE"; sleep 0.2
 
 # --- Measure.
-rss_idle=$(( $(rss_kb "${HOMEPID[plain]}") + $(rss_kb "${WORKPID[plain]}") ))
+home_idle=$(rss_kb "${HOMEPID[plain]}"); work_idle=$(rss_kb "${WORKPID[plain]}")
 echo "throughput (iperf3 -t $SECONDS_EACH)..." >&2
 g_direct=$(iperf "$IPERF"); g_plain=$(iperf "$P_plain_iperf"); g_tls=$(iperf "$P_tls_iperf")
 g_socat=$(iperf "$S1"); g_ssh=$(iperf "$RI")
@@ -140,7 +140,7 @@ $PROBE hold "$P_plain_echo" 1000 4 > "$work/held" &
 holder=$!
 for _ in $(seq 200); do [ -s "$work/held" ] && break; sleep 0.05; done
 held=$(cat "$work/held")
-rss_1000=$(( $(rss_kb "${HOMEPID[plain]}") + $(rss_kb "${WORKPID[plain]}") ))
+home_1000=$(rss_kb "${HOMEPID[plain]}"); work_1000=$(rss_kb "${WORKPID[plain]}")
 wait "$holder"
 
 ratio() { python3 -c "print(f'{$1/$2:.2f}')"; }
@@ -167,8 +167,8 @@ echo "| fwtunnel, warm pool, TLS on | $t_tlspool |"
 echo "| fwtunnel, no pool (open on demand), TLS off | $t_nopool |"
 echo "| warm pool minus direct, median of 300 back-to-back pairs (target <= 300) | $t_diff |"
 echo
-echo "| RSS, fwtunnel-home + fwtunnel-work | kB |"
-echo "| --- | ---: |"
-echo "| idle (8 pooled data connections) | $rss_idle |"
-echo "| holding $held of 1000 echoing connections | $rss_1000 |"
+echo "| RSS, kB (target: under 20 MB idle, under 80 MB at 1,000 connections) | fwtunnel-home | fwtunnel-work | both |"
+echo "| --- | ---: | ---: | ---: |"
+echo "| idle (8 pooled data connections) | $home_idle | $work_idle | $((home_idle + work_idle)) |"
+echo "| holding $held of 1000 echoing connections | $home_1000 | $work_1000 | $((home_1000 + work_1000)) |"
 } | tee "$OUT/results.md"

@@ -382,11 +382,15 @@ public final class HomeServer: Sendable {
                 do {
                     let pipeline = channel.pipeline.syncOperations
                     try pipeline.addHandler(RelayHandler(partner: data, bytesRead: toWork))
+                    // A client that ended before its relay handler was in place: that handler never hears of it.
+                    guard channel.isActive else { throw ChannelError.ioOnClosedChannel }
                     let admission = try pipeline.handler(type: ClientAdmissionHandler.self)
                     admission.startRelaying(context: try pipeline.context(handler: admission))
                     channel.setOption(ChannelOptions.autoRead, value: true).whenFailure { _ in }
                 } catch {
+                    // The data connection is linked already (its Connect frame is out): it ends with the client.
                     channel.close(promise: nil)
+                    data.close(promise: nil)
                 }
             }
         }
