@@ -108,7 +108,7 @@ private struct SpliceDirection: Sendable {
     let capacity: Int
 
     /// Moves what it can (bounded, so one busy relay cannot starve the others on its thread). With `untilShortRead`
-    /// a read that took less than asked, once passed on, ends the step as if `from` had nothing more: epoll is
+    /// a read that took less than the pipe holds, once passed on, ends the step as if `from` had nothing more: epoll is
     /// level-triggered, so anything that came meanwhile (or the end of input) reports again, and the read that
     /// would only have said EAGAIN is saved.
     mutating func pump(untilShortRead: Bool = true) -> Step {
