@@ -208,12 +208,8 @@ private struct SpliceSession: Sendable {
         return nil
     }
 
-    /// Pumps both directions: whether the relay is over (both done, or either failed).
-    mutating func pumpBoth() -> (over: Bool, progressed: Bool) {
-        pump(forward: true, backward: true, untilShortRead: true)
-    }
-
-    /// Pumps the directions an event concerns (the other is where it was: its socket had nothing for it).
+    /// Pumps the directions an event concerns (the other is where it was: its socket had nothing for it): whether
+    /// the relay is over (both done, or either failed), and whether anything moved.
     mutating func pump(forward pumpsForward: Bool, backward pumpsBackward: Bool, untilShortRead: Bool) -> (over: Bool, progressed: Bool) {
         if connecting != nil { return (false, false) }
         let forward = pumpsForward ? forward.pump(untilShortRead: untilShortRead) : (forward.isDone ? .done : .blocked)
@@ -316,7 +312,7 @@ private final class SpliceLoop: Sendable {
             }
             pending.established()
         }
-        if session.pumpBoth().over {
+        if session.pump(forward: true, backward: true, untilShortRead: true).over {
             for fd in session.descriptors { close(fd) }
             session.finished()
             return
@@ -413,20 +409,22 @@ private final class SpliceLoop: Sendable {
         /// both are done or either failed.
         func pump(_ key: UInt64, secondSocket: Bool = false, events: CUnsignedInt? = nil) {
             guard var session = sessions[key] else { return }
-            var hangUp = (events ?? 0) & CUnsignedInt(FW_EPOLL_HUP) != 0
-            if hangUp && session.hangUpAfterShutdown(secondSocket: secondSocket) {
+            let hungUp = (events ?? 0) & CUnsignedInt(FW_EPOLL_HUP) != 0
+            let afterShutdown = hungUp && session.hangUpAfterShutdown(secondSocket: secondSocket)
+            if afterShutdown {
                 // Level-triggered epoll would report this hang-up at every wait until the other side took it all.
                 _ = fw_epoll_control(epoll, 2, secondSocket ? session.forward.to : session.forward.from, 0, 0)
-                hangUp = false
             }
+            // A hang-up without this relay having shut the socket: a reset, or closed both ways while this side still
+            // had bytes for it.
+            let abrupt = hungUp && !afterShutdown
             let concerned = events.map { SpliceSession.concerned(secondSocket: secondSocket, events: $0) } ?? (forward: true, backward: true)
-            // A socket that hung up gives what is left and its end of input in this step: read it to the end.
-            let (over, progressed) = session.pump(forward: concerned.forward, backward: concerned.backward, untilShortRead: !hangUp)
+            // Such a socket gives what is left and its end of input in this step: read it to the end.
+            let (over, progressed) = session.pump(forward: concerned.forward, backward: concerned.backward, untilShortRead: !abrupt)
             sessions[key] = session
             if over { end(key); return }
-            // A socket that hung up without this relay having shut it (reset, or closed both ways while this side
-            // still had bytes for it) can take no more bytes and will give none: nothing left to wait for.
-            if hangUp && !progressed { end(key); return }
+            // It can take no more bytes and will give none: nothing left to wait for.
+            if abrupt && !progressed { end(key); return }
             update(key)
         }
 

@@ -117,6 +117,15 @@ import Testing
         #expect(eventually(5) { finished.load(ordering: .relaxed) == 1 })
     }
 
+    /// 127.0.0.1:`port`.
+    private func loopback(_ port: UInt16) -> sockaddr_in {
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = port.bigEndian
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        return address
+    }
+
     /// Both ends of a loopback TCP connection, each with send and receive buffers of about `buffer` bytes
     /// (set before the connect, so the window is small from the start).
     private func tcpPair(buffer: CInt) throws -> (CInt, CInt) {
@@ -128,10 +137,7 @@ import Testing
         let client = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         setsockopt(client, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<CInt>.size))
         setsockopt(client, SOL_SOCKET, SO_SNDBUF, &size, socklen_t(MemoryLayout<CInt>.size))
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = server.port.bigEndian
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var address = loopback(server.port)
         let connected = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(client, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
@@ -151,10 +157,7 @@ import Testing
     /// `fw_tcp_connect` to 127.0.0.1:`port` (given up by the kernel after `timeout`): the socket and whether the
     /// connect is still under way.
     private func connecting(to port: UInt16, timeout: Duration = .seconds(10)) -> (fd: CInt, inProgress: Bool) {
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = port.bigEndian
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var address = loopback(port)
         var inProgress: CInt = 0
         let milliseconds = CUnsignedInt(timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000)
         let fd = withUnsafePointer(to: &address) {
