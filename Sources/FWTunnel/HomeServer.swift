@@ -26,6 +26,8 @@ public final class HomeServer: Sendable {
     var splices: Bool { splicer.withLock { $0 } != nil }
     /// The kernel relay's client path: accepts clients and watches the pool's idle sockets (with `splicer`).
     let gate = Mutex<ClientGate?>(nil)
+    /// Clients and agents' connections on NIO, closed before the event loops stop.
+    private let live = LiveChannels()
     private let nextSocketID = Atomic<UInt64>(0)
     private let startedAt = ContinuousClock.now
 
@@ -106,6 +108,7 @@ public final class HomeServer: Sendable {
         closeIdle(idle)
         for client in waiting { closeClient(client) }
         gate.withLock { $0 = nil }
+        await live.closeAll()
         if let engine = splicer.withLock({ engine in defer { engine = nil }; return engine }) {
             await WorkerThread.offPool { engine.shutdown() }  // joins the relay threads
         }
@@ -143,7 +146,8 @@ public final class HomeServer: Sendable {
         let allowlistFile = service.allowlistFile ?? config.allowlistFile
         return try await SocketTuning.listener(ServerBootstrap(group: children.next(), childGroup: children))
             .childChannelInitializer { [self] channel in
-                channel.eventLoop.makeCompletedFuture {
+                live.add(channel)
+                return channel.eventLoop.makeCompletedFuture {
                     try SocketTuning.tune(channel, autoRead: false)
                     try channel.pipeline.syncOperations.addHandler(
                         ClientAdmissionHandler(server: self, service: service.name, allowlistFile: allowlistFile, listener: listener))
@@ -161,7 +165,8 @@ public final class HomeServer: Sendable {
             .childChannelOption(.autoRead, value: false)
             .childChannelOption(.allowRemoteHalfClosure, value: true)
             .childChannelInitializer { [self] channel in
-                channel.eventLoop.makeCompletedFuture {
+                live.add(channel)
+                return channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(
                         ClientAdmissionHandler(server: self, service: service.name, allowlistFile: nil, listener: listener))
                 }
@@ -453,7 +458,8 @@ public final class HomeServer: Sendable {
     private func bindAgentListener(children: EventLoopGroup) async throws -> Channel {
         try await SocketTuning.listener(ServerBootstrap(group: children.next(), childGroup: children))
             .childChannelInitializer { [self] channel in
-                channel.eventLoop.makeCompletedFuture {
+                live.add(channel)
+                return channel.eventLoop.makeCompletedFuture {
                     try SocketTuning.tune(channel)
                     if let tls { try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls)) }
                     try channel.pipeline.syncOperations.addHandler(HomeAgentHandler(server: self))

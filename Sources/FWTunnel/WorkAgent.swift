@@ -23,6 +23,8 @@ public final class WorkAgent: Sendable {
     private let clock = ContinuousClock.now
     /// The kernel relay for linked data connections, when the connection to home is clear and `splice` is on.
     let splicer = Mutex<SpliceEngine?>(nil)
+    /// The command connection, data connections and service connections on NIO, closed before the loops stop.
+    let live = LiveChannels()
 
     struct State {
         var stopped = false
@@ -78,6 +80,7 @@ public final class WorkAgent: Sendable {
         }
         try? await command?.close()
         for channel in idle + listeners { try? await channel.close() }
+        await live.closeAll()
         if let engine = splicer.withLock({ engine in defer { engine = nil }; return engine }) {
             await WorkerThread.offPool { engine.shutdown() }  // joins the relay threads
         }
@@ -90,8 +93,9 @@ public final class WorkAgent: Sendable {
         let tls = self.tls, pin = config.pinnedFingerprint
         return ClientBootstrap(group: group)
             .connectTimeout(.interval(config.connectTimeout))
-            .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
+            .channelInitializer { [live] channel in
+                live.add(channel)
+                return channel.eventLoop.makeCompletedFuture {
                     try SocketTuning.tune(channel)
                     if let tls, let pin {
                         try channel.pipeline.syncOperations.addHandler(try TunnelTLS.clientHandler(context: tls, pinned: pin))

@@ -166,7 +166,10 @@ final class WorkDataHandler: ChannelInboundHandler {
         context.eventLoop.scheduleTask(in: Self.replacementDelay) { replace() }
         let bootstrap = ClientBootstrap(group: context.eventLoop)
             .connectTimeout(.interval(agent.config.connectTimeout))
-            .channelInitializer { channel in channel.eventLoop.makeCompletedFuture { try SocketTuning.tune(channel) } }
+            .channelInitializer { [live = agent.live] channel in
+                live.add(channel)
+                return channel.eventLoop.makeCompletedFuture { try SocketTuning.tune(channel) }
+            }
         SocketTuning.connect(bootstrap, to: service.target)
             .whenComplete { result in
                 defer { replace() }

@@ -213,3 +213,76 @@ enum SSHHostLabSubnet {
         #expect(try lab.pendingCookies("ipt1").isEmpty)
     }
 }
+
+/// The on-host scripts' bookkeeping across many runs and after a crash or a reboot, on one namespace host.
+@Suite(.serialized) struct DeployBookkeepingTests {
+    /// Generations are numbered with leading zeros (0008). The next one is counted in decimal: the shell's own
+    /// arithmetic reads 0008 as an octal number it cannot parse, which stopped every deploy and rollback after the
+    /// eighth generation.
+    @Test func generationsCountOnPastTheEighth() throws {
+        try Integration.require(DeployLab.requirements)
+        let lab = try DeployLab([.init(name: "ipt1", number: 11, target: "iptables")])
+        defer { lab.shutdown() }
+        let (first, deployed) = try lab.reports("deploy", ["--all"])
+        #expect(first.status == 0, "\(first.stderrText)")
+        #expect(deployed["ipt1"]?.generation == 1)
+        // Generations 2 to 8 as seven more runs would have left them: copies of the first.
+        let backups = try lab.state("ipt1") + "/backups"
+        let one = try #require(try lab.generations("ipt1").first)
+        for n in 2...8 {
+            try FileManager.default.copyItem(atPath: "\(backups)/\(one)", toPath: "\(backups)/\(String(format: "%04d", n))\(one.dropFirst(4))")
+        }
+        // Something to replace: a rule added by hand.
+        try lab.inHost("ipt1", ["iptables", "-A", "FWCTL-INPUT", "-p", "tcp", "--dport", "9999", "-j", "ACCEPT"])
+        let (ninth, again) = try lab.reports("deploy", ["--all"])
+        #expect(ninth.status == 0, "\(ninth.stderrText)")
+        #expect(again["ipt1"]?.result == "deployed", "\(again["ipt1"]?.result ?? "") \(again["ipt1"]?.reason ?? "")")
+        #expect(again["ipt1"]?.generation == 9)
+        let (rolled, back) = try lab.reports("rollback", ["--limit", "ipt1", "--to", "9"])
+        #expect(rolled.status == 0, "\(rolled.stderrText)")
+        #expect(back["ipt1"]?.generation == 10, "the rollback is a generation too")
+        #expect(try lab.inHost("ipt1", ["iptables", "-S", "FWCTL-INPUT"]).stdoutText.contains("--dport 9999"), "generation 9 held the hand-made rule")
+    }
+
+    /// The files for the next boot change together or not at all: when the IPv6 file cannot be written, the IPv4
+    /// file is not left new beside it (the live rules go back to the previous ones, as for any failed persist).
+    @Test func aPersistFailingHalfWayLeavesEveryBootFileAsItWas() throws {
+        try Integration.require(DeployLab.requirements)
+        let lab = try DeployLab([.init(name: "ipt1", number: 11, target: "iptables")])
+        defer { lab.shutdown() }
+        let etc = try lab.host("ipt1").etc + "/iptables"
+        try FileManager.default.createDirectory(atPath: etc, withIntermediateDirectories: true)
+        let old = "*filter\n:INPUT ACCEPT [0:0]\nCOMMIT\n"
+        try old.write(toFile: etc + "/rules.v4", atomically: true, encoding: .utf8)
+        try old.write(toFile: etc + "/rules.v6", atomically: true, encoding: .utf8)
+        // The IPv6 file's temporary name is taken by a folder: writing it fails, after the IPv4 file was written.
+        try FileManager.default.createDirectory(atPath: etc + "/.rules.v6.fwctl-tmp", withIntermediateDirectories: false)
+        let before = try lab.liveRules("ipt1", target: "iptables")
+        let (result, reports) = try lab.reports("deploy", ["--all"])
+        #expect(result.status == 1)
+        #expect(reports["ipt1"]?.result == "failed, restored", "\(reports["ipt1"]?.result ?? "") \(reports["ipt1"]?.reason ?? "")")
+        #expect(try String(contentsOfFile: etc + "/rules.v4", encoding: .utf8) == old, "the IPv4 boot file is the old one")
+        #expect(try String(contentsOfFile: etc + "/rules.v6", encoding: .utf8) == old)
+        #expect(!FileManager.default.fileExists(atPath: etc + "/.rules.v4.fwctl-tmp"), "nothing staged is left behind")
+        #expect(try lab.liveRules("ipt1", target: "iptables") == before)
+    }
+
+    /// A timer's pid file that outlived its timer (a reboot) may name a process that has nothing to do with fwctl:
+    /// that process neither keeps the host from new runs nor is signalled.
+    @Test func aStaleTimerWhoseNumberIsAnotherProcessIsNotWaitedFor() throws {
+        try Integration.require(DeployLab.requirements)
+        let lab = try DeployLab([.init(name: "ipt1", number: 11, target: "iptables")])
+        defer { lab.shutdown() }
+        let other = try lab.lab.network.spawn(try lab.host("ipt1").lab, ["sleep", "120"])
+        defer { other.terminate(); other.waitUntilExit() }
+        let pending = try lab.state("ipt1") + "/pending"
+        try FileManager.default.createDirectory(atPath: pending, withIntermediateDirectories: true)
+        try "0001-20261201T000000Z\n".write(toFile: pending + "/oldrun", atomically: true, encoding: .utf8)
+        try "\(other.processIdentifier)\n".write(toFile: pending + "/oldrun.pid", atomically: true, encoding: .utf8)
+        let (result, reports) = try lab.reports("deploy", ["--all"])
+        #expect(result.status == 0, "\(result.stderrText)")
+        #expect(reports["ipt1"]?.result == "deployed", "\(reports["ipt1"]?.result ?? "") \(reports["ipt1"]?.reason ?? "")")
+        #expect(!FileManager.default.fileExists(atPath: pending + "/oldrun"), "the stale cookie is gone")
+        #expect(other.isRunning, "the process that got the old number was left alone")
+    }
+}

@@ -329,6 +329,28 @@ import TestSupport
         #expect(intact, "the answer arrived unchanged")
     }
 
+    /// SIGTERM while sessions are in the middle of their traffic: each daemon closes them and exits 0, and NIO has
+    /// nothing to complain of (a relay that, closing, schedules work on an event loop that has already shut down).
+    @Test(arguments: [false, true]) func stoppingWithSessionsInFlightExitsCleanly(tls: Bool) throws {
+        let service = try TestService(.echo)
+        let tunnel = try TunnelFixture.running(service, tls: tls)
+        defer { tunnel.stop(); service.stop() }
+        var clients: [TestClient] = []
+        for _ in 0..<48 {
+            let client = try TestClient(port: tunnel.port("echo"))
+            #expect(try client.echo(randomBytes(100)))
+            clients.append(client)
+        }
+        // Bytes on their way both ways when the signal comes: sent, echoed, not read.
+        for client in clients { try client.send(randomBytes(32 << 10)) }
+        #expect(tunnel.home!.stop() == 0, "home exits by itself, with status 0:\n\(tunnel.log("home"))")
+        #expect(tunnel.works["w1"]!.stop() == 0, "work exits by itself, with status 0:\n\(tunnel.log("work-w1"))")
+        for name in ["home", "work-w1"] {
+            let log = tunnel.log(name)
+            #expect(!log.contains("EventLoop that has already shut down"), "\(name) scheduled work on a stopped loop:\n\(log)")
+        }
+    }
+
     @Test func proxyProtocolTellsTheServiceTheRealClient() throws {
         let service = try TestService(.proxyReport)
         let tunnel = try TunnelFixture.running(service, name: "web", proxyProtocol: true, allow: ["127.0.0.0/8"])
