@@ -75,8 +75,15 @@ public struct AddressBook: Sendable {
         if let known = groups.get(name) { return known }
         let members = inventory.hosts(inGroup: name)?.map(\.name) ?? []
         var sources = ResolvedSources()
-        sources.add(members.flatMap { (try? hostAddresses[$0]?.get()) ?? [] })
-        return groups.insertIfAbsent(name, GroupCache.Entry(members: members, addresses: sources))
+        var unusable: [(host: String, reason: PolicyError)] = []
+        for member in members {
+            switch hostAddresses[member] {
+            case .success(let addresses): sources.add(addresses)
+            case .failure(let reason): unusable.append((member, reason))
+            case nil: break
+            }
+        }
+        return groups.insertIfAbsent(name, GroupCache.Entry(members: members, addresses: sources, unusable: unusable))
     }
 
     public func isHost(_ name: String) -> Bool { hostAddresses[name] != nil }
@@ -114,8 +121,12 @@ public struct AddressBook: Sendable {
     /// The hosts of a group, children included, in inventory order.
     public func members(ofGroup name: String) -> [String]? { group(name)?.members }
 
-    /// The usable addresses of a group's hosts (see `members(ofGroup:)` for the hosts whose addresses failed).
+    /// The usable addresses of a group's hosts (see `unusableMembers(ofGroup:)` for the hosts whose addresses failed).
     func addresses(ofGroup name: String) -> ResolvedSources? { group(name)?.addresses }
+
+    /// The hosts of a group without a usable address, each with the reason, in inventory order (found once per
+    /// group, not once per rule that names the group: thousands of hosts may name one group of thousands).
+    func unusableMembers(ofGroup name: String) -> [(host: String, reason: PolicyError)] { group(name)?.unusable ?? [] }
 
     /// A source list resolved earlier, by the texts of its entries: the list itself is the key, never the texts
     /// joined into one string, which two different lists can share (`["web\0db"]` and `["web", "db"]`).
@@ -211,6 +222,7 @@ private final class GroupCache: Sendable {
     struct Entry: Sendable {
         var members: [String]
         var addresses: ResolvedSources
+        var unusable: [(host: String, reason: PolicyError)]
     }
 
     private let entries = Locked<[String: Entry]>([:])

@@ -129,7 +129,11 @@ public struct PolicyCompiler: Sendable {
                 errors.append(PolicyError(host: host, location: entry.origin.location, path: entry.origin.path,
                                           scope: entry.origin.scope, message: message, hint: hint))
             }
-            if text == "any" {
+            if text == "any", book.isGroup(text) || book.isHost(text) {
+                // Read as the keyword, a rule meant for the group (or host) would admit every address.
+                fail("'any' means every address, and the inventory also has a \(book.isGroup(text) ? "group" : "host") named 'any'",
+                     hint: "rename the \(book.isGroup(text) ? "group" : "host"), so that no rule can mean one and admit the other")
+            } else if text == "any" {
                 resolved.any = true
             } else if IPNetwork.looksLikeAddress(text) {
                 do {
@@ -144,12 +148,15 @@ public struct PolicyCompiler: Sendable {
                     fail("group '\(text)' has no hosts, so the rule would match nothing", hint: "add hosts to it or remove the reference")
                     continue
                 }
-                for member in members {
-                    do {
-                        _ = try book.addresses(ofHost: member)
-                    } catch {
-                        fail("group '\(text)' includes host '\(member)', whose address is unusable: \(error)")
-                    }
+                // One problem per rule naming the group, however many members lack an address: each of those is
+                // the member's own problem, and listing all of them for every host that names the group grows with
+                // the square of the fleet.
+                let unusable = book.unusableMembers(ofGroup: text)
+                if let first = unusable.first {
+                    let shown = unusable.prefix(3).map { "'\($0.host)' (\($0.reason))" }.joined(separator: "; ")
+                    let more = unusable.count > 3 ? "; and \(unusable.count - 3) more" : ""
+                    fail(unusable.count == 1 ? "group '\(text)' includes host '\(first.host)', whose address is unusable: \(first.reason)"
+                                             : "group '\(text)' includes \(unusable.count) hosts whose address is unusable: \(shown)\(more)")
                 }
                 resolved.add(addresses)
             } else if book.isHost(text) {

@@ -22,6 +22,9 @@ final class HomeAgentHandler: ChannelInboundHandler {
     private var reader = FrameReader()
     private let heartbeat = HeartbeatTimer()
     private var deadline: Scheduled<Void>?
+    /// False once this connection is being closed (a protocol error, a refusal): nothing more it sends is read. The
+    /// state stays, so that the close, which may come later (TLS says goodbye first), undoes what the state holds.
+    private var reading = true
 
     private var context: ChannelHandlerContext?
 
@@ -61,15 +64,30 @@ final class HomeAgentHandler: ChannelInboundHandler {
             context.fireChannelRead(data)
             return
         }
+        guard reading else { return }
         reader.append(unwrapInboundIn(data))
         do {
-            while case .some(let frame) = try reader.next() {
+            while reading, case .some(let frame) = try reader.next() {
                 handle(frame, context: context)
                 if case .relaying = state { break }
             }
         } catch {
             protocolError("\(error)", context: context)
         }
+    }
+
+    /// work never half-closes a connection before it relays on it: the end of its input on a command, idle or
+    /// unauthenticated connection means that end of work is gone (its process ended, or it closed the connection),
+    /// and waiting for the heartbeats to say so would go on linking clients to it meanwhile.
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if case ChannelEvent.inputClosed = event {
+            if case .relaying = state {} else {
+                reading = false
+                context.close(promise: nil)
+                return
+            }
+        }
+        context.fireUserInboundEventTriggered(event)
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
@@ -96,15 +114,15 @@ final class HomeAgentHandler: ChannelInboundHandler {
     private func protocolError(_ reason: String, context: ChannelHandlerContext) {
         server.counters.protocolErrors.add(1)
         logger.warning("agent connection closed: protocol error", metadata: ["peer": "\(describe(context.channel.remoteAddress))", "reason": "\(reason)"])
+        reading = false
         context.close(promise: nil)
-        state = .relaying  // nothing more is read
     }
 
     private func refuse(_ reason: String, context: ChannelHandlerContext) {
         context.writeAndFlush(NIOAny(encoded(.refuse(reason: reason), context))).whenComplete { [context = NIOLoopBound(context, eventLoop: context.eventLoop)] _ in
             context.value.close(promise: nil)
         }
-        state = .relaying
+        reading = false
     }
 
     private func encoded(_ frame: Frame, _ context: ChannelHandlerContext) -> ByteBuffer {

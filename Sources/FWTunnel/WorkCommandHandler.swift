@@ -45,6 +45,16 @@ final class WorkCommandHandler: ChannelInboundHandler {
         }
     }
 
+    /// home never half-closes the command connection: the end of its input means home is gone, and work reconnects
+    /// now rather than at its heartbeat timeout.
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if case ChannelEvent.inputClosed = event {
+            fail("home closed the command connection", context: context)
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
     func errorCaught(context: ChannelHandlerContext, error: Error) {
         if let tlsError = error as? NIOSSLError, case .handshakeFailed = tlsError {
             fail("TLS handshake with home failed (is tls.fingerprint home's certificate?): \(error)", context: context)

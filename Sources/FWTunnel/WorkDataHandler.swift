@@ -47,13 +47,19 @@ final class WorkDataHandler: ChannelInboundHandler {
     func channelInactive(context: ChannelHandlerContext) {
         deadline?.cancel()
         heartbeat.stop()
+        leavePool(context: context)
+        context.fireChannelInactive()
+    }
+
+    /// This connection will serve no client: the pool hears whether it was still opening or idle (so it is
+    /// replaced, and counted neither way any longer), once.
+    private func leavePool(context: ChannelHandlerContext) {
         switch state {
         case .awaitingChallenge, .awaitingWelcome: agent.dataGone(generation: generation, wasIdle: false, channel: nil)
         case .idle: agent.dataGone(generation: generation, wasIdle: true, channel: context.channel)
         case .connecting, .relaying, .closed: break
         }
         state = .closed
-        context.fireChannelInactive()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -123,11 +129,11 @@ final class WorkDataHandler: ChannelInboundHandler {
             heartbeat.stop()
         case (_, .refuse(let reason)):
             agent.logger.warning("home refused a data connection", metadata: ["reason": "\(DisplayEscaping.escaped(reason))"])
-            state = .closed
+            leavePool(context: context)
             context.close(promise: nil)
         default:
             agent.logger.warning("data connection: unexpected frame from home")
-            state = .closed
+            leavePool(context: context)
             context.close(promise: nil)
         }
     }

@@ -166,3 +166,49 @@ import Testing
         #expect(!PolicyErrors(errors).includesInvalidInput)
     }
 }
+
+/// How sources naming groups and hosts resolve when the inventory makes them ambiguous or unusable.
+@Suite struct SourceNameTests {
+    /// A group of hosts named by DNS name (no `--resolve`), named by a rule every host has: one problem per
+    /// host, not one per host and member (which grew with the square of the fleet: a million at 1,000 hosts).
+    @Test func aGroupWithoutAddressesIsOneProblemPerHostThatNamesIt() throws {
+        let count = 200
+        let hosts = (0..<count).map { "h\($0): {ansible_host: h\($0).example.invalid}" }.joined(separator: ", ")
+        let inventory = try PolicyFixtures.inventory("""
+            all:
+              vars:
+                firewall: {target: iptables, management: [203.0.113.5], allow: [{from: [srv], ports: [80]}]}
+              children:
+                srv: {hosts: {\(hosts)}}
+                other: {hosts: {o1: {ansible_host: 192.0.2.7}}}
+            """)
+        let book = AddressBook(inventory: inventory)
+        let compiler = PolicyCompiler(setThreshold: 16, forcedTarget: nil)
+        var problems: [PolicyError] = []
+        for host in ["o1"] + (0..<count).map({ "h\($0)" }) {
+            do { _ = try compiler.compile(host: host, addressBook: book) } catch { problems += error.errors }
+        }
+        #expect(problems.count <= 2 * (count + 1), "\(problems.count) problems")
+        let aboutTheGroup = problems.filter { $0.message.contains("group 'srv'") }
+        #expect(aboutTheGroup.first?.message.contains("\(count) hosts whose address is unusable") == true, "\(aboutTheGroup.first?.message ?? "none")")
+        #expect(aboutTheGroup.first?.message.contains("and \(count - 3) more") == true)
+        #expect(aboutTheGroup.contains { $0.host == "o1" }, "the host that names the group hears of it")
+    }
+
+    /// `any` is the keyword for every address: a group or host of that name would turn a rule meant for a few
+    /// partners into one open to all, so the rule is refused with the reason.
+    @Test(arguments: ["group", "host"]) func aGroupOrHostNamedAnyIsRefusedInASource(_ kind: String) throws {
+        let partner = kind == "group" ? "any: {hosts: {partner1: {ansible_host: 198.51.100.50}}}"
+                                      : "partners: {hosts: {any: {ansible_host: 198.51.100.50}}}"
+        let inventory = try PolicyFixtures.inventory("""
+            all:
+              vars:
+                firewall: {target: iptables, management: [203.0.113.5], allow: [{from: [any], ports: [5432]}]}
+              children:
+                \(partner)
+                srv: {hosts: {s1: {ansible_host: 192.0.2.10}}}
+            """)
+        let errors = PolicyFixtures.errors("s1", in: inventory)
+        #expect(errors.contains { $0.message.contains("also has a \(kind) named 'any'") }, "\(errors.map(\.message))")
+    }
+}

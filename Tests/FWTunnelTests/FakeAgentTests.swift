@@ -88,6 +88,26 @@ private struct FakeAgent {
         }
     }
 
+    /// work never half-closes a connection before it relays: the end of its input on an idle data connection or on
+    /// the command connection means that side of work is gone, and home lets go of it at once, not a heartbeat
+    /// timeout later (clients would be linked to the dead connections, or wait on the dead agent, meanwhile).
+    @Test(arguments: [true, false]) func anAgentConnectionThatEndsItsInputIsLetGoAtOnce(splice: Bool) throws {
+        let tunnel = try TunnelFixture(services: [.init(name: "echo", target: 9)], heartbeat: ["interval": 60, "timeout": 120])
+        defer { tunnel.stop() }
+        try tunnel.setHomeOption("splice", splice)
+        try tunnel.startHome()
+        let agent = FakeAgent(name: "fake", secret: try Secret.load(path: tunnel.secretPath), port: tunnel.agentPort)
+        let (command, session, _) = try agent.authenticated(.command, session: [UInt8](repeating: 0, count: Frame.sessionSize), services: ["echo"])
+        defer { command.hangUp() }
+        let data = try (0..<2).map { _ in try agent.authenticated(.data, session: session, services: []).0 }
+        defer { data.forEach { $0.hangUp() } }
+        #expect(eventually(5) { number(tunnel.homeStatus, "agents.fake.idleDataConnections") == 2 })
+        data[0].shutdownWrite()
+        #expect(eventually(2) { number(tunnel.homeStatus, "agents.fake.idleDataConnections") == 1 }, "the data connection left the pool")
+        command.shutdownWrite()
+        #expect(eventually(2) { flag(tunnel.homeStatus, "agents.fake.connected") == false }, "the agent is gone")
+    }
+
     /// The check home makes on a pooled data socket just before it writes a Connect frame there (the path the test
     /// above cannot force, since the gate's watch may see the end first): quiet and open passes; a byte waiting,
     /// or the end of input (work closed it), fails; and the check takes nothing from the socket.
