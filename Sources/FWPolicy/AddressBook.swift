@@ -74,15 +74,17 @@ public struct AddressBook: Sendable {
         guard groupNames.contains(name) else { return nil }
         if let known = groups.get(name) { return known }
         let members = inventory.hosts(inGroup: name)?.map(\.name) ?? []
-        var sources = ResolvedSources()
+        var usable: [IPNetwork] = []
         var unusable: [(host: String, reason: PolicyError)] = []
         for member in members {
             switch hostAddresses[member] {
-            case .success(let addresses): sources.add(addresses)
+            case .success(let addresses): usable += addresses
             case .failure(let reason): unusable.append((member, reason))
             case nil: break
             }
         }
+        var sources = ResolvedSources()
+        sources.add(usable)  // normalised once
         return groups.insertIfAbsent(name, GroupCache.Entry(members: members, addresses: sources, unusable: unusable))
     }
 

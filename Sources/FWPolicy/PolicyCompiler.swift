@@ -99,6 +99,13 @@ public struct PolicyCompiler: Sendable {
         var firewall = HostFirewall(host: host, target: policy.target, defaultAction: policy.defaultAction,
                                     sshPort: sshPort, addresses: ownAddresses, rules: builder.rules, sets: builder.sets,
                                     notes: notes)
+        if firewall.target == .iptables, let big = firewall.sets.first(where: { $0.members.count > Self.ipsetCapacity }) {
+            // ipset's hash:net holds 65,536 entries unless created bigger, and a set that exists keeps the size it
+            // was created with (`create -exist` with another size fails): refused here, not at the host's restore.
+            errors.append(PolicyError(host: host, path: "firewall.allow",
+                                      message: "set \(big.name) would hold \(big.members.count) networks; an ipset holds at most \(Self.ipsetCapacity)",
+                                      hint: "use fewer, wider networks (CIDRs) in the rules' sources, or target nftables"))
+        }
         if errors.isEmpty {
             // Each management entry on its own, to name the useless ones (cached like every list: once per run).
             var ignored: [PolicyError] = []
@@ -115,6 +122,9 @@ public struct PolicyCompiler: Sendable {
         return firewall
     }
 
+    /// The entries an ipset of type hash:net holds by default (its maxelem).
+    static let ipsetCapacity = 65_536
+
     /// Resolves `from`/`management` entries to networks of both families. Hosts of one group share their source
     /// lists, so a list that resolved without problems is kept for the next host.
     static func resolve(_ entries: [HostPolicy.SourceEntry], host: String, book: AddressBook,
@@ -123,6 +133,9 @@ public struct PolicyCompiler: Sendable {
         if let cached = book.cachedResolution(key) { return cached }
         let errorCount = errors.count
         var resolved = ResolvedSources()
+        // Addresses of literal entries and hosts, normalised once at the end: normalising after each entry made a
+        // list of thousands of addresses quadratic.
+        var networks: [IPNetwork] = []
         for entry in entries {
             let text = entry.text
             func fail(_ message: String, hint: String? = nil) {
@@ -137,7 +150,7 @@ public struct PolicyCompiler: Sendable {
                 resolved.any = true
             } else if IPNetwork.looksLikeAddress(text) {
                 do {
-                    resolved.add([try IPNetwork(parsing: text).unmappingIPv4])
+                    networks.append(try IPNetwork(parsing: text).unmappingIPv4)
                 } catch {
                     fail(error.description)
                 }
@@ -161,7 +174,7 @@ public struct PolicyCompiler: Sendable {
                 resolved.add(addresses)
             } else if book.isHost(text) {
                 do {
-                    resolved.add(try book.addresses(ofHost: text))
+                    networks += try book.addresses(ofHost: text)
                 } catch {
                     fail("host '\(text)' has no usable address: \(error)")
                 }
@@ -170,6 +183,7 @@ public struct PolicyCompiler: Sendable {
                      hint: "check the spelling; `fwctl inventory --graph` lists groups and hosts")
             }
         }
+        resolved.add(networks)
         if errors.count == errorCount { book.storeResolution(key, resolved) }
         return resolved
     }
@@ -251,8 +265,14 @@ struct RuleListBuilder {
         } else {
             name = "fw_\(Self.fingerprint(members))_\(suffix)"
         }
-        // Two different member lists under one label (e.g. a group's addresses and a wider list) stay apart.
+        // Two different member lists under one label (e.g. a group's addresses and a wider list) stay apart, and so
+        // do a group named like another list's fingerprint and that list: a number is added until the name is new.
         if sets.contains(where: { $0.name == name }) { name = "fw_\(Self.fingerprint(members))_\(suffix)" }
+        var number = 2
+        while sets.contains(where: { $0.name == name }) {
+            name = "fw_\(Self.fingerprint(members))_\(number)_\(suffix)"
+            number += 1
+        }
         let set = AddressSet(name: name, family: family, members: members)
         sets.append(set)
         return set

@@ -212,3 +212,52 @@ import Testing
         #expect(errors.contains { $0.message.contains("also has a \(kind) named 'any'") }, "\(errors.map(\.message))")
     }
 }
+
+/// Named sets: distinct names for distinct lists, and sizes the target can load.
+@Suite struct NamedSetTests {
+    /// A group may be named like the fingerprint that names another list's set: the two sets still get two names,
+    /// and each rule matches its own list (one name for both had the second list's `ipset restore` replace the first).
+    @Test func aGroupNamedLikeAnotherListsFingerprintGetsItsOwnSet() throws {
+        let literal = (1...20).map { "10.9.0.\(2 * $0)" }
+        let fingerprint = RuleListBuilder.fingerprint(IPNetwork.normalised(try literal.map { try IPNetwork(parsing: $0) }))
+        let hosts = (1...20).map { "g\($0): {ansible_host: 10.8.0.\(2 * $0)}" }.joined(separator: ", ")
+        let inventory = try PolicyFixtures.inventory("""
+            all:
+              vars:
+                firewall:
+                  target: iptables
+                  management: [203.0.113.5]
+                  allow: [{from: ["\(fingerprint)"], ports: [80]}, {from: [\(literal.joined(separator: ", "))], ports: [5432]}]
+              children:
+                "\(fingerprint)": {hosts: {\(hosts)}}
+                srv: {hosts: {s1: {ansible_host: 192.0.2.10}}}
+            """)
+        let firewall = try #require(try PolicyFixtures.compile("s1", in: inventory))
+        let sets = firewall.sets(.v4)
+        #expect(sets.count == 2)
+        #expect(Set(sets.map(\.name)).count == 2, "\(sets.map(\.name))")
+        for rule in firewall.rules(.v4) where rule.kind == .allow {
+            guard case .set(let set) = rule.sources else { Issue.record("rule without a set: \(rule)"); continue }
+            let expected = rule.ports.contains { $0.low == 5432 } ? "10.9.0." : "10.8.0."
+            #expect(set.members.allSatisfy { $0.description.hasPrefix(expected) }, "\(set.name): \(set.members.prefix(3))")
+        }
+    }
+
+    /// An ipset holds 65,536 entries unless created bigger (and an existing set keeps its size): a larger set is
+    /// refused by check, with the reason, instead of failing at the host's restore. A source list that long is also
+    /// resolved in linear time (it was normalised again after each entry).
+    @Test func anIpsetLargerThanItsCapacityIsRefused() throws {
+        let count = PolicyCompiler.ipsetCapacity + 1
+        let addresses = (0..<count).map { "10.\($0 / 32768).\(($0 / 128) % 256).\(($0 % 128) * 2)" }
+        let inventory = try PolicyFixtures.inventory("""
+            all:
+              vars:
+                firewall: {target: iptables, management: [203.0.113.5], allow: [{from: [\(addresses.joined(separator: ", "))], ports: [80]}]}
+              hosts: {s1: {ansible_host: 192.0.2.10}}
+            """)
+        let errors = PolicyFixtures.errors("s1", in: inventory)
+        #expect(errors.contains { $0.message.contains("would hold \(count) networks") }, "\(errors.map(\.message))")
+        let nft = try PolicyFixtures.compile("s1", in: inventory, target: .nftables)
+        #expect(nft?.sets(.v4).first?.members.count == count, "nftables sets have no such limit")
+    }
+}
