@@ -4,8 +4,9 @@ import FWInventory
 /// side (home's rules, `check`) and `fwctl tunnel install` use, so the tunnel's allowlist and home's firewall are
 /// computed by the same code from the same entries.
 ///
-/// Contract: a `tunnels` var (a list) on any group or host; the lists of all scopes accumulate (each scope's entries
-/// once, however many hosts share the scope), as `firewall.allow` does over a host's groups.
+/// Contract: a `tunnels` var (a list) on a group or host; the lists of all scopes accumulate (each scope's entries
+/// once, however many hosts share the scope), as `firewall.allow` does over a host's groups. An entry counts only in
+/// a scope of its home (a group the home is in, or the home itself): it opens ports on the home.
 public struct TunnelPlan: Sendable, Hashable {
     public var name: String
     /// The inventory host outside the firewall: clients and agents connect to it.
@@ -98,11 +99,19 @@ enum TunnelReader {
                                                   message: message, hint: hint))
                     }
                     var ok = true
-                    if let other = byName[plan.name] {
+                    // A tunnel opens ports on its home: like the home's own firewall rules, it must come from a scope
+                    // of the home (the vars of a group it is in, or its own), or one host's vars could open ports on
+                    // another host.
+                    if let homeVars = book.vars(ofHost: plan.home), !homeVars.scopes.contains(where: { $0.owner == scope.owner }) {
+                        fail("home", "tunnel '\(plan.name)' is in the vars of \(scope.owner), which are not vars of its home '\(plan.home)': a tunnel opens ports on its home, so only the home's vars may hold it",
+                             hint: "move it to vars the home has: a group '\(plan.home)' is in (group_vars/all.yml, for instance) or host_vars/\(plan.home).yml")
+                        ok = false
+                    }
+                    if ok, let other = byName[plan.name] {
                         fail("name", "'\(plan.name)' names another tunnel too: \(other.label)", hint: "give each tunnel its own name")
                         ok = false
                     }
-                    for (label, port) in [("client_port", plan.clientPort), ("control_port", plan.controlPort)] {
+                    for (label, port) in [("client_port", plan.clientPort), ("control_port", plan.controlPort)] where ok {
                         if let other = portsByHome[plan.home]?[port] {
                             fail(label, "port \(port) on home '\(plan.home)' is already used by \(other.label)",
                                  hint: "give every tunnel of one home its own client and control ports")

@@ -130,15 +130,39 @@ import Testing
                 tunnels: [{name: a, home: gw1, work: office1, service: "127.0.0.1:22", client_port: 9001, control_port: 9000, allow: [admin1]}]
               children:
                 admins: {hosts: {admin1: {ansible_host: 192.0.2.5}}}
-                outside: {hosts: {gw1: {ansible_host: 198.51.100.1}}}
-                office:
-                  hosts: {office1: {ansible_host: 10.1.0.1}, office2: {ansible_host: 10.1.0.2}}
+                outside:
+                  hosts: {gw1: {ansible_host: 198.51.100.1}}
                   vars:
                     tunnels: [{name: b, home: gw1, work: office2, service: "127.0.0.1:22", client_port: 9011, control_port: 9010, allow: [admin1]}]
+                office:
+                  hosts: {office1: {ansible_host: 10.1.0.1}, office2: {ansible_host: 10.1.0.2}}
             """)
         let catalog = AddressBook(inventory: inventory).tunnelCatalog
         #expect(catalog.errors.isEmpty, "\(catalog.errors)")
         #expect(catalog.tunnels.map(\.name).sorted() == ["a", "b"])
+    }
+
+    /// A tunnel opens ports on its home, so it counts only in the home's vars: one in the vars of a work host (or
+    /// of any host or group the home is not in) is refused where it stands, and the home's rules do not change.
+    @Test(arguments: ["office", "host"]) func aTunnelOutsideItsHomesVarsIsRefused(_ holder: String) throws {
+        let entry = "tunnels: [{name: b, home: gw1, work: office1, service: \"127.0.0.1:22\", client_port: 6000, control_port: 6001, allow: [any]}]"
+        let inventory = try PolicyFixtures.inventory("""
+            all:
+              vars:
+                firewall: {target: iptables, management: [192.0.2.5]}
+              children:
+                outside: {hosts: {gw1: {ansible_host: 198.51.100.1}}}
+                office:
+                  hosts: {office1: {ansible_host: 10.1.0.1\(holder == "host" ? ", " + entry : "")}}
+                  \(holder == "office" ? "vars: {" + entry + "}" : "")
+            """)
+        let catalog = AddressBook(inventory: inventory).tunnelCatalog
+        #expect(catalog.tunnels.isEmpty)
+        #expect(catalog.errors.contains { $0.path == "tunnels[0].home" && $0.message.contains("not vars of its home 'gw1'") }, "\(catalog.errors)")
+        let gw1 = try #require(try PolicyFixtures.compile("gw1", in: inventory))
+        #expect(!gw1.admits(source: try IPNetwork(parsing: "203.0.113.9"), protocol: .tcp, port: 6000, interface: "eth0"))
+        let office = PolicyFixtures.errors("office1", in: inventory)
+        #expect(office.contains { $0.message.contains("not vars of its home") }, "the host whose vars hold it reports it: \(office)")
     }
 
     @Test func homeFirewallOpensTheClientPortToTheAllowlistOnly() throws {
