@@ -49,9 +49,7 @@ enum LockoutCheck {
 
     /// Why no operator can connect from `network` to this host, or nil when one can.
     static func unusableReason(_ network: IPNetwork, host: HostFirewall) -> String? {
-        if let reason = network.unusableSourceReason { return reason }
-        if network.isSingleAddress && host.addresses.contains(network) { return "the host's own address" }
-        return nil
+        network.unusableSourceReason(alsoUnusable: host.addresses.filter(\.isSingleAddress).map { ($0, "the host's own address") })
     }
 
     /// A warning for each management entry that resolves only to sources no operator can be at.
@@ -62,7 +60,7 @@ enum LockoutCheck {
             guard !networks.isEmpty else { return nil }
             let reasons = networks.map { unusableReason($0, host: host) }
             guard reasons.allSatisfy({ $0 != nil }) else { return nil }
-            let why = Array(Set(reasons.compactMap { $0 })).sorted().joined(separator: "; ")
+            let why = Array(Set(reasons.compactMap { $0 }.flatMap { $0.components(separatedBy: "; ") })).sorted().joined(separator: "; ")
             return PolicyError(
                 .warning, host: host.host, location: entry.origin.location, path: entry.origin.path, scope: entry.origin.scope,
                 message: "'\(entry.text)' can never be where an operator connects from (\(why)), so it opens SSH to no one",

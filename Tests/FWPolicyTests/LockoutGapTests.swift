@@ -73,3 +73,39 @@ import Testing
         #expect(onInterface.contains { $0.kind == .lockout })
     }
 }
+
+/// Sources are judged by the addresses they cover, after merging: entries that are each useless stay useless
+/// together, and a network of nothing but unusable addresses opens SSH to no one.
+@Suite struct MergedSourceLockoutTests {
+    func errors(_ hostLine: String, management: String) throws -> [PolicyError] {
+        let inventory = try Inventory.parse(ini: """
+            [all:vars]
+            firewall={"management": \(management)}
+            [targets]
+            \(hostLine)
+            """, file: "hosts")
+        return PolicyFixtures.errors("s1", in: inventory)
+    }
+
+    @Test(arguments: [
+        ("s1 ansible_host=2001:db8::10", #"["::", "::1"]"#),                            // merged into ::/127
+        ("s1 ansible_host=192.0.2.10", #"["0.0.0.0/8"]"#),                              // never a source
+        ("s1 ansible_host=192.0.2.10", #"["0.0.0.0/31"]"#),
+        ("s1 ansible_host=192.0.2.10 fw_addresses='[\"192.0.2.11\"]'", #"["s1"]"#),     // the host itself, as 192.0.2.10/31
+        ("s1 ansible_host=192.0.2.10", #"["127.0.0.0/8", "128.0.0.0/32"]"#),           // 128.0.0.0 is usable: no lockout
+    ])
+    func unusableSourcesStayUnusableWhenMerged(_ host: String, _ management: String) throws {
+        let found = try errors(host, management: management)
+        let usable = management.contains("128.0.0.0")
+        #expect(found.contains { $0.kind == .lockout } == !usable, "\(management): \(found.map(\.message))")
+    }
+
+    @Test func aNetworkWithOneUsableAddressIsUsable() {
+        #expect(IPNetwork.v4(address: 0x7E00_0000, prefix: 7).unusableSourceReason() == nil, "126.0.0.0/7 holds 126.x")
+        #expect(IPNetwork.v6(address: 0, prefix: 126).unusableSourceReason() == nil, "::2 and ::3 are not special here")
+        #expect(IPNetwork.v6(address: 0, prefix: 127).unusableSourceReason() == "the unspecified address ::; loopback: only the host itself")
+        #expect(IPNetwork.v4(address: 0xE000_0000, prefix: 3).unusableSourceReason() == nil)
+        #expect(IPNetwork.v4(address: 0xF000_0000, prefix: 4).unusableSourceReason() == nil, "240/4 other than broadcast")
+        #expect(IPNetwork.v4(address: .max, prefix: 32).unusableSourceReason() == "the broadcast address")
+    }
+}
