@@ -1,3 +1,4 @@
+import FWBase
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -42,7 +43,7 @@ public struct AuditLog: Sendable {
             bytes += try encoder.encode(entry) + Data("\n".utf8)
         }
         guard !bytes.isEmpty else { return }
-        let folder = (path as NSString).deletingLastPathComponent
+        let folder = PathComponents.folder(of: path)
         if !folder.isEmpty { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) }
         let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw DeployError("cannot open the audit log \(path): \(String(cString: strerror(errno)))") }

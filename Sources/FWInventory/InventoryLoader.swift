@@ -80,7 +80,7 @@ struct InventoryLoader {
         for source in sources {
             var isDirectory: ObjCBool = false
             guard FileManager.default.fileExists(atPath: source, isDirectory: &isDirectory) else { continue }
-            let base = isDirectory.boolValue ? source : (source as NSString).deletingLastPathComponent
+            let base = isDirectory.boolValue ? source : PathComponents.folder(of: source)
             let normalized = base.isEmpty ? "." : base
             if !varsBases.contains(normalized) { varsBases.append(normalized) }
         }
@@ -159,7 +159,7 @@ struct InventoryLoader {
 
     /// Python's `os.path.splitext(path)[1]`: the extension of the last component, not counting leading dots.
     static func fileExtension(_ path: String) -> String {
-        let name = (path as NSString).lastPathComponent
+        let name = PathComponents.name(of: path)
         let trimmed = name.drop { $0 == "." }
         guard let dot = trimmed.lastIndex(of: ".") else { return "" }
         return String(trimmed[dot...])

@@ -1,3 +1,4 @@
+import FWBase
 import FWPolicy
 import Foundation
 #if canImport(Glibc)
@@ -194,7 +195,7 @@ public enum Lab {
         try LabStateFolder.remove(lab)
         // The parents too, when no other lab is left in them.
         rmdir(LabPaths.root)
-        rmdir((LabPaths.root as NSString).deletingLastPathComponent)
+        rmdir(PathComponents.folder(of: LabPaths.root))
         return LabDownReport(existed: true, namespaces: present.count, hosts: hosts)
     }
 

@@ -160,7 +160,7 @@ public final class OutputTree: Sendable {
                 throw OutputTreeError(path: current, message: String(cString: strerror(errno)))
             }
             missing.append(current)
-            let parent = (current as NSString).deletingLastPathComponent
+            let parent = PathComponents.folder(of: current)
             if parent == current { break }
             current = parent
         }

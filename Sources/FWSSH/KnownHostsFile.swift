@@ -1,3 +1,4 @@
+import FWBase
 import Foundation
 import Logging
 import Synchronization
@@ -111,7 +112,7 @@ final class KnownHostsStore: Sendable {
     /// line goes out in one write(2). A line already present is not added twice.
     func append(line: String, to path: String) throws -> Bool {
         try appendLock.withLock { _ in
-            let directory = (path as NSString).deletingLastPathComponent
+            let directory = PathComponents.folder(of: path)
             if !directory.isEmpty, !FileManager.default.fileExists(atPath: directory) {
                 try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,
                                                         attributes: [.posixPermissions: 0o700])

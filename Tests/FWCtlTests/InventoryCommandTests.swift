@@ -45,6 +45,20 @@ import TestSupport
         #expect(graph.stdoutText == "@prod:\n  |--@web:\n  |  |--web1\n  |--@app:\n  |  |--app1\n  |--@db:\n  |--@cache:\n")
     }
 
+    /// An inventory file whose name is one character, given relative to the working folder (Foundation's path
+    /// code crashed on it), with its group_vars beside it.
+    @Test(arguments: ["a", "b/"]) func aOneCharacterInventoryNameLoads(_ name: String) throws {
+        let folder = try TemporaryFolder("fwctl-short-name", files: ["a": "[g]\nh1\n", "group_vars/g.yml": "x: 1\n", "b/hosts": "[g]\nh2\n"])
+        defer { folder.remove() }
+        var env = ProcessInfo.processInfo.environment
+        env["FWCTL_INVENTORY"] = nil
+        let result = try runProcess(RepoPaths.fwctl.path, ["inventory", "-i", name, "--list"], environment: env,
+                                    currentDirectory: folder.url)
+        #expect(result.status == 0, "\(result.stderrText)")
+        #expect(result.stdoutText.contains(name == "a" ? "\"h1\"" : "\"h2\""), "\(result.stdoutText)")
+        if name == "a" { #expect(result.stdoutText.contains("\"x\": 1"), "group_vars beside the file: \(result.stdoutText)") }
+    }
+
     @Test func theInventoryMayComeFromTheEnvironment() throws {
         let result = try run(["inventory", "--graph", "db"], environment: ["FWCTL_INVENTORY": example])
         #expect(result.status == 0)
