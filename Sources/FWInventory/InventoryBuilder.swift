@@ -120,6 +120,12 @@ struct InventoryBuilder {
                 "group '\(groups[parent].name)' cannot be a child of itself", at: location,
                 hint: "remove '\(groups[parent].name)' from its own children")
         }
+        if child == Self.all {
+            // Every group without a parent becomes a child of 'all' once loading ends: that would close the loop.
+            throw InventoryError(
+                "making 'all' a child of '\(groups[parent].name)' creates a cycle: every group is in 'all' already", at: location,
+                hint: "remove 'all' from the children of '\(groups[parent].name)'")
+        }
         if groups[parent].children.contains(child) { return }
         if let path = path(fromAncestor: child, to: parent) {
             let cycle = (path + [child]).map { groups[$0].name }.joined(separator: " -> ")

@@ -104,8 +104,21 @@ struct YAMLInventoryParser {
             case "children":
                 for (childKey, childData) in entries {
                     let childName = try keyName(childKey)
-                    guard let child = try parseGroup(childName, key: childKey, data: childData, into: &builder) else { continue }
-                    try builder.addChild(parent: group, child: child, at: location(childKey))
+                    if let child = try parseGroup(childName, key: childKey, data: childData, into: &builder) {
+                        try builder.addChild(parent: group, child: child, at: location(childKey))
+                        continue
+                    }
+                    // As Ansible does: a child whose definition is skipped is still linked by name, to a group (or
+                    // host) already known, and is an error otherwise. Dropping the link would drop the vars the
+                    // group's hosts inherit through it.
+                    if let known = builder.groupIndex[childName] {
+                        try builder.addChild(parent: group, child: known, at: location(childKey))
+                    } else if let host = builder.hostIndex[childName] {
+                        builder.addHost(host, toGroup: group)
+                    } else {
+                        throw error("'\(childName)' in the children of group '\(name)' is not a known group or host", at: childKey,
+                                    hint: "define the group before this reference, as a mapping (with hosts, vars, children)")
+                    }
                 }
             default:
                 for (hostKey, hostData) in entries {

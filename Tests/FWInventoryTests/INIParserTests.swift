@@ -163,6 +163,15 @@ import Testing
         #expect(error.message.contains("cycle: a -> b -> a"))
     }
 
+    /// 'all' under another group closes a loop once every top-level group goes under 'all' (Ansible: "creates a
+    /// recursive dependency loop"); it was accepted, and `--graph` then walked the loop without end.
+    @Test func allAsAChildIsACycle() throws {
+        let error = try #require(iniError("[g]\nh1\n[g:children]\nall\n"))
+        #expect(error.line == 4)
+        #expect(error.message.contains("'all' a child of 'g' creates a cycle"), "\(error.message)")
+        #expect(throws: InventoryError.self) { try Inventory.parse(yaml: "g:\n  children:\n    all:\n", file: "inv.yml") }
+    }
+
     @Test func longCycleThroughPendingChildren() throws {
         let error = try #require(iniError("""
             [a:children]

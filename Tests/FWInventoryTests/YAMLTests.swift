@@ -120,3 +120,26 @@ import Testing
         #expect(syntax.file == "inv.yml")
     }
 }
+
+/// A child entry that is not a group definition (`web: []`) keeps its link, as in Ansible: the hosts of the group
+/// still inherit the parent's vars (checked by hand against ansible-inventory 2.19).
+@Suite struct YAMLChildReferenceTests {
+    @Test(arguments: ["[]", "''", "abc", "1"]) func aSkippedChildDefinitionStillLinksAKnownGroup(_ value: String) throws {
+        let inventory = try Inventory.parse(yaml: """
+            web: {hosts: {w1: }}
+            prod:
+              vars: {p: 1}
+              children:
+                web: \(value)
+            """, file: "inv.yml")
+        #expect(inventory.group(named: "web")?.parents == ["prod"])
+        #expect(inventory.merged("w1")["p"] == 1)
+        #expect(!inventory.warnings.isEmpty, "the skipped definition is still said")
+    }
+
+    @Test func aSkippedChildDefinitionOfAnUnknownGroupIsAnError() throws {
+        #expect(throws: InventoryError.self) {
+            try Inventory.parse(yaml: "prod:\n  children:\n    web: []\nweb: {hosts: {w1: }}\n", file: "inv.yml")
+        }
+    }
+}
