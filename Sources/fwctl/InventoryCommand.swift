@@ -11,7 +11,7 @@ struct InventoryCommand: FWCommand {
         discussion: """
             --list prints the JSON of `ansible-inventory --list` (groups, and every host's merged vars under \
             _meta.hostvars), --graph the group tree, --host one host's merged vars. Unlike ansible-inventory, \
-            --graph honours --limit.
+            --graph honours --limit; as in it, --host does not.
             """)
 
     @OptionGroup var global: GlobalOptions
@@ -45,11 +45,10 @@ struct InventoryCommand: FWCommand {
             output = try inventory.graph(from: group ?? "all", hosts: inventoryOptions.limit == nil ? nil : selected)
         } else {
             let name = host ?? ""
-            let matches = try inventory.select(name).filter { selected.contains($0) }
+            // As in ansible-inventory, --host looks in the whole inventory: --limit does not apply to it.
+            let matches = try inventory.select(name)
             guard matches.count == 1 else {
-                throw InventoryError(
-                    "--host '\(name)' matches \(matches.count) hosts\(inventoryOptions.limit == nil ? "" : " within --limit")",
-                    hint: "give the name of one host")
+                throw InventoryError("--host '\(name)' matches \(matches.count) hosts", hint: "give the name of one host")
             }
             output = try inventory.hostJSON(matches[0].name)
         }

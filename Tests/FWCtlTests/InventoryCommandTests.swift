@@ -34,6 +34,13 @@ import TestSupport
         expectGolden(result.stdoutText, named: "inventory-example-host-db1.json")
     }
 
+    /// As in ansible-inventory, --host looks in the whole inventory, whatever --limit says.
+    @Test func hostIgnoresTheLimit() throws {
+        let shown = try run(["inventory", "-i", example, "--host", "web1", "--limit", "db2"])
+        #expect(shown.status == 0, "\(shown.stderrText)")
+        #expect(shown.stdoutText.contains("\"ansible_host\": \"198.51.100.11\""), "\(shown.stdoutText)")
+    }
+
     @Test func limitSelectsHosts() throws {
         let list = try run(["inventory", "-i", example, "--list", "--limit", "db:&prod:!db2"])
         #expect(list.status == 0)
