@@ -1,3 +1,5 @@
+import FWBase
+
 /// JSON output of inventory values, identical to Python's `json.dumps(..., sort_keys=True, indent=4)` as
 /// `ansible-inventory` uses it: keys sorted by code point, UTF-8 left as is (only `"`, `\` and control characters
 /// escaped), floats as Python writes them.
@@ -100,6 +102,13 @@ struct JSONWriter {
     private static let hex: [UInt8] = Array("0123456789abcdef".utf8)
 
     mutating func writeString(_ text: String) {
+        // Characters that could act on a terminal (C1 controls, DEL, bidirectional and other invisible format
+        // characters, line separators) are written as \u escapes: the same JSON value, which Python's json
+        // module (ensure_ascii=False, as ansible-inventory writes) would print raw.
+        if text.utf8.contains(where: { $0 >= 0x7F }), text.unicodeScalars.contains(where: { $0.value >= 0x7F && DisplayEscaping.isUnsafe($0) }) {
+            writeEscapingUnsafeScalars(text)
+            return
+        }
         bytes.append(UInt8(ascii: "\""))
         var text = text
         text.withUTF8 { utf8 in
@@ -125,6 +134,42 @@ struct JSONWriter {
                 }
             }
             bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[start...]))
+        }
+        bytes.append(UInt8(ascii: "\""))
+    }
+}
+
+extension JSONWriter {
+    /// `writeString` for text holding unsafe characters, a scalar at a time: those as \u escapes (a surrogate pair
+    /// above U+FFFF), quotes, backslashes and C0 controls as always, the rest as UTF-8.
+    mutating func writeEscapingUnsafeScalars(_ text: String) {
+        func escape(_ unit: UInt32) {
+            append("\\u")
+            for shift in stride(from: 12, through: 0, by: -4) { bytes.append(Self.hex[Int((unit >> UInt32(shift)) & 0xF)]) }
+        }
+        bytes.append(UInt8(ascii: "\""))
+        for scalar in text.unicodeScalars {
+            let value = scalar.value
+            switch value {
+            case 0x22: append("\\\"")
+            case 0x5C: append("\\\\")
+            case 0x0A: append("\\n")
+            case 0x0D: append("\\r")
+            case 0x09: append("\\t")
+            case 0x08: append("\\b")
+            case 0x0C: append("\\f")
+            case ..<0x20: escape(value)
+            case 0x7F...:
+                guard DisplayEscaping.isUnsafe(scalar) else { fallthrough }
+                if value > 0xFFFF {
+                    escape(0xD800 + ((value - 0x10000) >> 10))
+                    escape(0xDC00 + ((value - 0x10000) & 0x3FF))
+                } else {
+                    escape(value)
+                }
+            default:
+                bytes.append(contentsOf: String(scalar).utf8)
+            }
         }
         bytes.append(UInt8(ascii: "\""))
     }

@@ -1,3 +1,4 @@
+import Foundation
 import FWTemplate
 import Testing
 
@@ -37,6 +38,17 @@ import Testing
             }
             """)
         #expect(value.description == #"{"B": {}, "_a": [], "b": [1, "x"], "é": "\"\\\n\u0001é☺"}"#)
+    }
+
+    /// A value that could act on a terminal (bidi override, C1 CSI, DEL, a line separator, a tag character) is
+    /// written as \u escapes: the same JSON value, readable back unchanged, with nothing raw on the screen.
+    @Test func charactersThatActOnATerminalAreWrittenEscaped() throws {
+        let text = "a\u{202E}b\u{9B}2Jc\u{7F}d\u{2028}e\u{E0041}fé☺"
+        let written = InventoryValue.string(text).jsonText(style: .compact)
+        #expect(written == #""a\u202eb\u009b2Jc\u007fd\u2028e\udb40\udc41fé☺""#, "\(written)")
+        let back = try JSONSerialization.jsonObject(with: Data(written.utf8), options: [.fragmentsAllowed]) as? String
+        #expect(back == text)
+        #expect(InventoryValue.string("\"\u{202E}\\\n").jsonText(style: .compact) == #""\"\u202e\\\n""#)
     }
 
     @Test func listShowsGroupsHostvarsAndEmptyGroupsAsAnsibleDoes() throws {
