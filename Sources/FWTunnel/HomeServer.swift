@@ -475,22 +475,30 @@ public final class HomeServer: Sendable {
     func registerAgent(name: String, services: [String], command: Channel) -> (Session, Int) {
         let session = Session(bytes: Handshake.makeSession())
         counters.agent(name).commandConnections.add(1)
-        let (replaced, waiting): ([AgentLink], Int) = state.withLock { state in
+        let (replaced, waiting, elsewhere): ([AgentLink], Int, [WaitingClient]) = state.withLock { state in
             let old = state.agents.filter { $0.value.name == name }
             for key in old.keys { state.agents[key] = nil }
             var link = AgentLink(name: name, services: Set(services), command: command)
             for service in services {
                 link.waiting += state.unassigned.removeValue(forKey: service) ?? []
             }
-            for agent in old.values { link.waiting += agent.waiting }
+            // The old session's clients stay with the agent for the services it still offers; the others (its
+            // config changed) are dispatched again, to another agent of theirs or to wait for one.
+            var elsewhere: [WaitingClient] = []
+            for agent in old.values {
+                for client in agent.waiting {
+                    if link.services.contains(client.connect.service) { link.waiting.append(client) } else { elsewhere.append(client) }
+                }
+            }
             state.agents[session] = link
-            return (Array(old.values), link.waiting.count)
+            return (Array(old.values), link.waiting.count, elsewhere)
         }
         for agent in replaced {
             logger.notice("agent reconnected; closing its previous session", metadata: ["agent": "\(name)"])
             agent.command.close(promise: nil)
             closeIdle(agent.idle)
         }
+        for client in elsewhere { dispatch(client) }
         logger.notice("agent connected", metadata: ["agent": "\(name)", "services": "\(services.joined(separator: ","))",
                                                      "peer": "\(describe(command.remoteAddress))"])
         return (session, waiting)

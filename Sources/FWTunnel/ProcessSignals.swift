@@ -6,8 +6,13 @@ import Glibc
 /// The daemons' signal handling: SIGHUP calls `reload`, SIGTERM and SIGINT end `waitForTermination`.
 public enum ProcessSignals {
     /// Suspends the calling task until SIGTERM or SIGINT (returned); SIGHUP runs `reload` meanwhile.
-    public static func waitForTermination(reload: @escaping @Sendable () -> Void) async -> Int32 {
+    /// A write to a connection its peer has closed fails with EPIPE instead of ending the process. Called first
+    /// thing: relays may run while the daemon is still starting.
+    public static func ignoreBrokenPipes() {
         signal(SIGPIPE, SIG_IGN)
+    }
+
+    public static func waitForTermination(reload: @escaping @Sendable () -> Void) async -> Int32 {
         for number in [SIGHUP, SIGTERM, SIGINT] { signal(number, SIG_IGN) }
         let queue = DispatchQueue(label: "fwtunnel.signals")
         let box = TerminationBox()

@@ -25,6 +25,7 @@ extension WorkAgent: TunnelDaemon {
 public enum TunnelDaemonRunner {
     public static func run(logger: Logger, checkOnly: Bool,
                            load: (Logger) throws -> TunnelDaemon) async -> Int32 {
+        ProcessSignals.ignoreBrokenPipes()
         let daemon: TunnelDaemon
         do {
             daemon = try load(logger)

@@ -108,6 +108,47 @@ private struct FakeAgent {
         #expect(eventually(2) { flag(tunnel.homeStatus, "agents.fake.connected") == false }, "the agent is gone")
     }
 
+    /// An agent that comes back offering fewer services (its config changed) keeps the waiting clients of those it
+    /// still offers; a client of a service it dropped is not handed to it (work would refuse the Connect and close
+    /// the client) but goes to another agent of that service.
+    @Test func anAgentBackWithFewerServicesDoesNotTakeTheOthersClients() throws {
+        let tunnel = try TunnelFixture(services: [.init(name: "s1", target: 9), .init(name: "s2", target: 9)],
+                                       limits: ["clientWait": 30], heartbeat: ["interval": 60, "timeout": 120])
+        defer { tunnel.stop() }
+        try tunnel.startHome()
+        let secret = try Secret.load(path: tunnel.secretPath)
+        let zeros = [UInt8](repeating: 0, count: Frame.sessionSize)
+        let fake = FakeAgent(name: "fake", secret: secret, port: tunnel.agentPort)
+        let (first, _, _) = try fake.authenticated(.command, session: zeros, services: ["s1", "s2"])
+        defer { first.hangUp() }
+        let client = try TestClient(port: tunnel.port("s2"))
+        defer { client.hangUp() }
+        #expect(eventually(5) { number(tunnel.homeStatus, "connections") == 1 }, "the client waits")
+        // The same agent again, now with s1 only: the new session replaces the old one.
+        let (second, session, _) = try fake.authenticated(.command, session: zeros, services: ["s1"])
+        defer { second.hangUp() }
+        var (data, buffer) = try { () throws -> (TestClient, ByteBuffer) in
+            let (connection, _, buffer) = try fake.authenticated(.data, session: session, services: [])
+            return (connection, buffer)
+        }()
+        defer { data.hangUp() }
+        #expect(fake.frame(data, buffer: &buffer) == nil, "no Connect for s2 on a session without s2")
+        // Another agent for s2 gets it.
+        let other = FakeAgent(name: "other", secret: secret, port: tunnel.agentPort)
+        let (command, otherSession, _) = try other.authenticated(.command, session: zeros, services: ["s2"])
+        defer { command.hangUp() }
+        var (otherData, otherBuffer) = try { () throws -> (TestClient, ByteBuffer) in
+            let (connection, _, buffer) = try other.authenticated(.data, session: otherSession, services: [])
+            return (connection, buffer)
+        }()
+        defer { otherData.hangUp() }
+        guard case .connect(let connect)? = other.frame(otherData, buffer: &otherBuffer) else {
+            Issue.record("the waiting client of s2 did not reach the other agent")
+            return
+        }
+        #expect(connect.service == "s2")
+    }
+
     /// The check home makes on a pooled data socket just before it writes a Connect frame there (the path the test
     /// above cannot force, since the gate's watch may see the end first): quiet and open passes; a byte waiting,
     /// or the end of input (work closed it), fails; and the check takes nothing from the socket.
