@@ -66,7 +66,41 @@ public struct AddressBook: Sendable {
         self.sshPorts = sshPorts
         self.hostAddresses = hostAddresses
         self.jumpHosts = jumpHosts
+        var owners: [IPNetwork: [String]] = [:]
+        for host in hosts {
+            for address in (try? hostAddresses[host.name]?.get()) ?? [] where address.isSingleAddress { owners[address, default: []].append(host.name) }
+        }
+        addressOwners = owners
+        // Each hop of a chain after the first is reached from the hop before it.
+        var before: [String: [(previous: JumpHost, target: String)]] = [:]
+        for host in hosts {
+            let chain = jumpHosts[host.name] ?? []
+            for index in chain.indices.dropFirst() {
+                guard let name = Self.inventoryHost(of: chain[index], owners: owners) else { continue }
+                if !(before[name] ?? []).contains(where: { $0.previous == chain[index - 1] }) {
+                    before[name, default: []].append((chain[index - 1], host.name))
+                }
+            }
+        }
+        jumpPredecessors = before
     }
+
+    /// Single addresses of the inventory's hosts, each with the hosts that have it.
+    private let addressOwners: [IPNetwork: [String]]
+    /// For a host that is a later hop of some host's jump chain: the hop before it (from which its SSH arrives),
+    /// once per distinct hop, with one host whose chain it is.
+    let jumpPredecessors: [String: [(previous: JumpHost, target: String)]]
+
+    /// The inventory host a jump host stands for: itself when named so, or the one host that has its address.
+    static func inventoryHost(of jump: JumpHost, owners: [IPNetwork: [String]]) -> String? {
+        if jump.isInventoryHost { return jump.name }
+        guard IPNetwork.looksLikeAddress(jump.connection.address), let address = try? IPNetwork(parsing: jump.connection.address),
+              let found = owners[address.unmappingIPv4], found.count == 1 else { return nil }
+        return found[0]
+    }
+
+    /// The inventory host a jump host stands for (see `inventoryHost(of:owners:)`).
+    func inventoryHost(of jump: JumpHost) -> String? { Self.inventoryHost(of: jump, owners: addressOwners) }
 
     /// A group's members and their usable addresses, from the cache or computed now (once: the first result stored
     /// is the one every thread gets, so every host shares one array per group).

@@ -1,12 +1,29 @@
 import FWInventory
 
-/// The anti-lockout check for hosts reached through jump hosts: deploy's SSH arrives from the last jump host's
-/// address, not from the controller, so the rules must accept SSH from every address of that jump host (of the
+/// The anti-lockout check for hosts reached through jump hosts: deploy's SSH arrives at each hop from the hop before
+/// it, not from the controller, so each hop's rules must accept SSH from every address of the hop before it (of the
 /// family deploy connects over). A policy that would cut the path is an error naming the jump host.
 enum JumpPathCheck {
+    /// Every hop that reaches this host must be let in: the last jump host of its own chain, and, where the host
+    /// is itself a later hop of another host's chain (`ProxyJump=bastion1,bastion2`), the hop before it there.
     static func problems(in firewall: HostFirewall, jumps: [JumpHost], book: AddressBook) -> [PolicyError] {
-        guard firewall.defaultAction != .accept, let jump = jumps.last, let deployAddress = firewall.addresses.first else { return [] }
-        let family = deployAddress.family
+        guard firewall.defaultAction != .accept, let deployAddress = firewall.addresses.first else { return [] }
+        var problems: [PolicyError] = []
+        if let jump = jumps.last {
+            problems += check(firewall, from: jump, family: deployAddress.family, book: book, role: "the host is reached through jump host '\(jump.name)'")
+        }
+        for (previous, target) in book.jumpPredecessors[firewall.host] ?? [] {
+            // The hop after `previous` connects over the family of this host's address as `previous` reaches it:
+            // its inventory address.
+            problems += check(firewall, from: previous, family: deployAddress.family, book: book,
+                              role: "the host is the jump host after '\(previous.name)' on the way to '\(target)'")
+        }
+        return problems
+    }
+
+    /// Whether `firewall` accepts SSH from every address of `jump` of `family`, or why not.
+    private static func check(_ firewall: HostFirewall, from jump: JumpHost, family: IPNetwork.Family, book: AddressBook,
+                              role: String) -> [PolicyError] {
         let familyName = family == .v4 ? "IPv4" : "IPv6"
         func problem(_ message: String, hint: String) -> PolicyError {
             PolicyError(.lockout, host: firewall.host, path: "firewall.management", message: message, hint: hint)
@@ -16,35 +33,27 @@ enum JumpPathCheck {
             do {
                 jumpAddresses = try book.addresses(ofHost: jump.name)
             } catch {
-                return [problem("the host is reached through jump host '\(jump.name)', whose address is unusable (\(error.message)), so fwctl cannot prove SSH from it stays open",
+                return [problem("\(role), whose address is unusable (\(error.message)), so fwctl cannot prove SSH from it stays open",
                                 hint: "give '\(jump.name)' an IP address in ansible_host or fw_addresses")]
             }
         } else if IPNetwork.looksLikeAddress(jump.connection.address), let address = try? IPNetwork(parsing: jump.connection.address) {
             // An address of an inventory host stands for that host: its other addresses (fw_addresses) are where
             // its connections to hosts of the other family come from.
-            jumpAddresses = owner(of: address, in: book).flatMap { try? book.addresses(ofHost: $0) } ?? [address]
+            jumpAddresses = book.inventoryHost(of: jump).flatMap { try? book.addresses(ofHost: $0) } ?? [address]
         } else {
-            return [problem("the host is reached through jump host '\(jump.name)', a name fwctl does not resolve, so it cannot prove SSH from the jump host stays open",
+            return [problem("\(role), a name fwctl does not resolve, so it cannot prove SSH from that jump host stays open",
                             hint: "name the jump host by an inventory host or an IP address in ProxyJump")]
         }
         let sources = jumpAddresses.filter { $0.family == family }
         guard !sources.isEmpty else {
-            return [problem("the host is reached at \(deployAddress.addressText) (\(familyName)) through jump host '\(jump.name)', which has no \(familyName) address: its SSH connection could not arrive",
+            return [problem("\(role) at \(firewall.addresses.first?.addressText ?? "?") (\(familyName)), but '\(jump.name)', which has no \(familyName) address, could not make that SSH connection",
                             hint: "give '\(jump.name)' an \(familyName) address (fw_addresses) or reach the host over the other family")]
         }
         let refused = sources.filter { !acceptsSSH(firewall, from: $0) }
         guard !refused.isEmpty else { return [] }
         let list = refused.map(\.addressText).joined(separator: ", ")
-        return [problem("the host is reached through jump host '\(jump.name)', but the rules would refuse SSH (port \(firewall.sshPort)) from its address \(list): deploying would cut the jump path and lock everyone out",
+        return [problem("\(role), but the rules would refuse SSH (port \(firewall.sshPort)) from its address \(list): deploying would cut the jump path and lock everyone out",
                         hint: "add '\(jump.name)' (or its group) to firewall.management")]
-    }
-
-    /// The inventory host that has `address` among its own addresses, if exactly one does.
-    static func owner(of address: IPNetwork, in book: AddressBook) -> String? {
-        let owners = (book.members(ofGroup: "all") ?? []).filter { host in
-            ((try? book.addresses(ofHost: host)) ?? []).contains(address)
-        }
-        return owners.count == 1 ? owners[0] : nil
     }
 
     /// Whether some rule accepts TCP to the SSH port from `source` on any interface.

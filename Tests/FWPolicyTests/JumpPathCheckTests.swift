@@ -78,3 +78,36 @@ import Testing
         #expect(PolicyFixtures.errors("app1", in: named).first?.message.contains("a name fwctl does not resolve") == true)
     }
 }
+
+/// A chain of jump hosts (`ProxyJump=bastion1,bastion2`): each hop is reached from the one before it, so each must
+/// let that one's SSH in, not only the last hop the target itself.
+@Suite struct JumpChainTests {
+    private func inventory(bastion2Management: String) throws -> Inventory {
+        try PolicyFixtures.inventory("""
+            all:
+              vars:
+                firewall: {target: iptables, default: drop, management: [203.0.113.128/25]}
+              children:
+                bastion:
+                  hosts:
+                    bastion1: {ansible_host: 203.0.113.10}
+                    bastion2:
+                      ansible_host: 10.0.0.2
+                      firewall: {management: \(bastion2Management)}
+                app:
+                  hosts:
+                    app1: {ansible_host: 10.0.1.21, ansible_ssh_common_args: "-o ProxyJump=bastion1,bastion2", firewall: {management: [bastion2]}}
+            """)
+    }
+
+    @Test func aMiddleHopThatRefusesTheHopBeforeItIsALockout() throws {
+        let errors = PolicyFixtures.errors("bastion2", in: try inventory(bastion2Management: "[]"))
+        #expect(errors.contains { $0.kind == .lockout && $0.message.contains("jump host after 'bastion1' on the way to 'app1'") && $0.message.contains("203.0.113.10") },
+                "\(errors.map(\.message))")
+        #expect(PolicyFixtures.errors("app1", in: try inventory(bastion2Management: "[]")).isEmpty, "app1 itself lets bastion2 in")
+    }
+
+    @Test func aMiddleHopThatLetsTheHopBeforeItInIsFine() throws {
+        #expect(PolicyFixtures.errors("bastion2", in: try inventory(bastion2Management: "[bastion1]")).isEmpty)
+    }
+}
