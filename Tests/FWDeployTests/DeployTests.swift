@@ -286,8 +286,16 @@ enum SSHHostLabSubnet {
             :INPUT ACCEPT [0:0]
             :FORWARD DROP [0:0]
             :OUTPUT ACCEPT [0:0]
+            :FWCTL-INPUT - [0:0]
+            :f2b-sshd - [0:0]
+            [7:420] -A INPUT -p tcp -m multiport --dports 22 -j f2b-sshd
             -A INPUT -s 10.98.0.0/16 -p udp -m udp --dport 514 -j ACCEPT
+            [9:540] -A INPUT -j FWCTL-INPUT
+            -A INPUT -j LOG
+            -A INPUT -j DROP
+            [3:180] -A FWCTL-INPUT -p tcp -m tcp --dport 8080 -j ACCEPT
             -A FORWARD -i eth1 -j ACCEPT
+            -A f2b-sshd -j RETURN
             COMMIT
 
             """
@@ -308,6 +316,10 @@ enum SSHHostLabSubnet {
         #expect(lines.filter { $0.hasPrefix(":INPUT ") } == [":INPUT DROP [0:0]"], "fwctl's INPUT policy: \(boot)")
         #expect(lines.contains { $0.hasPrefix("-A FWCTL-INPUT") && $0.contains("--dport 22") })
         #expect(!boot.contains("9999"), "the hand-made rule deploy replaced is not at boot either")
+        #expect(!boot.contains("8080"), "fwctl's old rules, saved with their counters, are replaced")
+        #expect(!lines.contains { !$0.hasPrefix("#") && $0.contains("f2b-") }, "fail2ban makes its chains again when it starts")
+        let hook = lines.firstIndex(of: "-A INPUT -j FWCTL-INPUT"), drop = lines.firstIndex(of: "-A INPUT -j DROP")
+        #expect(hook != nil && drop != nil && hook! < drop!, "the hook keeps its place before the operator's DROP:\n\(boot)")
         #expect(try lab.inHost("ipt1", ["iptables-restore", "--test", etc + "/rules.v4"]).status == 0, "the boot file loads")
     }
 
