@@ -72,13 +72,17 @@ public struct AddressBook: Sendable {
         }
         addressOwners = owners
         // Each hop of a chain after the first is reached from the hop before it.
-        var before: [String: [(previous: JumpHost, target: String)]] = [:]
+        var before: [String: [(previous: JumpHost, target: String, family: IPNetwork.Family?)]] = [:]
         for host in hosts {
             let chain = jumpHosts[host.name] ?? []
             for index in chain.indices.dropFirst() {
                 guard let name = Self.inventoryHost(of: chain[index], owners: owners) else { continue }
-                if !(before[name] ?? []).contains(where: { $0.previous == chain[index - 1] }) {
-                    before[name, default: []].append((chain[index - 1], host.name))
+                // The family the hop before connects over: that of the address written in the chain, or (a host
+                // named) that of the host's own first address.
+                let written = chain[index].connection.address
+                let family = IPNetwork.looksLikeAddress(written) ? (try? IPNetwork(parsing: written))?.unmappingIPv4.family : nil
+                if !(before[name] ?? []).contains(where: { $0.previous == chain[index - 1] && $0.family == family }) {
+                    before[name, default: []].append((chain[index - 1], host.name, family))
                 }
             }
         }
@@ -89,7 +93,7 @@ public struct AddressBook: Sendable {
     private let addressOwners: [IPNetwork: [String]]
     /// For a host that is a later hop of some host's jump chain: the hop before it (from which its SSH arrives),
     /// once per distinct hop, with one host whose chain it is.
-    let jumpPredecessors: [String: [(previous: JumpHost, target: String)]]
+    let jumpPredecessors: [String: [(previous: JumpHost, target: String, family: IPNetwork.Family?)]]
 
     /// The inventory host a jump host stands for: itself when named so, or the one host that has its address.
     static func inventoryHost(of jump: JumpHost, owners: [IPNetwork: [String]]) -> String? {

@@ -12,10 +12,10 @@ enum JumpPathCheck {
         if let jump = jumps.last {
             problems += check(firewall, from: jump, family: deployAddress.family, book: book, role: "the host is reached through jump host '\(jump.name)'")
         }
-        for (previous, target) in book.jumpPredecessors[firewall.host] ?? [] {
-            // The hop after `previous` connects over the family of this host's address as `previous` reaches it:
-            // its inventory address.
-            problems += check(firewall, from: previous, family: deployAddress.family, book: book,
+        for (previous, target, family) in book.jumpPredecessors[firewall.host] ?? [] {
+            // Already checked above when it is this host's own last jump host, over the same family.
+            if previous == jumps.last, (family ?? deployAddress.family) == deployAddress.family { continue }
+            problems += check(firewall, from: previous, family: family ?? deployAddress.family, book: book,
                               role: "the host is the jump host after '\(previous.name)' on the way to '\(target)'")
         }
         return problems

@@ -233,7 +233,7 @@ final class HomeAgentHandler: ChannelInboundHandler {
 
     /// Called on this channel's event loop when a client is linked: false if this connection is already gone.
     func beginRelay(connect: Connect, partner: Channel, counting: [ByteCount]) -> Bool {
-        guard case .idleData = state, let context, context.channel.isActive else { return false }
+        guard case .idleData = state, reading, let context, context.channel.isActive else { return false }
         heartbeat.stop()
         state = .relaying
         context.writeFrame(.connect(connect))

@@ -107,6 +107,26 @@ import Testing
         #expect(PolicyFixtures.errors("app1", in: try inventory(bastion2Management: "[]")).isEmpty, "app1 itself lets bastion2 in")
     }
 
+    /// A hop written as an address connects over that address's family: bastion1 reaches bastion2 at its IPv6
+    /// address here, so bastion2 must let bastion1's IPv6 address in (its IPv4 one is not enough).
+    @Test func aMiddleHopIsCheckedOverTheFamilyOfTheAddressInTheChain() throws {
+        let inventory = try PolicyFixtures.inventory("""
+            all:
+              vars:
+                firewall: {target: iptables, default: drop, management: [203.0.113.128/25, "2001:db8:9::/48"]}
+              children:
+                bastion:
+                  hosts:
+                    bastion1: {ansible_host: 203.0.113.10, fw_addresses: ["2001:db8:1::10"]}
+                    bastion2: {ansible_host: 10.0.0.2, fw_addresses: ["2001:db8::2"], firewall: {management: [203.0.113.10]}}
+                app:
+                  hosts:
+                    app1: {ansible_host: "2001:db8::21", ansible_ssh_common_args: "-o ProxyJump=bastion1,[2001:db8::2]", firewall: {management: [bastion2]}}
+            """)
+        let errors = PolicyFixtures.errors("bastion2", in: inventory)
+        #expect(errors.contains { $0.kind == .lockout && $0.message.contains("2001:db8:1::10") }, "\(errors.map(\.message))")
+    }
+
     @Test func aMiddleHopThatLetsTheHopBeforeItInIsFine() throws {
         #expect(PolicyFixtures.errors("bastion2", in: try inventory(bastion2Management: "[bastion1]")).isEmpty)
     }
