@@ -127,20 +127,16 @@ private struct FakeAgent {
         // The same agent again, now with s1 only: the new session replaces the old one.
         let (second, session, _) = try fake.authenticated(.command, session: zeros, services: ["s1"])
         defer { second.hangUp() }
-        var (data, buffer) = try { () throws -> (TestClient, ByteBuffer) in
-            let (connection, _, buffer) = try fake.authenticated(.data, session: session, services: [])
-            return (connection, buffer)
-        }()
+        let (data, _, dataBuffer) = try fake.authenticated(.data, session: session, services: [])
+        var buffer = dataBuffer
         defer { data.hangUp() }
         #expect(fake.frame(data, buffer: &buffer) == nil, "no Connect for s2 on a session without s2")
         // Another agent for s2 gets it.
         let other = FakeAgent(name: "other", secret: secret, port: tunnel.agentPort)
         let (command, otherSession, _) = try other.authenticated(.command, session: zeros, services: ["s2"])
         defer { command.hangUp() }
-        var (otherData, otherBuffer) = try { () throws -> (TestClient, ByteBuffer) in
-            let (connection, _, buffer) = try other.authenticated(.data, session: otherSession, services: [])
-            return (connection, buffer)
-        }()
+        let (otherData, _, otherDataBuffer) = try other.authenticated(.data, session: otherSession, services: [])
+        var otherBuffer = otherDataBuffer
         defer { otherData.hangUp() }
         guard case .connect(let connect)? = other.frame(otherData, buffer: &otherBuffer) else {
             Issue.record("the waiting client of s2 did not reach the other agent")
