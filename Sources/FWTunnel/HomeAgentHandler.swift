@@ -115,6 +115,7 @@ final class HomeAgentHandler: ChannelInboundHandler {
         server.counters.protocolErrors.add(1)
         logger.warning("agent connection closed: protocol error", metadata: ["peer": "\(describe(context.channel.remoteAddress))", "reason": "\(reason)"])
         reading = false
+        deadline?.cancel()  // decided: its handshake deadline must not count it again
         context.close(promise: nil)
     }
 
@@ -123,6 +124,7 @@ final class HomeAgentHandler: ChannelInboundHandler {
             context.value.close(promise: nil)
         }
         reading = false
+        deadline?.cancel()
     }
 
     private func encoded(_ frame: Frame, _ context: ChannelHandlerContext) -> ByteBuffer {
