@@ -102,14 +102,21 @@ struct JSONWriter {
     private static let hex: [UInt8] = Array("0123456789abcdef".utf8)
 
     mutating func writeString(_ text: String) {
+        bytes.append(UInt8(ascii: "\""))
         // Characters that could act on a terminal (C1 controls, DEL, bidirectional and other invisible format
-        // characters, line separators) are written as \u escapes: the same JSON value, which Python's json
-        // module (ensure_ascii=False, as ansible-inventory writes) would print raw.
+        // characters, line separators) are written as \u escapes too: the same JSON value, which Python's json
+        // module (ensure_ascii=False, as ansible-inventory writes) would print raw. Such text goes a scalar at a time.
         if text.utf8.contains(where: { $0 >= 0x7F }), text.unicodeScalars.contains(where: { $0.value >= 0x7F && DisplayEscaping.isUnsafe($0) }) {
-            writeEscapingUnsafeScalars(text)
+            for scalar in text.unicodeScalars {
+                if scalar.value < 0x20 || scalar == "\"" || scalar == "\\" || (scalar.value >= 0x7F && DisplayEscaping.isUnsafe(scalar)) {
+                    appendEscaped(scalar.value)
+                } else {
+                    bytes.append(contentsOf: String(scalar).utf8)
+                }
+            }
+            bytes.append(UInt8(ascii: "\""))
             return
         }
-        bytes.append(UInt8(ascii: "\""))
         var text = text
         text.withUTF8 { utf8 in
             // Copy runs of plain bytes at once; escape only quotes, backslashes and control characters.
@@ -119,59 +126,31 @@ struct JSONWriter {
                 guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") else { continue }
                 bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[start..<i]))
                 start = i + 1
-                switch byte {
-                case UInt8(ascii: "\""): append("\\\"")
-                case UInt8(ascii: "\\"): append("\\\\")
-                case 0x0A: append("\\n")
-                case 0x0D: append("\\r")
-                case 0x09: append("\\t")
-                case 0x08: append("\\b")
-                case 0x0C: append("\\f")
-                default:
-                    append("\\u00")
-                    bytes.append(Self.hex[Int(byte >> 4)])
-                    bytes.append(Self.hex[Int(byte & 0xF)])
-                }
+                appendEscaped(UInt32(byte))
             }
             bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[start...]))
         }
         bytes.append(UInt8(ascii: "\""))
     }
-}
 
-extension JSONWriter {
-    /// `writeString` for text holding unsafe characters, a scalar at a time: those as \u escapes (a surrogate pair
-    /// above U+FFFF), quotes, backslashes and C0 controls as always, the rest as UTF-8.
-    mutating func writeEscapingUnsafeScalars(_ text: String) {
-        func escape(_ unit: UInt32) {
+    /// The JSON escape of one character: Python's short forms where it has one, else \u (a surrogate pair above
+    /// U+FFFF).
+    private mutating func appendEscaped(_ value: UInt32) {
+        switch value {
+        case 0x22: append("\\\"")
+        case 0x5C: append("\\\\")
+        case 0x0A: append("\\n")
+        case 0x0D: append("\\r")
+        case 0x09: append("\\t")
+        case 0x08: append("\\b")
+        case 0x0C: append("\\f")
+        case 0x10000...:
+            appendEscaped(0xD800 + ((value - 0x10000) >> 10))
+            appendEscaped(0xDC00 + ((value - 0x10000) & 0x3FF))
+        default:
             append("\\u")
-            for shift in stride(from: 12, through: 0, by: -4) { bytes.append(Self.hex[Int((unit >> UInt32(shift)) & 0xF)]) }
+            for shift in stride(from: 12, through: 0, by: -4) { bytes.append(Self.hex[Int((value >> UInt32(shift)) & 0xF)]) }
         }
-        bytes.append(UInt8(ascii: "\""))
-        for scalar in text.unicodeScalars {
-            let value = scalar.value
-            switch value {
-            case 0x22: append("\\\"")
-            case 0x5C: append("\\\\")
-            case 0x0A: append("\\n")
-            case 0x0D: append("\\r")
-            case 0x09: append("\\t")
-            case 0x08: append("\\b")
-            case 0x0C: append("\\f")
-            case ..<0x20: escape(value)
-            case 0x7F...:
-                guard DisplayEscaping.isUnsafe(scalar) else { fallthrough }
-                if value > 0xFFFF {
-                    escape(0xD800 + ((value - 0x10000) >> 10))
-                    escape(0xDC00 + ((value - 0x10000) & 0x3FF))
-                } else {
-                    escape(value)
-                }
-            default:
-                bytes.append(contentsOf: String(scalar).utf8)
-            }
-        }
-        bytes.append(UInt8(ascii: "\""))
     }
 }
 

@@ -21,11 +21,11 @@ extension IPNetwork {
         (.v6(address: UInt128(0xFF) << 120, prefix: 8), "multicast"),
     ]
 
-    /// Why no SSH connection can ever come from anywhere in this network, or nil when one can: nil as soon as one
-    /// address of it is usable. `alsoUnusable` adds addresses of the caller's (the host's own), with their reason.
+    /// Why no SSH connection can ever come from anywhere in this network (each reason once, in address order), or
+    /// nil when one can: nil as soon as one address of it is usable. `alsoUnusable` adds addresses of the caller's (the host's own), with their reason.
     /// A network is judged by what it covers, never by its spelling: `[::, ::1]` merged into `::/127` is still
     /// only the unspecified address and loopback.
-    public func unusableSourceReason(alsoUnusable: [(network: IPNetwork, reason: String)] = []) -> String? {
+    public func unusableSourceReasons(alsoUnusable: [(network: IPNetwork, reason: String)] = []) -> [String]? {
         let (low, high) = range
         var covering: [(low: UInt128, high: UInt128, reason: String)] = []
         for source in Self.unusableSources + alsoUnusable where source.network.family == family {
@@ -40,7 +40,7 @@ extension IPNetwork {
             if cover.low > next { return nil }
             if cover.high >= next {
                 if !reasons.contains(cover.reason) { reasons.append(cover.reason) }
-                if cover.high >= high { return reasons.joined(separator: "; ") }
+                if cover.high >= high { return reasons }
                 next = cover.high + 1
             }
         }

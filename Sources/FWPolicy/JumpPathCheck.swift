@@ -46,7 +46,7 @@ enum JumpPathCheck {
         }
         let sources = jumpAddresses.filter { $0.family == family }
         guard !sources.isEmpty else {
-            return [problem("\(role) at \(firewall.addresses.first?.addressText ?? "?") (\(familyName)), but '\(jump.name)', which has no \(familyName) address, could not make that SSH connection",
+            return [problem("\(role) over \(familyName), but '\(jump.name)', which has no \(familyName) address, could not make that SSH connection",
                             hint: "give '\(jump.name)' an \(familyName) address (fw_addresses) or reach the host over the other family")]
         }
         let refused = sources.filter { !acceptsSSH(firewall, from: $0) }

@@ -42,14 +42,14 @@ enum LockoutCheck {
     static func hasUsableSource(_ sources: FirewallRule.Sources, host: HostFirewall) -> Bool {
         switch sources {
         case .any: return true
-        case .networks(let networks): return networks.contains { unusableReason($0, host: host) == nil }
-        case .set(let set): return set.members.contains { unusableReason($0, host: host) == nil }
+        case .networks(let networks): return networks.contains { unusableReasons($0, host: host) == nil }
+        case .set(let set): return set.members.contains { unusableReasons($0, host: host) == nil }
         }
     }
 
     /// Why no operator can connect from `network` to this host, or nil when one can.
-    static func unusableReason(_ network: IPNetwork, host: HostFirewall) -> String? {
-        network.unusableSourceReason(alsoUnusable: host.addresses.filter(\.isSingleAddress).map { ($0, "the host's own address") })
+    static func unusableReasons(_ network: IPNetwork, host: HostFirewall) -> [String]? {
+        network.unusableSourceReasons(alsoUnusable: host.addresses.filter(\.isSingleAddress).map { ($0, "the host's own address") })
     }
 
     /// A warning for each management entry that resolves only to sources no operator can be at.
@@ -58,9 +58,9 @@ enum LockoutCheck {
             guard !resolved.any else { return nil }
             let networks = resolved.networks(.v4) + resolved.networks(.v6)
             guard !networks.isEmpty else { return nil }
-            let reasons = networks.map { unusableReason($0, host: host) }
+            let reasons = networks.map { unusableReasons($0, host: host) }
             guard reasons.allSatisfy({ $0 != nil }) else { return nil }
-            let why = Array(Set(reasons.compactMap { $0 }.flatMap { $0.components(separatedBy: "; ") })).sorted().joined(separator: "; ")
+            let why = Array(Set(reasons.compactMap { $0 }.joined())).sorted().joined(separator: "; ")
             return PolicyError(
                 .warning, host: host.host, location: entry.origin.location, path: entry.origin.path, scope: entry.origin.scope,
                 message: "'\(entry.text)' can never be where an operator connects from (\(why)), so it opens SSH to no one",

@@ -142,12 +142,14 @@ public struct PolicyCompiler: Sendable {
                 errors.append(PolicyError(host: host, location: entry.origin.location, path: entry.origin.path,
                                           scope: entry.origin.scope, message: message, hint: hint))
             }
-            if text == "any", book.isGroup(text) || book.isHost(text) {
-                // Read as the keyword, a rule meant for the group (or host) would admit every address.
-                fail("'any' means every address, and the inventory also has a \(book.isGroup(text) ? "group" : "host") named 'any'",
-                     hint: "rename the \(book.isGroup(text) ? "group" : "host"), so that no rule can mean one and admit the other")
-            } else if text == "any" {
-                resolved.any = true
+            if text == "any" {
+                // Read as the keyword, a rule meant for a group (or host) of that name would admit every address.
+                if let kind = book.isGroup(text) ? "group" : book.isHost(text) ? "host" : nil {
+                    fail("'any' means every address, and the inventory also has a \(kind) named 'any'",
+                         hint: "rename the \(kind), so that no rule can mean one and admit the other")
+                } else {
+                    resolved.any = true
+                }
             } else if IPNetwork.looksLikeAddress(text) {
                 do {
                     networks.append(try IPNetwork(parsing: text).unmappingIPv4)

@@ -101,11 +101,11 @@ import Testing
     }
 
     @Test func aNetworkWithOneUsableAddressIsUsable() {
-        #expect(IPNetwork.v4(address: 0x7E00_0000, prefix: 7).unusableSourceReason() == nil, "126.0.0.0/7 holds 126.x")
-        #expect(IPNetwork.v6(address: 0, prefix: 126).unusableSourceReason() == nil, "::2 and ::3 are not special here")
-        #expect(IPNetwork.v6(address: 0, prefix: 127).unusableSourceReason() == "the unspecified address ::; loopback: only the host itself")
-        #expect(IPNetwork.v4(address: 0xE000_0000, prefix: 3).unusableSourceReason() == nil)
-        #expect(IPNetwork.v4(address: 0xF000_0000, prefix: 4).unusableSourceReason() == nil, "240/4 other than broadcast")
-        #expect(IPNetwork.v4(address: .max, prefix: 32).unusableSourceReason() == "the broadcast address")
+        #expect(IPNetwork.v4(address: 0x7E00_0000, prefix: 7).unusableSourceReasons() == nil, "126.0.0.0/7 holds 126.x")
+        #expect(IPNetwork.v6(address: 0, prefix: 126).unusableSourceReasons() == nil, "::2 and ::3 are not special here")
+        #expect(IPNetwork.v6(address: 0, prefix: 127).unusableSourceReasons() == ["the unspecified address ::", "loopback: only the host itself"])
+        #expect(IPNetwork.v4(address: 0xE000_0000, prefix: 3).unusableSourceReasons() == nil)
+        #expect(IPNetwork.v4(address: 0xF000_0000, prefix: 4).unusableSourceReasons() == nil, "240/4 other than broadcast")
+        #expect(IPNetwork.v4(address: .max, prefix: 32).unusableSourceReasons() == ["the broadcast address"])
     }
 }
